@@ -1,0 +1,228 @@
+//! Case files: one concrete registry state, one `BatchGetImage` request and the answer ECR gives,
+//! in human-editable JSON under `cases/`. The format is documented in `cases/README.md`.
+//!
+//! A case is checked against the model (the model must give exactly the recorded answer) and,
+//! through the runner, against an endpoint.
+
+use crate::compare::{self, Deviation, Judgement};
+use crate::model::{self, Push, RegistryPlan, RegistryState, RepositoryPlan};
+use crate::wire::{self, BatchGetImageRequest, HttpReply};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CaseFile {
+    /// A stable, unique name: the trial's name in runs and reports.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Where the recorded answer comes from.
+    #[serde(default)]
+    pub source: String,
+    /// Every edit made to the source, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The registry's account id: what answers carry as `registryId`.
+    pub registry_id: String,
+    pub repositories: Vec<CaseRepository>,
+    pub request: BatchGetImageRequest,
+    pub expected: CaseAnswer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CaseRepository {
+    pub name: String,
+    /// Config and layer blobs, base64: needed to push the images to a real endpoint.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::model::state::blob_list"
+    )]
+    pub blobs: Vec<Vec<u8>>,
+    /// In push order: children before the lists that reference them.
+    pub images: Vec<CaseImage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CaseImage {
+    /// The manifest exactly as pushed (its SHA-256 is the image's digest).
+    pub manifest: String,
+    /// Defaults to the type the manifest declares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// The HTTP answer ECR gives: a status and the JSON body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseAnswer {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a case file: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: {problem}")]
+    Invalid { path: PathBuf, problem: String },
+}
+
+impl CaseFile {
+    pub fn load(path: &Path) -> Result<CaseFile, CaseError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CaseError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let case: CaseFile = serde_json::from_str(&text).map_err(|source| CaseError::Parse {
+            path: path.into(),
+            source,
+        })?;
+        case.state().map_err(|problem| CaseError::Invalid {
+            path: path.into(),
+            problem,
+        })?;
+        Ok(case)
+    }
+
+    /// Every `*.json` of a folder, sorted by file name. A missing folder holds no cases.
+    pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, CaseFile)>, CaseError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(CaseError::Read {
+                    path: dir.into(),
+                    source,
+                });
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let case = CaseFile::load(&path)?;
+            if let Some((other, _)) = out
+                .iter()
+                .find(|(_, c): &&(PathBuf, CaseFile)| c.name == case.name)
+            {
+                return Err(CaseError::Invalid {
+                    path: path.clone(),
+                    problem: format!(
+                        "case name {:?} is also used by {}",
+                        case.name,
+                        other.display()
+                    ),
+                });
+            }
+            out.push((path, case));
+        }
+        Ok(out)
+    }
+
+    /// The pushes that make the case's state: each image pushed once per tag (or once untagged).
+    pub fn plan(&self) -> RegistryPlan {
+        RegistryPlan {
+            repositories: self
+                .repositories
+                .iter()
+                .map(|r| RepositoryPlan {
+                    name: r.name.clone(),
+                    blobs: r.blobs.clone(),
+                    pushes: r
+                        .images
+                        .iter()
+                        .flat_map(|i| {
+                            let media_type = i
+                                .media_type
+                                .clone()
+                                .or_else(|| model::manifest::declared_media_type(&i.manifest))
+                                .unwrap_or_else(|| wire::media_type::DOCKER_V2.to_string());
+                            let tags: Vec<Option<String>> = if i.tags.is_empty() {
+                                vec![None]
+                            } else {
+                                i.tags.iter().cloned().map(Some).collect()
+                            };
+                            tags.into_iter().map(move |tag| Push {
+                                manifest: i.manifest.clone(),
+                                media_type: media_type.clone(),
+                                tag,
+                            })
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The model's state for the case. Blobs are not required here: the model checks references
+    /// only where a case brings its blobs.
+    pub fn state(&self) -> Result<RegistryState, String> {
+        if !model::syntax::is_registry_id(&self.registry_id) {
+            return Err(format!(
+                "registryId {:?} is not 12 digits",
+                self.registry_id
+            ));
+        }
+        let mut state = RegistryState::new(&self.registry_id);
+        for repo in self.plan().repositories {
+            state
+                .create_repository(&repo.name)
+                .map_err(|e| format!("repository {:?}: {e}", repo.name))?;
+            for blob in &repo.blobs {
+                let digest = model::syntax::sha256_digest(blob);
+                state
+                    .put_blob(&repo.name, &digest, blob)
+                    .map_err(|e| e.to_string())?;
+            }
+            let check_refs = !repo.blobs.is_empty();
+            for p in &repo.pushes {
+                if check_refs {
+                    state
+                        .check_references(&repo.name, &p.manifest, &p.media_type)
+                        .map_err(|e| format!("repository {:?}: {e}", repo.name))?;
+                }
+                state
+                    .push(&repo.name, &p.manifest, &p.media_type, p.tag.as_deref())
+                    .map_err(|e| format!("repository {:?}, tag {:?}: {e}", repo.name, p.tag))?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// The recorded answer as an HTTP reply.
+    pub fn expected_reply(&self) -> HttpReply {
+        HttpReply {
+            status: self.expected.status,
+            content_type: Some(wire::CONTENT_TYPE.to_string()),
+            body: self.expected.body.to_string().into_bytes(),
+        }
+    }
+
+    /// How the model's answer differs from the recorded one: empty when the model agrees.
+    pub fn check_against_model(&self) -> Result<Vec<Deviation>, String> {
+        let state = self.state()?;
+        let expected = model::batch_get_image(&state, &self.request);
+        match compare::judge(&expected, &self.expected_reply()) {
+            Judgement::Answer(deviations) => Ok(deviations),
+            Judgement::Fault(fault) => Err(format!("the recorded answer cannot be read: {fault}")),
+        }
+    }
+}

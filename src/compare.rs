@@ -1,0 +1,730 @@
+//! Judges one answer against the model's expectation: images and failures as multisets (order never
+//! matters, I-ORDER), each entry matched to the requested id it answers, every difference a
+//! [`Deviation`] naming its rule and level.
+//!
+//! An HTTP answer is an answer: an HTML 500 where ECR answers 400 is a deviation. Only an answer
+//! that cannot be read at all (a 200 that is not a `BatchGetImage` body) is a fault, which the
+//! runner reports apart from verdicts.
+
+use crate::model::{
+    Expected, ExpectedAnswers, ExpectedError, ExpectedImage, ExpectedManifest, IdExpectation,
+    Outcome,
+};
+use crate::model::{manifest, syntax};
+use crate::rules::{Level, id, rule_by_id};
+use crate::wire::{
+    self, BatchGetImageResponse, ErrorBody, HttpReply, Image, ImageFailure, ImageIdentifier,
+    media_type,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// How much of a body a deviation quotes.
+const QUOTE_LIMIT: usize = 2048;
+
+/// One way the endpoint's answer differs from ECR's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deviation {
+    pub rule: String,
+    pub level: Level,
+    /// One line: what differed.
+    pub summary: String,
+    /// The requested id concerned, when the deviation is about one id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<ImageIdentifier>,
+    pub expected: Value,
+    pub actual: Value,
+}
+
+impl Deviation {
+    pub fn new(
+        rule: &str,
+        level: Level,
+        summary: impl Into<String>,
+        expected: Value,
+        actual: Value,
+    ) -> Self {
+        Deviation {
+            rule: rule.to_string(),
+            level,
+            summary: summary.into(),
+            image_id: None,
+            expected,
+            actual,
+        }
+    }
+
+    fn about(mut self, image_id: &ImageIdentifier) -> Self {
+        self.image_id = Some(image_id.clone());
+        self
+    }
+}
+
+/// The judgement of one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judgement {
+    /// The answer could be read; these are its deviations (none: it conforms).
+    Answer(Vec<Deviation>),
+    /// The answer could not be read as any answer: a fault of the endpoint, not a verdict.
+    Fault(String),
+}
+
+/// The answer's entries as the comparer reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParsedReply {
+    Ok(BatchGetImageResponse),
+    Error {
+        status: u16,
+        body: Option<ErrorBody>,
+        text: String,
+    },
+}
+
+/// Reads an HTTP reply: a 200 must be a `BatchGetImage` body, anything else is an error answer
+/// whatever its body.
+pub fn parse_reply(reply: &HttpReply) -> Result<ParsedReply, String> {
+    if reply.status == 200 {
+        return serde_json::from_slice::<BatchGetImageResponse>(&reply.body)
+            .map(ParsedReply::Ok)
+            .map_err(|e| {
+                format!(
+                    "HTTP 200 whose body is not a BatchGetImage answer ({e}): {}",
+                    reply.abridged_body(200)
+                )
+            });
+    }
+    let body = serde_json::from_slice::<ErrorBody>(&reply.body).ok();
+    Ok(ParsedReply::Error {
+        status: reply.status,
+        body,
+        text: reply.abridged_body(QUOTE_LIMIT),
+    })
+}
+
+/// Compares one reply with the expectation.
+pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
+    let parsed = match parse_reply(reply) {
+        Ok(p) => p,
+        Err(fault) => return Judgement::Fault(fault),
+    };
+    let mut out = Vec::new();
+    // W-CT: advisory, and only worth saying for answers that are otherwise JSON.
+    let ct_ok = reply
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with(wire::CONTENT_TYPE));
+    if !ct_ok {
+        out.push(Deviation::new(
+            id::W_CT,
+            Level::Advisory,
+            format!(
+                "Content-Type is {:?}, not {}",
+                reply.content_type.as_deref().unwrap_or("absent"),
+                wire::CONTENT_TYPE
+            ),
+            json!(wire::CONTENT_TYPE),
+            json!(reply.content_type),
+        ));
+    }
+    match (expected, parsed) {
+        (Expected::Error(e), ParsedReply::Error { status, body, text }) => {
+            judge_error(e, status, body.as_ref(), &text, &mut out)
+        }
+        (Expected::Error(e), ParsedReply::Ok(resp)) => {
+            let r = rule_by_id(e.rule);
+            out.push(Deviation::new(
+                e.rule,
+                r.level,
+                format!(
+                    "expected HTTP {} {}, got HTTP 200 with answers",
+                    e.status,
+                    e.error_types.join(" or ")
+                ),
+                json!({"status": e.status, "__type": e.error_types}),
+                json!({"status": 200, "body": resp}),
+            ));
+        }
+        (Expected::Answers(a), ParsedReply::Error { status, body, text }) => {
+            let rule = whole_request_rule(a);
+            let level = rule_by_id(rule).level;
+            let shape = body
+                .as_ref()
+                .and_then(|b| b.shape_name().map(str::to_string));
+            out.push(Deviation::new(
+                rule,
+                level,
+                format!(
+                    "expected HTTP 200 with answers, got HTTP {status} {}",
+                    shape.as_deref().unwrap_or("(no __type)")
+                ),
+                json!({"status": 200}),
+                json!({"status": status, "__type": shape, "body": text}),
+            ));
+        }
+        (Expected::Answers(a), ParsedReply::Ok(resp)) => judge_answers(a, &resp, &mut out),
+    }
+    Judgement::Answer(out)
+}
+
+/// When ECR answers 200 but the endpoint refuses the whole request, the id most likely to have
+/// provoked it names the rule: the first one ECR answers with a failure, else W-OK.
+fn whole_request_rule(a: &ExpectedAnswers) -> &'static str {
+    a.ids
+        .iter()
+        .find(|e| matches!(e.outcome, Outcome::Failure { .. }))
+        .map_or(id::W_OK, |e| e.rule)
+}
+
+fn judge_error(
+    e: &ExpectedError,
+    status: u16,
+    body: Option<&ErrorBody>,
+    text: &str,
+    out: &mut Vec<Deviation>,
+) {
+    let r = rule_by_id(e.rule);
+    // A deviation never gates more than the rule that predicts the error.
+    let cap = |level: Level| level.max(r.level);
+    if status != e.status {
+        out.push(Deviation::new(
+            id::W_ERR_STATUS,
+            cap(rule_by_id(id::W_ERR_STATUS).level),
+            format!("HTTP {status} where ECR answers {} ({})", e.status, e.rule),
+            json!(e.status),
+            json!({"status": status, "body": text}),
+        ));
+    }
+    match body.and_then(ErrorBody::shape_name) {
+        None => out.push(Deviation::new(
+            id::W_ERR_TYPE,
+            cap(rule_by_id(id::W_ERR_TYPE).level),
+            format!(
+                "error body has no __type (expected {})",
+                e.error_types.join(" or ")
+            ),
+            json!({"__type": e.error_types}),
+            json!(text),
+        )),
+        Some(shape) if !e.error_types.contains(&shape) => out.push(Deviation::new(
+            e.rule,
+            r.level,
+            format!(
+                "__type {shape} where ECR answers {}",
+                e.error_types.join(" or ")
+            ),
+            json!(e.error_types),
+            json!(body.and_then(|b| b.error_type.clone())),
+        )),
+        Some(_) => {
+            let message = body.and_then(ErrorBody::text).unwrap_or("");
+            if !e.message.accepts(message) {
+                out.push(Deviation::new(
+                    e.rule,
+                    r.text_level,
+                    "error message differs from ECR's",
+                    serde_json::to_value(&e.message).unwrap_or(Value::Null),
+                    json!(message),
+                ));
+            }
+        }
+    }
+}
+
+/// The actual entries attributed to one requested id.
+#[derive(Default)]
+struct Attributed<'a> {
+    images: Vec<&'a Image>,
+    failures: Vec<&'a ImageFailure>,
+}
+
+fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Vec<Deviation>) {
+    if resp.images.is_none() || resp.failures.is_none() {
+        out.push(Deviation::new(
+            id::W_BOTH_LISTS,
+            Level::Advisory,
+            "a 200 body lacks `images` or `failures`",
+            json!({"images": [], "failures": []}),
+            json!({"images": resp.images.is_some(), "failures": resp.failures.is_some()}),
+        ));
+    }
+    let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
+    let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
+    let mut slots: Vec<Attributed> = a.ids.iter().map(|_| Attributed::default()).collect();
+    let mut strays: Vec<Value> = Vec::new();
+
+    for f in failures {
+        if let Some(i) = a.ids.iter().position(|e| e.id == f.image_id) {
+            slots[i].failures.push(f);
+        } else if let Some(i) = a.ids.iter().position(|e| loosely_same(&e.id, &f.image_id)) {
+            // I-ECHO: the failure answers this id but does not echo it as sent.
+            out.push(
+                Deviation::new(
+                    id::I_ECHO,
+                    rule_by_id(id::I_ECHO).level,
+                    format!(
+                        "failure echoes {} where the request sent {}",
+                        f.image_id, a.ids[i].id
+                    ),
+                    json!(a.ids[i].id),
+                    json!(f.image_id),
+                )
+                .about(&a.ids[i].id),
+            );
+            slots[i].failures.push(f);
+        } else {
+            strays.push(json!({"failure": f}));
+        }
+    }
+    // Images go to the most specific id that can claim them and still has room; duplicates of an
+    // id and entries per tag give an id room for several.
+    let per_sending = |e: &IdExpectation| -> usize {
+        match &e.outcome {
+            Outcome::Image(_) => 1,
+            Outcome::ImagesByDigest { images } => images.len(),
+            Outcome::Failure { .. } => 0,
+        }
+    };
+    let capacity = |e: &IdExpectation| -> usize { e.times * per_sending(e) };
+    let specificity = |x: &ImageIdentifier| {
+        usize::from(x.image_tag.is_some()) * 2 + usize::from(x.image_digest.is_some())
+    };
+    for img in images {
+        let claims = |e: &IdExpectation| {
+            (e.id.image_tag.is_some() || e.id.image_digest.is_some())
+                && e.id
+                    .image_tag
+                    .as_ref()
+                    .is_none_or(|t| img.image_id.image_tag.as_ref() == Some(t))
+                && e.id
+                    .image_digest
+                    .as_ref()
+                    .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d))
+        };
+        let best = (0..a.ids.len())
+            .filter(|&i| claims(&a.ids[i]))
+            .max_by_key(|&i| {
+                let taken = slots[i].images.len();
+                (
+                    taken < per_sending(&a.ids[i]),
+                    fits(&a.ids[i], img),
+                    taken < capacity(&a.ids[i]),
+                    specificity(&a.ids[i].id),
+                    usize::MAX - i,
+                )
+            })
+            .or_else(|| (0..a.ids.len()).find(|&i| loosely_same(&a.ids[i].id, &img.image_id)))
+            .or_else(|| {
+                // An image under the wrong id still answers the request whose image it is.
+                (0..a.ids.len()).find(|&i| {
+                    slots[i].images.len() < capacity(&a.ids[i])
+                        && expected_digests(&a.ids[i])
+                            .any(|d| img.image_id.image_digest.as_deref() == Some(d))
+                })
+            });
+        match best {
+            Some(i) => slots[i].images.push(img),
+            None => strays.push(json!({"image": summarise_image(img)})),
+        }
+    }
+    for (e, got) in a.ids.iter().zip(&slots) {
+        judge_id(a, e, got, out);
+    }
+    for img in images {
+        check_integrity(img, out);
+    }
+    for stray in strays {
+        out.push(Deviation::new(
+            id::P_ACCOUNTED,
+            rule_by_id(id::P_ACCOUNTED).level,
+            "an entry answers no requested id",
+            json!(a.ids.iter().map(|e| &e.id).collect::<Vec<_>>()),
+            stray,
+        ));
+    }
+}
+
+/// Whether an image is exactly one the id expects: when two ids claim the same imageId (a tag
+/// alone, and the tag with its digest), the manifest tells which answer is which.
+fn fits(e: &IdExpectation, img: &Image) -> bool {
+    expected_images(e).iter().any(|x| {
+        x.image_id == img.image_id
+            && match (&x.manifest, img.image_manifest.as_deref()) {
+                (ExpectedManifest::Stored(m), Some(got)) => m == got,
+                (ExpectedManifest::Schema1 { name, tag, .. }, Some(got)) => {
+                    manifest::is_schema1_for(got, name, tag)
+                }
+                (_, None) => false,
+            }
+    })
+}
+
+fn expected_images(e: &IdExpectation) -> &[ExpectedImage] {
+    match &e.outcome {
+        Outcome::Image(x) => std::slice::from_ref(x),
+        Outcome::ImagesByDigest { images } => images,
+        Outcome::Failure { .. } => &[],
+    }
+}
+
+fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {
+    expected_images(e)
+        .iter()
+        .filter_map(|x| x.image_id.image_digest.as_deref())
+}
+
+/// Whether an answered id plausibly answers a requested one that it does not equal: a sloppy echo
+/// or a sloppy match (case, prefix) keeps a member recognisable.
+fn loosely_same(requested: &ImageIdentifier, answered: &ImageIdentifier) -> bool {
+    let tag = match (&requested.image_tag, &answered.image_tag) {
+        (Some(r), Some(x)) => r.eq_ignore_ascii_case(x),
+        _ => false,
+    };
+    let digest = match (&requested.image_digest, &answered.image_digest) {
+        (Some(r), Some(x)) => {
+            let (r, x) = (r.to_ascii_lowercase(), x.to_ascii_lowercase());
+            r.starts_with(&x) || x.starts_with(&r) || differs_in_one_char(&r, &x)
+        }
+        _ => false,
+    };
+    tag || digest
+}
+
+fn differs_in_one_char(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).count() == 1
+}
+
+fn summarise_image(img: &Image) -> Value {
+    json!({
+        "registryId": img.registry_id,
+        "repositoryName": img.repository_name,
+        "imageId": img.image_id,
+        "imageManifestMediaType": img.image_manifest_media_type,
+        "imageManifest": img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT)),
+    })
+}
+
+fn expected_value(e: &IdExpectation) -> Value {
+    let mut v = serde_json::to_value(&e.outcome).unwrap_or(Value::Null);
+    // Manifests can be long; a deviation quotes them abridged.
+    if let Some(s) = v
+        .pointer_mut("/manifest/value")
+        .and_then(|m| m.as_str().map(str::to_string))
+    {
+        v["manifest"]["value"] = json!(wire::abridge(&s, QUOTE_LIMIT));
+    }
+    v
+}
+
+fn actual_value(got: &Attributed) -> Value {
+    json!({
+        "images": got.images.iter().map(|i| summarise_image(i)).collect::<Vec<_>>(),
+        "failures": got.failures,
+    })
+}
+
+fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut Vec<Deviation>) {
+    let r = rule_by_id(e.rule);
+    let dev = |rule: &str, level: Level, summary: String| {
+        Deviation::new(rule, level, summary, expected_value(e), actual_value(got)).about(&e.id)
+    };
+    let answers = got.images.len() + got.failures.len();
+    if answers == 0 {
+        out.push(dev(
+            id::P_ACCOUNTED,
+            rule_by_id(id::P_ACCOUNTED).level,
+            format!("no answer for {}", e.id),
+        ));
+        return;
+    }
+    match &e.outcome {
+        Outcome::Failure { code, reason } => {
+            if !got.images.is_empty() {
+                out.push(dev(
+                    e.rule,
+                    r.level,
+                    format!("{}: image returned where ECR answers {code}", e.id),
+                ));
+                return;
+            }
+            for f in &got.failures {
+                let actual_code = f.failure_code.as_ref().map_or("(none)", |c| c.as_str());
+                if f.failure_code.as_ref() != Some(code) {
+                    out.push(dev(
+                        e.rule,
+                        r.level,
+                        format!(
+                            "{}: failureCode {actual_code} where ECR answers {code}",
+                            e.id
+                        ),
+                    ));
+                } else if f.failure_reason.as_deref() != Some(reason.as_str()) {
+                    out.push(dev(
+                        e.rule,
+                        r.text_level,
+                        format!("{}: failureReason differs from ECR's", e.id),
+                    ));
+                }
+            }
+            judge_multiplicity(e, got.failures.len(), 1, got, out);
+            if got.failures.windows(2).any(|w| {
+                w[0].failure_code != w[1].failure_code || w[0].failure_reason != w[1].failure_reason
+            }) {
+                out.push(dev(
+                    id::I_DUP_CONSISTENT,
+                    Level::Gate,
+                    format!("{} answered differently within one request", e.id),
+                ));
+            }
+        }
+        Outcome::Image(x) => {
+            if got.images.is_empty() {
+                let code = got
+                    .failures
+                    .first()
+                    .and_then(|f| f.failure_code.as_ref())
+                    .map_or("(none)", |c| c.as_str());
+                out.push(dev(
+                    e.rule,
+                    r.level,
+                    format!("{}: failure {code} where ECR answers the image", e.id),
+                ));
+                return;
+            }
+            for img in &got.images {
+                if img.image_id != x.image_id {
+                    out.push(dev(
+                        e.rule,
+                        r.level,
+                        format!(
+                            "{}: imageId {} where ECR answers {}",
+                            e.id, img.image_id, x.image_id
+                        ),
+                    ));
+                }
+                judge_image_body(a, e, x, img, out);
+            }
+            judge_multiplicity(e, got.images.len(), 1, got, out);
+        }
+        Outcome::ImagesByDigest { images } => {
+            if got.images.is_empty() {
+                let code = got
+                    .failures
+                    .first()
+                    .and_then(|f| f.failure_code.as_ref())
+                    .map_or("(none)", |c| c.as_str());
+                out.push(dev(
+                    e.rule,
+                    r.level,
+                    format!("{}: failure {code} where ECR answers the image", e.id),
+                ));
+                return;
+            }
+            let digest = e.id.image_digest.as_deref().unwrap_or_default();
+            let tags: Vec<Option<&str>> = images
+                .iter()
+                .map(|x| x.image_id.image_tag.as_deref())
+                .collect();
+            for img in &got.images {
+                let tag = img.image_id.image_tag.as_deref();
+                let tag_ok = tag.is_none() || tags.contains(&tag);
+                if img.image_id.image_digest.as_deref() != Some(digest) || !tag_ok {
+                    out.push(dev(
+                        id::I_DIGEST,
+                        Level::Gate,
+                        format!(
+                            "{}: imageId {} is not an id of that digest",
+                            e.id, img.image_id
+                        ),
+                    ));
+                    continue;
+                }
+                let model = images
+                    .iter()
+                    .find(|x| x.image_id.image_tag.as_deref() == tag)
+                    .unwrap_or(&images[0]);
+                judge_image_body(a, e, model, img, out);
+            }
+            // I-DIGEST-TAGS: one entry per tag (advisory). Compare tag multisets per sending.
+            let mut got_tags: Vec<Option<&str>> = got
+                .images
+                .iter()
+                .map(|i| i.image_id.image_tag.as_deref())
+                .collect();
+            got_tags.sort();
+            let mut want = tags.clone();
+            want.sort();
+            let mut want_each: Vec<Option<&str>> =
+                (0..e.times).flat_map(|_| want.iter().copied()).collect();
+            want_each.sort();
+            if got_tags != want && got_tags != want_each {
+                out.push(dev(
+                    id::I_DIGEST_TAGS,
+                    Level::Advisory,
+                    format!(
+                        "{}: {} entries where ECR answers one per tag ({})",
+                        e.id,
+                        got_tags.len(),
+                        want.len()
+                    ),
+                ));
+            } else {
+                judge_multiplicity(e, got.images.len(), want.len(), got, out);
+            }
+        }
+    }
+}
+
+/// I-DUP-ONCE and P-ACCOUNTED: an id sent `times` times is answered once (or, advisory, once per
+/// sending); one sent once is answered once.
+fn judge_multiplicity(
+    e: &IdExpectation,
+    count: usize,
+    per_sending: usize,
+    got: &Attributed,
+    out: &mut Vec<Deviation>,
+) {
+    let per_sending = per_sending.max(1);
+    if count == per_sending {
+        return;
+    }
+    let (rule, level, summary) = if e.times > 1 && count == per_sending * e.times {
+        (
+            id::I_DUP_ONCE,
+            Level::Advisory,
+            format!(
+                "{} sent {} times is answered {} times",
+                e.id, e.times, e.times
+            ),
+        )
+    } else {
+        (
+            id::P_ACCOUNTED,
+            Level::Gate,
+            format!("{} is answered {count} times", e.id),
+        )
+    };
+    out.push(
+        Deviation::new(rule, level, summary, expected_value(e), actual_value(got)).about(&e.id),
+    );
+}
+
+fn judge_image_body(
+    a: &ExpectedAnswers,
+    e: &IdExpectation,
+    x: &ExpectedImage,
+    img: &Image,
+    out: &mut Vec<Deviation>,
+) {
+    let r = rule_by_id(e.rule);
+    let mut dev = |rule: &str, level: Level, summary: String, expected: Value, actual: Value| {
+        out.push(Deviation::new(rule, level, summary, expected, actual).about(&e.id));
+    };
+    if img.registry_id.as_deref() != Some(a.registry_id.as_str()) {
+        dev(
+            id::S_REGISTRY_ID,
+            r.level,
+            format!(
+                "{}: registryId {:?} where ECR answers {}",
+                e.id, img.registry_id, a.registry_id
+            ),
+            json!(a.registry_id),
+            json!(img.registry_id),
+        );
+    }
+    if img.repository_name.as_deref() != Some(a.repository_name.as_str()) {
+        dev(
+            e.rule,
+            r.level,
+            format!("{}: repositoryName {:?}", e.id, img.repository_name),
+            json!(a.repository_name),
+            json!(img.repository_name),
+        );
+    }
+    let manifest_level = x.manifest_level.max(r.level);
+    match &x.manifest {
+        ExpectedManifest::Stored(m) => {
+            if img.image_manifest.as_deref() != Some(m.as_str()) {
+                dev(
+                    x.manifest_rule,
+                    manifest_level,
+                    format!(
+                        "{}: imageManifest is not byte-identical to what was pushed",
+                        e.id
+                    ),
+                    json!(wire::abridge(m, QUOTE_LIMIT)),
+                    json!(
+                        img.image_manifest
+                            .as_deref()
+                            .map(|m| wire::abridge(m, QUOTE_LIMIT))
+                    ),
+                );
+            }
+            if img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
+                dev(
+                    x.manifest_rule,
+                    manifest_level,
+                    format!(
+                        "{}: imageManifestMediaType {:?} where ECR answers {}",
+                        e.id, img.image_manifest_media_type, x.media_type
+                    ),
+                    json!(x.media_type),
+                    json!(img.image_manifest_media_type),
+                );
+            }
+        }
+        ExpectedManifest::Schema1 { name, tag, .. } => {
+            let ok = img
+                .image_manifest
+                .as_deref()
+                .is_some_and(|m| manifest::is_schema1_for(m, name, tag));
+            if !ok {
+                dev(
+                    x.manifest_rule,
+                    manifest_level,
+                    format!("{}: not a schema 1 manifest for {name}:{tag}", e.id),
+                    json!({"schemaVersion": 1, "name": name, "tag": tag}),
+                    json!(
+                        img.image_manifest
+                            .as_deref()
+                            .map(|m| wire::abridge(m, QUOTE_LIMIT))
+                    ),
+                );
+            }
+            let t = img.image_manifest_media_type.as_deref();
+            if t != Some(media_type::DOCKER_V1) && t != Some(media_type::DOCKER_V1_SIGNED) {
+                dev(
+                    x.manifest_rule,
+                    manifest_level,
+                    format!(
+                        "{}: imageManifestMediaType {t:?} where ECR answers docker v1",
+                        e.id
+                    ),
+                    json!(media_type::DOCKER_V1),
+                    json!(t),
+                );
+            }
+        }
+    }
+}
+
+/// M-INTEGRITY: an untranslated manifest hashes to the digest it is returned under.
+fn check_integrity(img: &Image, out: &mut Vec<Deviation>) {
+    let (Some(m), Some(d)) = (&img.image_manifest, &img.image_id.image_digest) else {
+        return;
+    };
+    let t = img.image_manifest_media_type.as_deref();
+    if t == Some(media_type::DOCKER_V1) || t == Some(media_type::DOCKER_V1_SIGNED) {
+        return;
+    }
+    let actual = syntax::sha256_digest(m.as_bytes());
+    if &actual != d {
+        out.push(Deviation::new(
+            id::M_INTEGRITY,
+            Level::Gate,
+            format!("the manifest returned under {d} hashes to {actual}"),
+            json!(d),
+            json!(actual),
+        ));
+    }
+}

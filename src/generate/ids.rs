@@ -1,0 +1,390 @@
+//! Image-id lists against a given state, by category: the valid ways to name an image, the ways to
+//! name nothing, and the near misses that catch sloppy matching.
+
+use crate::model::RegistryState;
+use crate::wire::ImageIdentifier;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What kind of id a generated one is. Kept with the id so that coverage can be measured and a
+/// deviation can say what kind of request found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdCategory {
+    ExistingTag,
+    ExistingDigest,
+    BothMatching,
+    Mismatched,
+    MissingTag,
+    MissingDigest,
+    MissingTagExistingDigest,
+    Neither,
+    MalformedDigest,
+    MalformedDigestWithTag,
+    TagTooLong,
+    Duplicate,
+    OtherRepoTag,
+    OtherRepoDigest,
+    TagCaseVariant,
+    DigestPrefix,
+    DigestOneHexChanged,
+    DigestUpperHex,
+}
+
+impl IdCategory {
+    pub const ALL: [IdCategory; 18] = [
+        IdCategory::ExistingTag,
+        IdCategory::ExistingDigest,
+        IdCategory::BothMatching,
+        IdCategory::Mismatched,
+        IdCategory::MissingTag,
+        IdCategory::MissingDigest,
+        IdCategory::MissingTagExistingDigest,
+        IdCategory::Neither,
+        IdCategory::MalformedDigest,
+        IdCategory::MalformedDigestWithTag,
+        IdCategory::TagTooLong,
+        IdCategory::Duplicate,
+        IdCategory::OtherRepoTag,
+        IdCategory::OtherRepoDigest,
+        IdCategory::TagCaseVariant,
+        IdCategory::DigestPrefix,
+        IdCategory::DigestOneHexChanged,
+        IdCategory::DigestUpperHex,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IdCategory::ExistingTag => "existing-tag",
+            IdCategory::ExistingDigest => "existing-digest",
+            IdCategory::BothMatching => "both-matching",
+            IdCategory::Mismatched => "mismatched",
+            IdCategory::MissingTag => "missing-tag",
+            IdCategory::MissingDigest => "missing-digest",
+            IdCategory::MissingTagExistingDigest => "missing-tag-existing-digest",
+            IdCategory::Neither => "neither",
+            IdCategory::MalformedDigest => "malformed-digest",
+            IdCategory::MalformedDigestWithTag => "malformed-digest-with-tag",
+            IdCategory::TagTooLong => "tag-too-long",
+            IdCategory::Duplicate => "duplicate",
+            IdCategory::OtherRepoTag => "other-repo-tag",
+            IdCategory::OtherRepoDigest => "other-repo-digest",
+            IdCategory::TagCaseVariant => "tag-case-variant",
+            IdCategory::DigestPrefix => "digest-prefix",
+            IdCategory::DigestOneHexChanged => "digest-one-hex-changed",
+            IdCategory::DigestUpperHex => "digest-upper-hex",
+        }
+    }
+}
+
+/// A generated id and what kind it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratedId {
+    pub category: IdCategory,
+    pub id: ImageIdentifier,
+}
+
+/// What a repository holds, and what only the others hold, for choosing ids.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    /// (tag, digest) of the target repository, in push order.
+    pub tags: Vec<(String, String)>,
+    pub digests: Vec<String>,
+    /// Tags and digests found in other repositories and not in the target.
+    pub foreign_tags: Vec<String>,
+    pub foreign_digests: Vec<String>,
+}
+
+impl Catalogue {
+    pub fn new(state: &RegistryState, repository: &str) -> Self {
+        let mut c = Catalogue::default();
+        if let Some(r) = state.repository(repository) {
+            for image in &r.images {
+                c.digests.push(image.digest.clone());
+                c.tags
+                    .extend(image.tags.iter().map(|t| (t.clone(), image.digest.clone())));
+            }
+        }
+        for (name, other) in &state.repositories {
+            if name == repository {
+                continue;
+            }
+            for image in &other.images {
+                if !c.digests.contains(&image.digest) && !c.foreign_digests.contains(&image.digest)
+                {
+                    c.foreign_digests.push(image.digest.clone());
+                }
+                for t in &image.tags {
+                    if !c.tags.iter().any(|(x, _)| x == t) && !c.foreign_tags.contains(t) {
+                        c.foreign_tags.push(t.clone());
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|(t, _)| t == tag)
+    }
+}
+
+/// The random choices behind one id; [`realise`] turns them into an id against a catalogue.
+#[derive(Debug, Clone)]
+pub struct IdPicks {
+    pub category: IdCategory,
+    pub first: Index,
+    pub second: Index,
+    pub fresh_tag: String,
+    pub fresh_hex: [u8; 32],
+}
+
+const MALFORMED_DIGESTS: [&str; 9] = [
+    "sha256",
+    "sha256:",
+    ":0123abcd",
+    "sha256:xyz",
+    "sha256@0123abcd",
+    "sha256:0123:abcd",
+    "sha 256:0123abcd",
+    "latest",
+    "",
+];
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The category chosen when the wanted one cannot be made against this catalogue (no tags, say).
+fn fallback(category: IdCategory) -> Option<IdCategory> {
+    use IdCategory::*;
+    match category {
+        ExistingTag | TagCaseVariant | OtherRepoTag | BothMatching | Mismatched => Some(MissingTag),
+        ExistingDigest | OtherRepoDigest | DigestPrefix | DigestOneHexChanged | DigestUpperHex => {
+            Some(MissingDigest)
+        }
+        MissingTagExistingDigest => Some(MissingTag),
+        Duplicate => Some(ExistingTag),
+        _ => None,
+    }
+}
+
+/// Turns picks into an id of the category, or of its fallback when the catalogue cannot give one.
+/// `earlier` are the ids already in the list (for duplicates).
+pub fn realise(picks: &IdPicks, catalogue: &Catalogue, earlier: &[GeneratedId]) -> GeneratedId {
+    let mut category = picks.category;
+    loop {
+        if let Some(id) = try_realise(category, picks, catalogue, earlier) {
+            return GeneratedId { category, id };
+        }
+        match fallback(category) {
+            Some(next) => category = next,
+            // MissingTag and the categories without a fallback always succeed; this is a guard.
+            None => {
+                return GeneratedId {
+                    category: IdCategory::Neither,
+                    id: ImageIdentifier::neither(),
+                };
+            }
+        }
+    }
+}
+
+fn try_realise(
+    category: IdCategory,
+    p: &IdPicks,
+    c: &Catalogue,
+    earlier: &[GeneratedId],
+) -> Option<ImageIdentifier> {
+    use IdCategory::*;
+    let pick_tag = || (!c.tags.is_empty()).then(|| p.first.get(&c.tags).clone());
+    let pick_digest = || (!c.digests.is_empty()).then(|| p.first.get(&c.digests).clone());
+    let missing_tag = || {
+        let mut t = p.fresh_tag.clone();
+        while c.has_tag(&t) {
+            t.push_str("-missing");
+        }
+        t
+    };
+    let missing_digest = || format!("sha256:{}", hex(&p.fresh_hex));
+    Some(match category {
+        ExistingTag => ImageIdentifier::tag(pick_tag()?.0),
+        ExistingDigest => ImageIdentifier::digest(pick_digest()?),
+        BothMatching => {
+            let (t, d) = pick_tag()?;
+            ImageIdentifier::both(t, d)
+        }
+        Mismatched => {
+            let (t, d) = pick_tag()?;
+            let others: Vec<&String> = c.digests.iter().filter(|x| **x != d).collect();
+            let other = if others.is_empty() {
+                missing_digest()
+            } else {
+                p.second.get(&others).to_string()
+            };
+            ImageIdentifier::both(t, other)
+        }
+        MissingTag => ImageIdentifier::tag(missing_tag()),
+        MissingDigest => ImageIdentifier::digest(missing_digest()),
+        MissingTagExistingDigest => ImageIdentifier::both(missing_tag(), pick_digest()?),
+        Neither => ImageIdentifier::neither(),
+        MalformedDigest => ImageIdentifier::digest(*p.second.get(&MALFORMED_DIGESTS)),
+        MalformedDigestWithTag => {
+            let t = pick_tag().map_or_else(missing_tag, |(t, _)| t);
+            ImageIdentifier::both(t, *p.second.get(&MALFORMED_DIGESTS))
+        }
+        TagTooLong => ImageIdentifier::tag(format!("{}{}", p.fresh_tag, "x".repeat(301))),
+        Duplicate => {
+            if earlier.is_empty() {
+                return None;
+            }
+            p.first.get(earlier).id.clone()
+        }
+        OtherRepoTag => {
+            if c.foreign_tags.is_empty() {
+                return None;
+            }
+            ImageIdentifier::tag(p.first.get(&c.foreign_tags).clone())
+        }
+        OtherRepoDigest => {
+            if c.foreign_digests.is_empty() {
+                return None;
+            }
+            ImageIdentifier::digest(p.first.get(&c.foreign_digests).clone())
+        }
+        TagCaseVariant => {
+            // Flip the case of one tag's letters so that the result is not itself a tag here.
+            let (t, _) = pick_tag()?;
+            [flip_all(&t), flip_first_letter(&t)]
+                .into_iter()
+                .find(|v| *v != t && !c.has_tag(v))
+                .map(ImageIdentifier::tag)?
+        }
+        DigestPrefix => {
+            let d = pick_digest()?;
+            let keep = 7 + 1 + p.second.index(62);
+            ImageIdentifier::digest(d[..keep.min(d.len() - 1)].to_string())
+        }
+        DigestOneHexChanged => {
+            let d = pick_digest()?;
+            let mut bytes = d.into_bytes();
+            let at = 7 + p.second.index(bytes.len() - 7);
+            bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+            ImageIdentifier::digest(String::from_utf8(bytes).ok()?)
+        }
+        DigestUpperHex => {
+            let d = pick_digest()?;
+            let upper = format!(
+                "sha256:{}",
+                d.trim_start_matches("sha256:").to_ascii_uppercase()
+            );
+            if upper == d {
+                return None;
+            }
+            ImageIdentifier::digest(upper)
+        }
+    })
+}
+
+fn flip_all(t: &str) -> String {
+    t.chars()
+        .map(|ch| {
+            if ch.is_ascii_lowercase() {
+                ch.to_ascii_uppercase()
+            } else {
+                ch.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+fn flip_first_letter(t: &str) -> String {
+    let mut done = false;
+    t.chars()
+        .map(|ch| {
+            if !done && ch.is_ascii_alphabetic() {
+                done = true;
+                if ch.is_ascii_lowercase() {
+                    ch.to_ascii_uppercase()
+                } else {
+                    ch.to_ascii_lowercase()
+                }
+            } else {
+                ch
+            }
+        })
+        .collect()
+}
+
+/// The category distribution: valid ids most often, every other kind regularly. The first one
+/// listed is where shrinking goes.
+pub fn category() -> impl Strategy<Value = IdCategory> {
+    use IdCategory::*;
+    prop_oneof![
+        6 => Just(ExistingTag),
+        4 => Just(ExistingDigest),
+        3 => Just(BothMatching),
+        2 => Just(Mismatched),
+        2 => Just(MissingTag),
+        2 => Just(MissingDigest),
+        2 => Just(MissingTagExistingDigest),
+        1 => Just(Neither),
+        1 => Just(MalformedDigest),
+        1 => Just(MalformedDigestWithTag),
+        1 => Just(Duplicate),
+        2 => Just(OtherRepoTag),
+        2 => Just(OtherRepoDigest),
+        2 => Just(TagCaseVariant),
+        1 => Just(DigestPrefix),
+        1 => Just(DigestOneHexChanged),
+        1 => Just(DigestUpperHex),
+    ]
+}
+
+pub fn picks(category: impl Strategy<Value = IdCategory>) -> impl Strategy<Value = IdPicks> {
+    (
+        category,
+        any::<Index>(),
+        any::<Index>(),
+        "[a-z][a-z0-9]{0,7}",
+        any::<[u8; 32]>(),
+    )
+        .prop_map(|(category, first, second, fresh_tag, fresh_hex)| IdPicks {
+            category,
+            first,
+            second,
+            fresh_tag,
+            fresh_hex,
+        })
+}
+
+/// A list of `len` ids against `repository` of `state`.
+pub fn id_list(
+    state: Arc<RegistryState>,
+    repository: String,
+    len: std::ops::RangeInclusive<usize>,
+) -> BoxedStrategy<Vec<GeneratedId>> {
+    id_list_of(state, repository, len, category().boxed())
+}
+
+/// Like [`id_list`], with the categories drawn from `categories`.
+pub fn id_list_of(
+    state: Arc<RegistryState>,
+    repository: String,
+    len: std::ops::RangeInclusive<usize>,
+    categories: BoxedStrategy<IdCategory>,
+) -> BoxedStrategy<Vec<GeneratedId>> {
+    let catalogue = Arc::new(Catalogue::new(&state, &repository));
+    proptest::collection::vec(picks(categories), len)
+        .prop_map(move |all| {
+            let mut out: Vec<GeneratedId> = Vec::with_capacity(all.len());
+            for p in &all {
+                let id = realise(p, &catalogue, &out);
+                out.push(id);
+            }
+            out
+        })
+        .boxed()
+}

@@ -1,0 +1,249 @@
+//! Whole `BatchGetImage` requests against a state: id lists of every size (including over the
+//! limit and empty), `acceptedMediaTypes` choices, and the request-level cases (missing or invalid
+//! repository names, registry ids).
+
+use super::ids::{self, GeneratedId, IdCategory};
+use crate::model::RegistryState;
+use crate::model::syntax::IDS_MAX;
+use crate::wire::{BatchGetImageRequest, media_type};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What kind of request a generated one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestCategory {
+    /// Ids against an existing repository (the per-id categories say more).
+    Ids,
+    /// More than 100 ids.
+    IdsTooMany,
+    IdsEmpty,
+    MissingRepository,
+    NameTooShort,
+    NameTooLong,
+    NameUpperCase,
+    NameBadSeparator,
+    NameNewPatternOnly,
+    RegistryMalformed,
+    RegistryOwn,
+    RegistryForeign,
+    MediaTypesEmpty,
+    /// One id's tag is empty or longer than 300 characters (I-BAD-TAG).
+    TagInvalid,
+    /// A missing repository and an invalid parameter together (R-ORDER).
+    ValidationBeforeLookup,
+}
+
+impl RequestCategory {
+    pub const ALL: [RequestCategory; 15] = [
+        RequestCategory::Ids,
+        RequestCategory::IdsTooMany,
+        RequestCategory::IdsEmpty,
+        RequestCategory::MissingRepository,
+        RequestCategory::NameTooShort,
+        RequestCategory::NameTooLong,
+        RequestCategory::NameUpperCase,
+        RequestCategory::NameBadSeparator,
+        RequestCategory::NameNewPatternOnly,
+        RequestCategory::RegistryMalformed,
+        RequestCategory::RegistryOwn,
+        RequestCategory::RegistryForeign,
+        RequestCategory::MediaTypesEmpty,
+        RequestCategory::TagInvalid,
+        RequestCategory::ValidationBeforeLookup,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestCategory::Ids => "ids",
+            RequestCategory::IdsTooMany => "ids-too-many",
+            RequestCategory::IdsEmpty => "ids-empty",
+            RequestCategory::MissingRepository => "missing-repository",
+            RequestCategory::NameTooShort => "name-too-short",
+            RequestCategory::NameTooLong => "name-too-long",
+            RequestCategory::NameUpperCase => "name-upper-case",
+            RequestCategory::NameBadSeparator => "name-bad-separator",
+            RequestCategory::NameNewPatternOnly => "name-new-pattern-only",
+            RequestCategory::RegistryMalformed => "registry-malformed",
+            RequestCategory::RegistryOwn => "registry-own",
+            RequestCategory::RegistryForeign => "registry-foreign",
+            RequestCategory::MediaTypesEmpty => "media-types-empty",
+            RequestCategory::TagInvalid => "tag-invalid",
+            RequestCategory::ValidationBeforeLookup => "validation-before-lookup",
+        }
+    }
+}
+
+/// A generated request, with what kind it is and what kind each id is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub category: RequestCategory,
+    pub request: BatchGetImageRequest,
+    /// One per `request.image_ids`, in order.
+    pub id_categories: Vec<IdCategory>,
+}
+
+impl Case {
+    pub fn new(
+        category: RequestCategory,
+        request: BatchGetImageRequest,
+        ids: &[GeneratedId],
+    ) -> Self {
+        let id_categories = ids.iter().map(|g| g.category).collect();
+        Case {
+            category,
+            request,
+            id_categories,
+        }
+    }
+}
+
+/// `acceptedMediaTypes`: absent most often, else one type or a mixture of types.
+pub fn accepted_media_types() -> impl Strategy<Value = Option<Vec<String>>> {
+    let one = prop::sample::select(media_type::MANIFEST_TYPES).prop_map(str::to_string);
+    prop_oneof![
+        5 => Just(None),
+        3 => one.clone().prop_map(|t| Some(vec![t])),
+        2 => prop::sample::subsequence(media_type::MANIFEST_TYPES, 2..=4)
+            .prop_map(|ts| Some(ts.into_iter().map(str::to_string).collect())),
+    ]
+}
+
+fn request_category() -> impl Strategy<Value = RequestCategory> {
+    use RequestCategory::*;
+    prop_oneof![
+        40 => Just(Ids),
+        1 => Just(IdsTooMany),
+        1 => Just(IdsEmpty),
+        2 => Just(MissingRepository),
+        1 => Just(NameTooShort),
+        1 => Just(NameTooLong),
+        1 => Just(NameUpperCase),
+        1 => Just(NameBadSeparator),
+        1 => Just(NameNewPatternOnly),
+        1 => Just(RegistryMalformed),
+        2 => Just(RegistryOwn),
+        1 => Just(RegistryForeign),
+        1 => Just(MediaTypesEmpty),
+        1 => Just(TagInvalid),
+        1 => Just(ValidationBeforeLookup),
+    ]
+}
+
+/// Id-list lengths: mostly short, sometimes up to the limit.
+fn list_len() -> impl Strategy<Value = usize> {
+    prop_oneof![8 => 1usize..=6, 2 => 7usize..=30, 1 => 31usize..=IDS_MAX]
+}
+
+/// Requests against `state`, every category. Needs a state with at least one repository.
+pub fn case(state: Arc<RegistryState>) -> BoxedStrategy<Case> {
+    let names: Vec<String> = state.repositories.keys().cloned().collect();
+    if names.is_empty() {
+        return Just(Case::new(
+            RequestCategory::MissingRepository,
+            BatchGetImageRequest {
+                repository_name: "no-repository".into(),
+                image_ids: vec![Default::default()],
+                ..Default::default()
+            },
+            &[GeneratedId {
+                category: IdCategory::Neither,
+                id: Default::default(),
+            }],
+        ))
+        .boxed();
+    }
+    (
+        request_category(),
+        any::<Index>(),
+        list_len(),
+        accepted_media_types(),
+        0u64..1_000_000,
+    )
+        .prop_flat_map(move |(category, repo, len, media, salt)| {
+            let name = repo.get(&names).clone();
+            let state = state.clone();
+            let len = match category {
+                RequestCategory::IdsTooMany => IDS_MAX + 1 + (len % 20),
+                RequestCategory::IdsEmpty | RequestCategory::ValidationBeforeLookup => 0,
+                _ => len,
+            };
+            ids::id_list(state.clone(), name.clone(), len..=len).prop_map(move |mut generated| {
+                if category == RequestCategory::TagInvalid && !generated.is_empty() {
+                    let at = (salt as usize) % generated.len();
+                    let tag = if salt.is_multiple_of(3) {
+                        String::new()
+                    } else {
+                        "x".repeat(301 + (salt % 50) as usize)
+                    };
+                    generated[at] = GeneratedId {
+                        category: IdCategory::TagTooLong,
+                        id: crate::wire::ImageIdentifier::tag(tag),
+                    };
+                }
+                let mut request = BatchGetImageRequest {
+                    registry_id: None,
+                    repository_name: name.clone(),
+                    image_ids: generated.iter().map(|g| g.id.clone()).collect(),
+                    accepted_media_types: media.clone(),
+                };
+                shape_request(category, &mut request, &state, salt);
+                Case::new(category, request, &generated)
+            })
+        })
+        .boxed()
+}
+
+/// Makes a request of the category out of an ordinary one.
+fn shape_request(
+    category: RequestCategory,
+    request: &mut BatchGetImageRequest,
+    state: &RegistryState,
+    salt: u64,
+) {
+    use RequestCategory::*;
+    let name = request.repository_name.clone();
+    match category {
+        Ids | IdsTooMany | IdsEmpty | TagInvalid => {}
+        MissingRepository | ValidationBeforeLookup => {
+            request.repository_name = format!("{name}-missing{salt}")
+        }
+        NameTooShort => request.repository_name = "a".into(),
+        NameTooLong => request.repository_name = format!("{name}/{}", "x".repeat(257)),
+        NameUpperCase => request.repository_name = format!("{name}/Upper{salt}"),
+        NameBadSeparator => {
+            request.repository_name = match salt % 4 {
+                0 => format!("-{name}"),
+                1 => format!("{name}-"),
+                2 => format!("{name}/"),
+                _ => format!("{name}//x"),
+            }
+        }
+        NameNewPatternOnly => {
+            request.repository_name = if salt.is_multiple_of(2) {
+                format!("{name}/a__b{salt}")
+            } else {
+                format!("{name}/a--b{salt}")
+            }
+        }
+        RegistryMalformed => {
+            request.registry_id = Some(match salt % 3 {
+                0 => "12345".into(),
+                1 => "1234567890123".into(),
+                _ => "12345678901a".into(),
+            })
+        }
+        RegistryOwn => request.registry_id = Some(state.registry_id.clone()),
+        RegistryForeign => {
+            let foreign = if state.registry_id == "999999999999" {
+                "111111111111"
+            } else {
+                "999999999999"
+            };
+            request.registry_id = Some(foreign.into())
+        }
+        MediaTypesEmpty => request.accepted_media_types = Some(Vec::new()),
+    }
+}

@@ -1,0 +1,112 @@
+//! What the model says ECR answers: a request-level error, or per requested id an image, images or
+//! a failure. Each part names the rule that decides it, so that a deviation can cite its evidence.
+
+use crate::rules::Level;
+use crate::wire::{ImageFailureCode, ImageIdentifier};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Expected {
+    /// The whole request fails: an HTTP error with an AWS JSON 1.1 error body.
+    Error(ExpectedError),
+    /// HTTP 200 with `images` and `failures`.
+    Answers(ExpectedAnswers),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpectedError {
+    pub rule: &'static str,
+    pub status: u16,
+    /// The accepted `__type` shape names; the first is what the reference server answers.
+    pub error_types: Vec<&'static str>,
+    pub message: MessageExpectation,
+}
+
+/// How much of an error text the reference claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "match", content = "text")]
+pub enum MessageExpectation {
+    /// The message is exactly this (quoted from real ECR).
+    Exact(String),
+    /// The message names this parameter; the reference server answers with `text`.
+    Mentions { parameter: String, text: String },
+}
+
+impl MessageExpectation {
+    pub fn reference_text(&self) -> &str {
+        match self {
+            MessageExpectation::Exact(t) => t,
+            MessageExpectation::Mentions { text, .. } => text,
+        }
+    }
+
+    pub fn accepts(&self, actual: &str) -> bool {
+        match self {
+            MessageExpectation::Exact(t) => t == actual,
+            MessageExpectation::Mentions { parameter, .. } => actual.contains(parameter.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpectedAnswers {
+    pub registry_id: String,
+    pub repository_name: String,
+    /// One entry per distinct requested id, in order of first appearance.
+    pub ids: Vec<IdExpectation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdExpectation {
+    /// The id exactly as sent.
+    pub id: ImageIdentifier,
+    /// How many times the request carries it (I-DUP-ONCE, I-DUP-CONSISTENT).
+    pub times: usize,
+    /// The rule that decides this id's outcome.
+    pub rule: &'static str,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Outcome {
+    /// Exactly this one image (I-TAG, I-BOTH, I-SAME-DIGEST-TAGS).
+    Image(ExpectedImage),
+    /// By digest (I-DIGEST): at least one entry with the digest, each entry's tag (if any) one of
+    /// the image's tags; ECR answers one entry per tag, or one untagged entry (I-DIGEST-TAGS).
+    ImagesByDigest { images: Vec<ExpectedImage> },
+    /// One failure echoing the id (I-ECHO).
+    Failure {
+        code: ImageFailureCode,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpectedImage {
+    pub image_id: ImageIdentifier,
+    pub manifest: ExpectedManifest,
+    pub media_type: String,
+    /// The media-type rule that decides the manifest (M-DEFAULT, M-ACCEPTED, ...), and its level
+    /// for this image (M-DEFAULT gates docker v2 and OCI manifests, not lists and indexes).
+    pub manifest_rule: &'static str,
+    pub manifest_level: Level,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "value")]
+pub enum ExpectedManifest {
+    /// Byte for byte what was pushed.
+    Stored(String),
+    /// A docker schema 1 manifest for `name:tag` (M-TRANSLATE), checked by structure.
+    Schema1 {
+        name: String,
+        tag: String,
+        layers: Vec<String>,
+    },
+}

@@ -1,0 +1,153 @@
+//! The syntax ECR checks before it looks anything up: repository names, registry ids, digests,
+//! tags, and the digest of a manifest.
+
+use regex::Regex;
+use sha2::{Digest as _, Sha256};
+use std::sync::LazyLock;
+
+/// The repository-name pattern of the current service model (allows `__` and runs of `-`).
+static NAME_NEW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$")
+        .expect("constant pattern")
+});
+/// The older pattern that real server messages still quote.
+static NAME_OLD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+        .expect("constant pattern")
+});
+/// I-BAD-DIGEST: the regex ECR quotes in its failure reason, matched whole.
+static DIGEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9\-_+.]+:[a-fA-F0-9]+$").expect("constant pattern"));
+
+pub const REPO_NAME_MIN: usize = 2;
+pub const REPO_NAME_MAX: usize = 256;
+pub const TAG_MAX: usize = 300;
+pub const IDS_MAX: usize = 100;
+pub const MEDIA_TYPES_MAX: usize = 100;
+
+/// How a repository name fares against the two patterns ECR has used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoNameValidity {
+    /// Valid under both patterns.
+    Valid,
+    /// Valid only under the newer pattern (`a__b`, `a--b`): R-REPO-NAME-NEW-ONLY.
+    NewPatternOnly,
+    /// Invalid under both, or of a bad length: R-REPO-NAME-INVALID.
+    Invalid,
+}
+
+pub fn repo_name_validity(name: &str) -> RepoNameValidity {
+    if !(REPO_NAME_MIN..=REPO_NAME_MAX).contains(&name.chars().count()) {
+        return RepoNameValidity::Invalid;
+    }
+    match (NAME_OLD.is_match(name), NAME_NEW.is_match(name)) {
+        (true, _) => RepoNameValidity::Valid,
+        (false, true) => RepoNameValidity::NewPatternOnly,
+        (false, false) => RepoNameValidity::Invalid,
+    }
+}
+
+pub fn is_registry_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn is_well_formed_digest(digest: &str) -> bool {
+    DIGEST.is_match(digest)
+}
+
+/// I-BAD-TAG: the `imageTag` length constraint of the service model.
+pub fn is_tag_length_valid(tag: &str) -> bool {
+    (1..=TAG_MAX).contains(&tag.chars().count())
+}
+
+/// `sha256:` and the lower-case hex SHA-256 of the exact bytes (M-INTEGRITY).
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_names_follow_both_patterns() {
+        for ok in [
+            "ab",
+            "ubuntu",
+            "team/app/web",
+            "a.b_c-d",
+            "a-b/c.d",
+            "x1/y2",
+        ] {
+            assert_eq!(repo_name_validity(ok), RepoNameValidity::Valid, "{ok}");
+        }
+        for new in ["a__b", "a--b", "team/a__b"] {
+            assert_eq!(
+                repo_name_validity(new),
+                RepoNameValidity::NewPatternOnly,
+                "{new}"
+            );
+        }
+        let long = "a".repeat(257);
+        for bad in [
+            "a",
+            "Upper",
+            "-ab",
+            "ab-",
+            "a//b",
+            "/ab",
+            "ab/",
+            "a b",
+            "",
+            long.as_str(),
+        ] {
+            assert_eq!(repo_name_validity(bad), RepoNameValidity::Invalid, "{bad}");
+        }
+        assert_eq!(
+            repo_name_validity(&"a".repeat(256)),
+            RepoNameValidity::Valid
+        );
+    }
+
+    #[test]
+    fn digests_match_the_quoted_regex_whole() {
+        assert!(is_well_formed_digest("sha256:abcDEF0123"));
+        assert!(is_well_formed_digest("my-alg_1+x.y:ab"));
+        for bad in [
+            "sha256",
+            "sha256:",
+            ":ab",
+            "sha256:xyz",
+            "sha256:ab ",
+            "sha 256:ab",
+            "",
+        ] {
+            assert!(!is_well_formed_digest(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sha256_digest_is_lower_case_hex_of_the_bytes() {
+        assert_eq!(
+            sha256_digest(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn registry_ids_are_twelve_digits() {
+        assert!(is_registry_id("123456789012"));
+        for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
+            assert!(!is_registry_id(bad));
+        }
+    }
+}
