@@ -24,8 +24,16 @@
 //! ```
 
 pub mod cases;
+pub mod client;
 pub mod compare;
+pub mod credentials;
 pub mod generate;
 pub mod model;
+pub mod report;
 pub mod rules;
+pub mod runner;
+pub mod seed;
+pub mod server;
+pub mod session;
+pub mod target;
 pub mod wire;

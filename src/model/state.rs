@@ -178,7 +178,26 @@ impl RegistryState {
         media_type: &str,
         tag: Option<&str>,
     ) -> Result<String, PushError> {
-        let digest = sha256_digest(manifest.as_bytes());
+        self.push_as(
+            repo,
+            manifest,
+            media_type,
+            tag,
+            sha256_digest(manifest.as_bytes()),
+        )
+    }
+
+    /// [`push`](Self::push) under a digest that an endpoint assigned: the harness's model of an
+    /// endpoint that computes digests wrongly (S-PUT-DIGEST) goes on with what it was told, so that
+    /// one seeding bug does not turn every later answer into a deviation.
+    pub fn push_as(
+        &mut self,
+        repo: &str,
+        manifest: &str,
+        media_type: &str,
+        tag: Option<&str>,
+        digest: String,
+    ) -> Result<String, PushError> {
         let r = self.repo_mut(repo)?;
         if let Some(existing) = r.images.iter().find(|i| i.digest == digest) {
             match tag {

@@ -1,0 +1,418 @@
+//! Signed calls to an ECR-compatible endpoint: AWS JSON 1.1 over HTTP, SigV4 with service `ecr`
+//! (W-REQ), per-request timeouts, bounded bodies, and retries as the AWS SDKs do them. It knows
+//! HTTP and AWS, not ECR's semantics: what an answer means is the comparer's business.
+
+use crate::credentials::Credentials;
+use crate::wire::{self, ErrorBody, HttpReply};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// The largest answer a legal `BatchGetImage` can give: 100 images of at most 4 MiB of manifest
+/// each, and room for the rest. Anything longer is not read.
+pub const MAX_BODY: usize = 100 * 4 * 1024 * 1024 + 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub endpoint: String,
+    pub region: String,
+    pub credentials: Credentials,
+    /// For each attempt.
+    pub timeout: Duration,
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// The first backoff; it doubles per attempt up to `max_backoff`, with full jitter.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    pub max_body: usize,
+}
+
+impl ClientConfig {
+    pub fn new(
+        endpoint: impl Into<String>,
+        region: impl Into<String>,
+        credentials: Credentials,
+    ) -> Self {
+        ClientConfig {
+            endpoint: endpoint.into(),
+            region: region.into(),
+            credentials,
+            timeout: Duration::from_secs(10),
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(5),
+            max_body: MAX_BODY,
+        }
+    }
+}
+
+/// A call that got no usable HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("{operation}: {message}")]
+    Transport { operation: String, message: String },
+    #[error("{operation}: the answer is longer than {limit} bytes; not read further")]
+    TooLarge { operation: String, limit: usize },
+    #[error("{operation}: cannot sign the request: {message}")]
+    Signing { operation: String, message: String },
+}
+
+/// A typed call that did not give the typed answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("{operation}: HTTP {status} {}: {}", error_type.as_deref().unwrap_or("(no __type)"), message.as_deref().unwrap_or(""))]
+    Service {
+        operation: String,
+        status: u16,
+        error_type: Option<String>,
+        message: Option<String>,
+    },
+    #[error("{operation}: HTTP 200 whose body is not the operation's answer: {detail}")]
+    Unreadable { operation: String, detail: String },
+}
+
+impl ApiError {
+    /// The normalised `__type` of a service error.
+    pub fn error_type(&self) -> Option<&str> {
+        match self {
+            ApiError::Service {
+                error_type: Some(t),
+                ..
+            } => Some(wire::normalise_error_type(t)),
+            _ => None,
+        }
+    }
+}
+
+/// One answered call: the reply, and how many attempts it took (more than one: a flaky case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub reply: HttpReply,
+    pub attempts: u32,
+}
+
+/// Counters a run reports.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct EcrClient {
+    http: reqwest::Client,
+    config: Arc<ClientConfig>,
+    url: String,
+    stats: Arc<ClientStats>,
+    jitter: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for EcrClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EcrClient")
+            .field("url", &self.url)
+            .field("region", &self.config.region)
+            .finish()
+    }
+}
+
+/// Whether an answer is worth another attempt, as the SDKs' standard retry mode decides.
+fn retryable(reply: &HttpReply) -> bool {
+    if reply.status == 429 || reply.status >= 500 {
+        return true;
+    }
+    let shape = serde_json::from_slice::<ErrorBody>(&reply.body)
+        .ok()
+        .and_then(|b| b.shape_name().map(str::to_string));
+    matches!(
+        shape.as_deref(),
+        Some(
+            "ThrottlingException"
+                | "ThrottledException"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+                | "ProvisionedThroughputExceededException"
+        )
+    )
+}
+
+impl EcrClient {
+    pub fn new(config: ClientConfig, http: reqwest::Client) -> Self {
+        let url = format!("{}/", config.endpoint.trim_end_matches('/'));
+        let seed = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        EcrClient {
+            http,
+            config: Arc::new(config),
+            url,
+            stats: Arc::default(),
+            jitter: Arc::new(AtomicU64::new(seed)),
+        }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> &ClientStats {
+        &self.stats
+    }
+
+    /// A number in [0, 1) for backoff jitter (xorshift: jitter need not be reproducible).
+    fn jitter(&self) -> f64 {
+        let mut x = self.jitter.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.jitter.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let cap = self
+            .config
+            .base_backoff
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.config.max_backoff);
+        let jittered = cap.mul_f64(self.jitter());
+        retry_after.map_or(jittered, |r| {
+            r.min(self.config.max_backoff.max(Duration::from_secs(1)) * 4)
+                .max(jittered)
+        })
+    }
+
+    /// Sends one operation with a JSON body and returns the raw answer, retrying throttling, 429
+    /// and 5xx answers (and transport errors when `idempotent`). A status that persists through
+    /// the retries comes back as the answer.
+    pub async fn call_raw(
+        &self,
+        operation: &str,
+        body: Vec<u8>,
+        idempotent: bool,
+    ) -> Result<Exchange, CallError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = self.attempt(operation, &body).await;
+            let last = attempt >= self.config.max_attempts.max(1);
+            match outcome {
+                Ok((reply, retry_after)) => {
+                    if last || !retryable(&reply) {
+                        return Ok(Exchange {
+                            reply,
+                            attempts: attempt,
+                        });
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt, retry_after)).await;
+                }
+                Err(e @ (CallError::TooLarge { .. } | CallError::Signing { .. })) => return Err(e),
+                Err(e) => {
+                    if last || !idempotent {
+                        return Err(e);
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt, None)).await;
+                }
+            }
+        }
+    }
+
+    fn signed_headers(
+        &self,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, CallError> {
+        let signing_error = |message: String| CallError::Signing {
+            operation: operation.to_string(),
+            message,
+        };
+        let target = format!("{}.{operation}", wire::TARGET_PREFIX);
+        let headers = [
+            ("content-type", wire::CONTENT_TYPE),
+            ("x-amz-target", target.as_str()),
+        ];
+        let c = &self.config.credentials;
+        let identity = aws_credential_types::Credentials::new(
+            c.access_key_id.clone(),
+            c.secret_access_key.clone(),
+            c.session_token.clone(),
+            None,
+            "ecr-conformance",
+        )
+        .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.config.region)
+            .name("ecr")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| signing_error(e.to_string()))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            self.url.as_str(),
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| signing_error(e.to_string()))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| signing_error(e.to_string()))?
+            .into_parts();
+        let mut out: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        out.extend(
+            instructions
+                .headers()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        Ok(out)
+    }
+
+    async fn attempt(
+        &self,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<(HttpReply, Option<Duration>), CallError> {
+        let transport = |message: String| CallError::Transport {
+            operation: operation.to_string(),
+            message,
+        };
+        let mut request = self
+            .http
+            .post(&self.url)
+            .timeout(self.config.timeout)
+            .body(body.to_vec());
+        for (k, v) in self.signed_headers(operation, body)? {
+            request = request.header(k, v);
+        }
+        let mut response = request.send().await.map_err(|e| transport(describe(&e)))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header("content-type");
+        let retry_after = header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        if let Some(len) = response.content_length()
+            && len as usize > self.config.max_body
+        {
+            return Err(CallError::TooLarge {
+                operation: operation.into(),
+                limit: self.config.max_body,
+            });
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > self.config.max_body {
+                        return Err(CallError::TooLarge {
+                            operation: operation.into(),
+                            limit: self.config.max_body,
+                        });
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(transport(format!(
+                        "the answer broke off after {} bytes: {}",
+                        bytes.len(),
+                        describe(&e)
+                    )));
+                }
+            }
+        }
+        Ok((
+            HttpReply {
+                status,
+                content_type,
+                body: bytes,
+            },
+            retry_after,
+        ))
+    }
+
+    /// A typed call: a 200 is parsed as `Resp`, anything else is an [`ApiError::Service`].
+    pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        operation: &str,
+        request: &Req,
+        idempotent: bool,
+    ) -> Result<Resp, ApiError> {
+        let body = serde_json::to_vec(request).map_err(|e| ApiError::Unreadable {
+            operation: operation.into(),
+            detail: e.to_string(),
+        })?;
+        let exchange = self.call_raw(operation, body, idempotent).await?;
+        let reply = exchange.reply;
+        if reply.status != 200 {
+            let parsed = serde_json::from_slice::<ErrorBody>(&reply.body).ok();
+            return Err(ApiError::Service {
+                operation: operation.into(),
+                status: reply.status,
+                error_type: parsed.as_ref().and_then(|b| b.error_type.clone()),
+                message: parsed
+                    .as_ref()
+                    .and_then(|b| b.text().map(str::to_string))
+                    .or_else(|| Some(reply.abridged_body(300))),
+            });
+        }
+        serde_json::from_slice(&reply.body).map_err(|e| ApiError::Unreadable {
+            operation: operation.into(),
+            detail: format!("{e}: {}", reply.abridged_body(300)),
+        })
+    }
+
+    pub async fn batch_get_image(
+        &self,
+        request: &wire::BatchGetImageRequest,
+    ) -> Result<Exchange, CallError> {
+        let body = serde_json::to_vec(request).map_err(|e| CallError::Signing {
+            operation: "BatchGetImage".into(),
+            message: e.to_string(),
+        })?;
+        self.call_raw("BatchGetImage", body, true).await
+    }
+}
+
+/// A transport error in one line, with its cause (reqwest's top line alone says little).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the body could not be read"
+    } else {
+        "the request failed"
+    };
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    match causes.last() {
+        Some(root) => format!("{kind}: {root}"),
+        None => format!("{kind}: {e}"),
+    }
+}

@@ -1,0 +1,705 @@
+//! A conformance run: case files first, then generated worlds. Each world is a generated registry
+//! state, seeded once, against which many generated requests run concurrently; each answer is
+//! judged against the model, a sample is also checked for the metamorphic properties, and the
+//! first failing case of each kind is shrunk to a minimal request. The runner orchestrates; it
+//! knows neither ECR (the model does) nor HTTP (the client does).
+
+use crate::cases::CaseFile;
+use crate::client::EcrClient;
+use crate::compare::{self, Deviation, Judgement};
+use crate::generate::{IdCategory, RequestCategory, plans, requests};
+use crate::model::{self, RegistryPlan, RegistryState};
+use crate::rules::{Level, id, rule_by_id};
+use crate::seed;
+use crate::wire::{BatchGetImageRequest, HttpReply};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+/// Generated requests per world: one seeded state serves this many cases.
+pub const CASES_PER_WORLD: usize = 100;
+/// Every how many cases the metamorphic properties are checked too.
+pub const METAMORPHIC_EVERY: usize = 4;
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub seed: u64,
+    /// Generated requests in all (case files come on top).
+    pub cases: usize,
+    pub concurrency: usize,
+    /// Requests sent while shrinking one failing case, at most.
+    pub shrink_steps: usize,
+    /// Time spent shrinking in all, at most.
+    pub shrink_budget: Duration,
+    pub case_files: Vec<(PathBuf, CaseFile)>,
+    /// Every repository the run creates starts with this (`ecrc-...`).
+    pub prefix: String,
+    /// The registry id assumed until the endpoint names its own.
+    pub registry_hint: String,
+    /// Progress lines on stderr.
+    pub progress: bool,
+}
+
+impl RunConfig {
+    pub fn new(seed: u64) -> Self {
+        RunConfig {
+            seed,
+            cases: 400,
+            concurrency: 8,
+            shrink_steps: 200,
+            shrink_budget: Duration::from_secs(30),
+            case_files: Vec::new(),
+            prefix: run_prefix(seed),
+            registry_hint: "000000000000".into(),
+            progress: false,
+        }
+    }
+}
+
+/// The repository prefix of a run: derived from the seed, so that the same seed sends the same
+/// requests, and marked `ecrc-` so that a sweep knows what is the tool's.
+pub fn run_prefix(seed: u64) -> String {
+    format!("ecrc-{:08x}", (seed ^ (seed >> 32)) as u32)
+}
+
+/// One deviation, with where it was found.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    #[serde(flatten)]
+    pub deviation: Deviation,
+    /// `model` (judged against the model), `seed`, or the metamorphic property's id.
+    pub property: String,
+    /// The trial: `case:NAME` or `world-N/case-M`.
+    pub trial: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<BatchGetImageRequest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_category: Option<RequestCategory>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub id_categories: Vec<IdCategory>,
+}
+
+/// A request that got no usable answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fault {
+    pub trial: String,
+    pub message: String,
+}
+
+/// A failing case shrunk to a minimal request that still shows the same rule's deviation.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Minimal {
+    pub rule: String,
+    pub level: Level,
+    pub trial: String,
+    pub original_ids: usize,
+    pub request: BatchGetImageRequest,
+    pub deviation: Deviation,
+    pub shrink_steps: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PropertyCount {
+    pub checked: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct RunOutcome {
+    pub findings: Vec<Finding>,
+    pub faults: Vec<Fault>,
+    pub minimal: Vec<Minimal>,
+    pub properties: BTreeMap<String, PropertyCount>,
+    pub cases_run: usize,
+    pub worlds: usize,
+    pub flaky: usize,
+    pub skipped_cases: Vec<(String, String)>,
+    /// Repositories that could not be deleted at the end.
+    pub leftovers: Vec<(String, String)>,
+    pub elapsed: Duration,
+}
+
+impl RunOutcome {
+    fn count(&mut self, property: &str, failed: bool) {
+        let c = self.properties.entry(property.to_string()).or_default();
+        c.checked += 1;
+        c.failed += usize::from(failed);
+    }
+
+    pub fn gate_deviations(&self, strict: bool) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| strict || f.deviation.level == Level::Gate)
+            .count()
+    }
+}
+
+/// The result of one case, computed in a task.
+struct CaseResult {
+    index: usize,
+    deviations: Vec<Deviation>,
+    property_results: Vec<(String, Vec<Deviation>)>,
+    fault: Option<String>,
+    flaky: bool,
+}
+
+/// An answer reduced to what the properties compare: status, error type, and entry multisets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Normalised {
+    Entries {
+        images: Vec<String>,
+        failures: Vec<String>,
+    },
+    Error {
+        status: u16,
+        error_type: Option<String>,
+    },
+}
+
+fn normalise(reply: &HttpReply) -> Option<Normalised> {
+    match compare::parse_reply(reply).ok()? {
+        compare::ParsedReply::Ok(body) => {
+            let mut images: Vec<String> = body
+                .images
+                .unwrap_or_default()
+                .iter()
+                .map(|i| json!(i).to_string())
+                .collect();
+            let mut failures: Vec<String> = body
+                .failures
+                .unwrap_or_default()
+                .iter()
+                .map(|f| json!(f).to_string())
+                .collect();
+            images.sort();
+            failures.sort();
+            Some(Normalised::Entries { images, failures })
+        }
+        compare::ParsedReply::Error { status, body, .. } => Some(Normalised::Error {
+            status,
+            error_type: body.and_then(|b| b.shape_name().map(str::to_string)),
+        }),
+    }
+}
+
+fn as_value(n: &Normalised) -> Value {
+    match n {
+        Normalised::Entries { images, failures } => {
+            json!({"images": images.len(), "failures": failures, "imageEntries": images})
+        }
+        Normalised::Error { status, error_type } => json!({"status": status, "__type": error_type}),
+    }
+}
+
+fn property_deviation(
+    rule: &str,
+    summary: &str,
+    first: &Normalised,
+    second: &Normalised,
+) -> Deviation {
+    Deviation::new(
+        rule,
+        rule_by_id(rule).level,
+        summary,
+        as_value(first),
+        as_value(second),
+    )
+}
+
+/// Sends one request and judges it against the model; with `metamorphic`, also checks the
+/// properties that compare answers with each other.
+async fn run_case(
+    client: EcrClient,
+    state: Arc<RegistryState>,
+    index: usize,
+    request: BatchGetImageRequest,
+    metamorphic: bool,
+) -> CaseResult {
+    let mut result = CaseResult {
+        index,
+        deviations: Vec::new(),
+        property_results: Vec::new(),
+        fault: None,
+        flaky: false,
+    };
+    let expected = model::batch_get_image(&state, &request);
+    let exchange = match client.batch_get_image(&request).await {
+        Ok(x) => x,
+        Err(e) => {
+            result.fault = Some(e.to_string());
+            return result;
+        }
+    };
+    result.flaky = exchange.attempts > 1;
+    match compare::judge(&expected, &exchange.reply) {
+        Judgement::Answer(d) => result.deviations = d,
+        Judgement::Fault(f) => {
+            result.fault = Some(f);
+            return result;
+        }
+    }
+    if !metamorphic {
+        return result;
+    }
+    let Some(first) = normalise(&exchange.reply) else {
+        return result;
+    };
+    // P-IDEMPOTENT
+    match client.batch_get_image(&request).await {
+        Ok(again) => {
+            let mut d = Vec::new();
+            if let Some(second) = normalise(&again.reply)
+                && second != first
+            {
+                d.push(property_deviation(
+                    id::P_IDEMPOTENT,
+                    "the same request answered differently the second time",
+                    &first,
+                    &second,
+                ));
+            }
+            result.property_results.push((id::P_IDEMPOTENT.into(), d));
+        }
+        Err(e) => result.fault = Some(e.to_string()),
+    }
+    if request.image_ids.len() < 2 {
+        return result;
+    }
+    // P-PERMUTE
+    let mut permuted = request.clone();
+    permuted.image_ids.reverse();
+    match client.batch_get_image(&permuted).await {
+        Ok(p) => {
+            let mut d = Vec::new();
+            if let Some(second) = normalise(&p.reply)
+                && second != first
+            {
+                d.push(property_deviation(
+                    id::P_PERMUTE,
+                    "the ids in reverse order are answered differently",
+                    &first,
+                    &second,
+                ));
+            }
+            result.property_results.push((id::P_PERMUTE.into(), d));
+        }
+        Err(e) => result.fault = Some(e.to_string()),
+    }
+    // P-SPLIT: only where the whole is answered per id, so that both halves are too.
+    if let Normalised::Entries { images, failures } = &first {
+        let mid = request.image_ids.len() / 2;
+        let halves = [
+            request.image_ids[..mid].to_vec(),
+            request.image_ids[mid..].to_vec(),
+        ];
+        let mut joined_images = BTreeSet::new();
+        let mut joined_failures = BTreeSet::new();
+        let mut comparable = true;
+        for half in halves {
+            let part = BatchGetImageRequest {
+                image_ids: half,
+                ..request.clone()
+            };
+            match client.batch_get_image(&part).await {
+                Ok(x) => match normalise(&x.reply) {
+                    Some(Normalised::Entries { images, failures }) => {
+                        joined_images.extend(images);
+                        joined_failures.extend(failures);
+                    }
+                    _ => comparable = false,
+                },
+                Err(e) => {
+                    result.fault = Some(e.to_string());
+                    comparable = false;
+                }
+            }
+        }
+        if comparable {
+            // Sets, not multisets: a repeated id may fall in both halves (I-DUP-ONCE is its own rule).
+            let whole_images: BTreeSet<String> = images.iter().cloned().collect();
+            let whole_failures: BTreeSet<String> = failures.iter().cloned().collect();
+            let mut d = Vec::new();
+            if whole_images != joined_images || whole_failures != joined_failures {
+                let joined = Normalised::Entries {
+                    images: joined_images.into_iter().collect(),
+                    failures: joined_failures.into_iter().collect(),
+                };
+                d.push(property_deviation(
+                    id::P_SPLIT,
+                    "the ids split over two requests are answered differently",
+                    &first,
+                    &joined,
+                ));
+            }
+            result.property_results.push((id::P_SPLIT.into(), d));
+        }
+    }
+    result
+}
+
+fn progress(config: &RunConfig, line: impl AsRef<str>) {
+    if config.progress {
+        eprintln!("{}", line.as_ref());
+    }
+}
+
+/// The rules of a case's deviations that decide whether shrinking keeps a step: the same rule
+/// must still be broken.
+fn still_shows(deviations: &[Deviation], rule: &str) -> Option<Deviation> {
+    deviations.iter().find(|d| d.rule == rule).cloned()
+}
+
+/// Runs the whole conformance run against `client`.
+pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
+    let started = Instant::now();
+    let mut out = RunOutcome::default();
+    let mut created: Vec<String> = Vec::new();
+    let mut shrink_left = config.shrink_budget;
+
+    // Case files first.
+    for (i, (path, case)) in config.case_files.iter().enumerate() {
+        let trial = format!("case:{}", case.name);
+        let plan = case.plan();
+        if let Err(e) = plan.build(&case.registry_id) {
+            out.skipped_cases.push((
+                case.name.clone(),
+                format!("{}: not seedable on an endpoint ({e})", path.display()),
+            ));
+            continue;
+        }
+        let prefix = format!("{}-c{}/", config.prefix, i + 1);
+        let (seeded, error) =
+            seed::seed(client, &plan.with_prefix(&prefix), &config.registry_hint).await;
+        created.extend(seeded.created.iter().cloned());
+        record_seeding(&mut out, &trial, &seeded, error.as_ref());
+        if error.is_some() {
+            continue;
+        }
+        let mut request = case.request.clone();
+        request.repository_name = format!("{prefix}{}", request.repository_name);
+        if request.registry_id.as_deref() == Some(case.registry_id.as_str()) {
+            request.registry_id = Some(seeded.state.registry_id.clone());
+        }
+        let state = Arc::new(seeded.state);
+        let r = run_case(client.clone(), state, 0, request.clone(), true).await;
+        absorb(&mut out, &trial, &request, None, &[], r);
+        out.cases_run += 1;
+    }
+
+    // Then generated worlds.
+    let worlds = config.cases.div_ceil(CASES_PER_WORLD);
+    let mut rng_runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
+    );
+    let mut remaining = config.cases;
+    for w in 0..worlds {
+        let n = remaining.min(CASES_PER_WORLD);
+        remaining -= n;
+        let world = format!("world-{}", w + 1);
+        let plan: RegistryPlan = match plans::registry_plan().new_tree(&mut rng_runner) {
+            Ok(tree) => tree.current(),
+            Err(e) => {
+                out.faults.push(Fault {
+                    trial: world.clone(),
+                    message: format!("cannot generate a state: {e}"),
+                });
+                continue;
+            }
+        };
+        let plan = plan.with_prefix(&format!("{}-w{}/", config.prefix, w + 1));
+        let (seeded, error) = seed::seed(client, &plan, &config.registry_hint).await;
+        created.extend(seeded.created.iter().cloned());
+        record_seeding(&mut out, &world, &seeded, error.as_ref());
+        if error.is_some() {
+            progress(
+                config,
+                format!("{world}: seeding stopped; its cases are not run"),
+            );
+            continue;
+        }
+        out.worlds += 1;
+        let state = Arc::new(seeded.state);
+        let images: usize = state.repositories.values().map(|r| r.images.len()).sum();
+        progress(
+            config,
+            format!(
+                "{world}: {} repositories, {images} images seeded; {n} cases",
+                state.repositories.len()
+            ),
+        );
+
+        let before = listings(client, &state).await;
+        let strategy = requests::case(state.clone());
+        let mut trees = Vec::with_capacity(n);
+        for _ in 0..n {
+            match strategy.new_tree(&mut rng_runner) {
+                Ok(t) => trees.push(t),
+                Err(e) => out.faults.push(Fault {
+                    trial: world.clone(),
+                    message: format!("cannot generate a case: {e}"),
+                }),
+            }
+        }
+        let cases: Vec<requests::Case> = trees.iter().map(|t| t.current()).collect();
+        let mut set = JoinSet::new();
+        let mut results = Vec::with_capacity(cases.len());
+        for (i, case) in cases.iter().enumerate() {
+            while set.len() >= config.concurrency.max(1) {
+                if let Some(Ok(r)) = set.join_next().await {
+                    results.push(r);
+                }
+            }
+            set.spawn(run_case(
+                client.clone(),
+                state.clone(),
+                i,
+                case.request.clone(),
+                i % METAMORPHIC_EVERY == 0,
+            ));
+        }
+        while let Some(r) = set.join_next().await {
+            if let Ok(r) = r {
+                results.push(r);
+            }
+        }
+        results.sort_by_key(|r| r.index);
+        let mut failing: Vec<(usize, String)> = Vec::new();
+        for r in results {
+            let case = &cases[r.index];
+            let trial = format!("{world}/case-{}", r.index + 1);
+            if let Some(d) = r.deviations.first() {
+                failing.push((r.index, d.rule.clone()));
+            }
+            absorb(
+                &mut out,
+                &trial,
+                &case.request,
+                Some(case.category),
+                &case.id_categories,
+                r,
+            );
+            out.cases_run += 1;
+        }
+        // P-READ-ONLY: the listings after all those reads are those before.
+        let after = listings(client, &state).await;
+        if let (Some(before), Some(after)) = (before, after) {
+            let changed = before != after;
+            out.count(id::P_READ_ONLY, changed);
+            if changed {
+                out.findings.push(Finding {
+                    deviation: Deviation::new(
+                        id::P_READ_ONLY,
+                        rule_by_id(id::P_READ_ONLY).level,
+                        "the repositories list other images or tags after the BatchGetImage calls",
+                        json!(before),
+                        json!(after),
+                    ),
+                    property: id::P_READ_ONLY.into(),
+                    trial: world.clone(),
+                    request: None,
+                    request_category: None,
+                    id_categories: Vec::new(),
+                });
+            }
+        }
+        // Shrink the first failing case of each rule not yet shrunk.
+        let mut seen: BTreeSet<String> = out.minimal.iter().map(|m| m.rule.clone()).collect();
+        for (index, rule) in failing {
+            if !seen.insert(rule.clone()) || shrink_left.is_zero() {
+                continue;
+            }
+            let t0 = Instant::now();
+            let trial = format!("{world}/case-{}", index + 1);
+            if let Some(m) = shrink(
+                client,
+                &state,
+                trees[index].as_mut(),
+                &rule,
+                &trial,
+                config.shrink_steps,
+                t0 + shrink_left,
+            )
+            .await
+            {
+                out.minimal.push(m);
+            }
+            shrink_left = shrink_left.saturating_sub(t0.elapsed());
+        }
+    }
+
+    progress(
+        config,
+        format!("cleaning up {} repositories", created.len()),
+    );
+    out.leftovers = seed::cleanup(client, &created).await;
+    out.elapsed = started.elapsed();
+    out
+}
+
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(
+            &(seed
+                .wrapping_add(i as u64)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .to_le_bytes(),
+        );
+    }
+    bytes
+}
+
+async fn listings(
+    client: &EcrClient,
+    state: &RegistryState,
+) -> Option<BTreeMap<String, Vec<Value>>> {
+    let mut out = BTreeMap::new();
+    for name in state.repositories.keys() {
+        let listing = seed::listing(client, name).await.ok()?;
+        out.insert(
+            name.clone(),
+            listing.into_iter().map(|i| json!(i)).collect(),
+        );
+    }
+    Some(out)
+}
+
+fn record_seeding(
+    out: &mut RunOutcome,
+    trial: &str,
+    seeded: &seed::Seeded,
+    error: Option<&seed::SeedError>,
+) {
+    for d in &seeded.deviations {
+        out.findings.push(Finding {
+            deviation: d.clone(),
+            property: "seed".into(),
+            trial: trial.into(),
+            request: None,
+            request_category: None,
+            id_categories: Vec::new(),
+        });
+    }
+    match error {
+        Some(seed::SeedError::Fault(e)) => out.faults.push(Fault {
+            trial: trial.into(),
+            message: e.to_string(),
+        }),
+        Some(seed::SeedError::Refused(e)) => out.findings.push(Finding {
+            deviation: Deviation::new(
+                id::S_SEED,
+                rule_by_id(id::S_SEED).level,
+                format!("seeding stopped: {e}"),
+                json!("the repository is created"),
+                json!(e.to_string()),
+            ),
+            property: "seed".into(),
+            trial: trial.into(),
+            request: None,
+            request_category: None,
+            id_categories: Vec::new(),
+        }),
+        None => {}
+    }
+}
+
+fn absorb(
+    out: &mut RunOutcome,
+    trial: &str,
+    request: &BatchGetImageRequest,
+    category: Option<RequestCategory>,
+    ids: &[IdCategory],
+    r: CaseResult,
+) {
+    if let Some(fault) = r.fault {
+        out.faults.push(Fault {
+            trial: trial.into(),
+            message: fault,
+        });
+    }
+    out.flaky += usize::from(r.flaky);
+    let finding = |d: Deviation, property: &str| Finding {
+        deviation: d,
+        property: property.into(),
+        trial: trial.into(),
+        request: Some(request.clone()),
+        request_category: category,
+        id_categories: ids.to_vec(),
+    };
+    out.count("model", !r.deviations.is_empty());
+    for d in r.deviations {
+        out.findings.push(finding(d, "model"));
+    }
+    for (property, deviations) in r.property_results {
+        out.count(&property, !deviations.is_empty());
+        for d in deviations {
+            out.findings.push(finding(d, &property));
+        }
+    }
+}
+
+/// Shrinks a failing case with proptest's value tree: each simpler request is sent, and kept while
+/// it still shows a deviation of `rule`.
+async fn shrink(
+    client: &EcrClient,
+    state: &Arc<RegistryState>,
+    tree: &mut dyn ValueTree<Value = requests::Case>,
+    rule: &str,
+    trial: &str,
+    max_steps: usize,
+    deadline: Instant,
+) -> Option<Minimal> {
+    let original = tree.current();
+    let judge_once = |request: BatchGetImageRequest| {
+        let client = client.clone();
+        let state = state.clone();
+        async move {
+            let expected = model::batch_get_image(&state, &request);
+            match client.batch_get_image(&request).await {
+                Ok(x) => match compare::judge(&expected, &x.reply) {
+                    Judgement::Answer(d) => d,
+                    Judgement::Fault(_) => Vec::new(),
+                },
+                Err(_) => Vec::new(),
+            }
+        }
+    };
+    let mut best_deviation = still_shows(&judge_once(original.request.clone()).await, rule)?;
+    let mut best = original.request.clone();
+    let mut steps = 0;
+    if tree.simplify() {
+        while steps < max_steps && Instant::now() < deadline {
+            steps += 1;
+            let candidate = tree.current().request;
+            let kept = match still_shows(&judge_once(candidate.clone()).await, rule) {
+                Some(d) => {
+                    best = candidate;
+                    best_deviation = d;
+                    tree.simplify()
+                }
+                None => tree.complicate(),
+            };
+            if !kept {
+                break;
+            }
+        }
+    }
+    Some(Minimal {
+        rule: rule.into(),
+        level: best_deviation.level,
+        trial: trial.into(),
+        original_ids: original.request.image_ids.len(),
+        request: best,
+        deviation: best_deviation,
+        shrink_steps: steps,
+    })
+}

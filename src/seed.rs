@@ -1,0 +1,329 @@
+//! A registry plan made real on an endpoint, the way a real push does it: each repository created,
+//! its blobs uploaded before the manifests that reference them, children before lists, tags pushed
+//! in order. What the endpoint answers becomes the model's state (its registry id, the digests it
+//! assigned), and where those answers differ from ECR's, a deviation is recorded once and seeding
+//! goes on, so that one bug does not hide the others.
+
+use crate::client::{ApiError, CallError, EcrClient};
+use crate::compare::Deviation;
+use crate::model::{RegistryPlan, RegistryState, syntax};
+use crate::rules::{id, rule_by_id};
+use crate::wire::{self, ImageIdentifier};
+use base64::Engine as _;
+use serde_json::json;
+use std::collections::{BTreeSet, HashSet};
+
+/// What seeding left behind.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    /// The model of what the endpoint now holds.
+    pub state: RegistryState,
+    /// Every repository this seeding created (all of them are to be deleted at the end).
+    pub created: Vec<String>,
+    /// Seeding answers that differ from ECR, each kind once.
+    pub deviations: Vec<Deviation>,
+}
+
+/// Seeding stopped: the endpoint could not be reached, or refused to create a repository.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SeedError {
+    #[error("seeding could not reach the endpoint: {0}")]
+    Fault(CallError),
+    #[error("seeding was refused: {0}")]
+    Refused(ApiError),
+}
+
+struct Recorder {
+    seen: HashSet<(String, String)>,
+    deviations: Vec<Deviation>,
+}
+
+impl Recorder {
+    /// Records a deviation unless one of the same rule and kind is already recorded.
+    fn once(
+        &mut self,
+        rule: &str,
+        kind: &str,
+        summary: String,
+        expected: serde_json::Value,
+        actual: serde_json::Value,
+    ) {
+        if self.seen.insert((rule.to_string(), kind.to_string())) {
+            self.deviations.push(Deviation::new(
+                rule,
+                rule_by_id(rule).level,
+                summary,
+                expected,
+                actual,
+            ));
+        }
+    }
+}
+
+fn fault_or_refusal(e: ApiError) -> SeedError {
+    match e {
+        ApiError::Call(c) => SeedError::Fault(c),
+        other => SeedError::Refused(other),
+    }
+}
+
+/// Seeds `plan`. `registry_hint` is the registry id assumed until the endpoint names its own.
+/// On error, the returned `Seeded` still lists what was created, for cleanup.
+pub async fn seed(
+    client: &EcrClient,
+    plan: &RegistryPlan,
+    registry_hint: &str,
+) -> (Seeded, Option<SeedError>) {
+    let mut seeded = Seeded {
+        state: RegistryState::new(registry_hint),
+        created: Vec::new(),
+        deviations: Vec::new(),
+    };
+    let mut rec = Recorder {
+        seen: HashSet::new(),
+        deviations: Vec::new(),
+    };
+    let mut registry_known = false;
+    let mut error = None;
+    for repo in &plan.repositories {
+        if let Err(e) =
+            seed_repository(client, repo, &mut seeded, &mut rec, &mut registry_known).await
+        {
+            error = Some(e);
+            break;
+        }
+    }
+    seeded.deviations = rec.deviations;
+    (seeded, error)
+}
+
+async fn create(client: &EcrClient, name: &str) -> Result<wire::RepositoryResponse, ApiError> {
+    let request = wire::CreateRepositoryRequest {
+        repository_name: name.to_string(),
+    };
+    client.call("CreateRepository", &request, false).await
+}
+
+async fn seed_repository(
+    client: &EcrClient,
+    repo: &crate::model::RepositoryPlan,
+    seeded: &mut Seeded,
+    rec: &mut Recorder,
+    registry_known: &mut bool,
+) -> Result<(), SeedError> {
+    let name = &repo.name;
+    let created = match create(client, name).await {
+        // Our own prefix: a leftover of an earlier run with the same seed. It is ours to replace.
+        Err(e) if e.error_type() == Some("RepositoryAlreadyExistsException") => {
+            delete(client, name).await.map_err(fault_or_refusal)?;
+            create(client, name).await
+        }
+        other => other,
+    }
+    .map_err(fault_or_refusal)?;
+    seeded.created.push(name.clone());
+    seeded.state.create_repository(name).ok();
+    match created.repository.and_then(|r| r.registry_id) {
+        Some(id) if syntax::is_registry_id(&id) => {
+            if !*registry_known {
+                seeded.state.registry_id = id;
+                *registry_known = true;
+            }
+        }
+        other => rec.once(
+            id::S_REGISTRY_ID,
+            "create",
+            "CreateRepository does not answer a 12-digit repository.registryId".into(),
+            json!("12 digits"),
+            json!(other),
+        ),
+    }
+
+    let mut uploaded = BTreeSet::new();
+    for blob in &repo.blobs {
+        let digest = syntax::sha256_digest(blob);
+        if !uploaded.insert(digest.clone()) {
+            continue;
+        }
+        match upload_blob(client, name, &digest, blob).await {
+            Ok(()) => {
+                let _ = seeded.state.put_blob(name, &digest, blob);
+            }
+            Err(ApiError::Call(c)) => return Err(SeedError::Fault(c)),
+            Err(e) if e.error_type() == Some("LayerAlreadyExistsException") => {
+                let _ = seeded.state.put_blob(name, &digest, blob);
+            }
+            Err(e) => rec.once(
+                id::S_SEED,
+                "blob",
+                format!("uploading a blob fails: {e}"),
+                json!("the blob is stored"),
+                json!(e.to_string()),
+            ),
+        }
+    }
+
+    for push in &repo.pushes {
+        let request = wire::PutImageRequest {
+            repository_name: name.clone(),
+            image_manifest: push.manifest.clone(),
+            image_manifest_media_type: Some(push.media_type.clone()),
+            image_tag: push.tag.clone(),
+        };
+        let answer: Result<wire::PutImageResponse, ApiError> =
+            client.call("PutImage", &request, false).await;
+        let computed = syntax::sha256_digest(push.manifest.as_bytes());
+        match answer {
+            Err(ApiError::Call(c)) => return Err(SeedError::Fault(c)),
+            Err(e) => {
+                // The push did not happen: the model leaves it out, and the run goes on.
+                rec.once(
+                    id::S_SEED,
+                    &format!("put:{}", e.error_type().unwrap_or("?")),
+                    format!(
+                        "PutImage of a valid {} manifest is refused: {e}",
+                        push.media_type
+                    ),
+                    json!({"status": 200}),
+                    json!(e.to_string()),
+                );
+            }
+            Ok(response) => {
+                let image = response.image.unwrap_or_default();
+                let assigned = image.image_id.image_digest.clone();
+                let digest = match assigned {
+                    Some(d) if d == computed => d,
+                    Some(d) => {
+                        rec.once(
+                            id::S_PUT_DIGEST,
+                            "digest",
+                            format!("PutImage assigns {d}, not the SHA-256 of the manifest bytes ({computed})"),
+                            json!(computed),
+                            json!(d),
+                        );
+                        d
+                    }
+                    None => {
+                        rec.once(
+                            id::S_PUT_DIGEST,
+                            "missing",
+                            "PutImage answers no image.imageId.imageDigest".into(),
+                            json!(computed),
+                            json!(null),
+                        );
+                        computed
+                    }
+                };
+                if !*registry_known
+                    && let Some(id) = image.registry_id.filter(|i| syntax::is_registry_id(i))
+                {
+                    seeded.state.registry_id = id;
+                    *registry_known = true;
+                }
+                let _ = seeded.state.push_as(
+                    name,
+                    &push.manifest,
+                    &push.media_type,
+                    push.tag.as_deref(),
+                    digest,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn upload_blob(
+    client: &EcrClient,
+    repo: &str,
+    digest: &str,
+    blob: &[u8],
+) -> Result<(), ApiError> {
+    let init: wire::InitiateLayerUploadResponse = client
+        .call(
+            "InitiateLayerUpload",
+            &wire::InitiateLayerUploadRequest {
+                repository_name: repo.into(),
+            },
+            false,
+        )
+        .await?;
+    let upload_id = init.upload_id.ok_or_else(|| ApiError::Unreadable {
+        operation: "InitiateLayerUpload".into(),
+        detail: "no uploadId".into(),
+    })?;
+    let part_size = init
+        .part_size
+        .filter(|&p| p > 0)
+        .unwrap_or(blob.len() as u64)
+        .max(1) as usize;
+    let mut first = 0usize;
+    for part in blob.chunks(part_size) {
+        let request = wire::UploadLayerPartRequest {
+            repository_name: repo.into(),
+            upload_id: upload_id.clone(),
+            part_first_byte: first as u64,
+            part_last_byte: (first + part.len() - 1) as u64,
+            layer_part_blob: base64::engine::general_purpose::STANDARD.encode(part),
+        };
+        let _: serde_json::Value = client.call("UploadLayerPart", &request, false).await?;
+        first += part.len();
+    }
+    let complete = wire::CompleteLayerUploadRequest {
+        repository_name: repo.into(),
+        upload_id,
+        layer_digests: vec![digest.into()],
+    };
+    let _: wire::CompleteLayerUploadResponse =
+        client.call("CompleteLayerUpload", &complete, false).await?;
+    Ok(())
+}
+
+pub async fn delete(client: &EcrClient, name: &str) -> Result<(), ApiError> {
+    let request = wire::DeleteRepositoryRequest {
+        repository_name: name.into(),
+        force: true,
+    };
+    match client
+        .call::<_, serde_json::Value>("DeleteRepository", &request, true)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.error_type() == Some("RepositoryNotFoundException") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes every repository of `names`; returns the ones that could not be deleted, with why.
+pub async fn cleanup(client: &EcrClient, names: &[String]) -> Vec<(String, String)> {
+    let mut left = Vec::new();
+    for name in names {
+        if let Err(e) = delete(client, name).await {
+            left.push((name.clone(), e.to_string()));
+        }
+    }
+    left
+}
+
+/// What a repository lists: every (digest, tag) pair and every untagged digest (P-READ-ONLY).
+pub async fn listing(
+    client: &EcrClient,
+    repo: &str,
+) -> Result<BTreeSet<ImageIdentifier>, ApiError> {
+    let mut out = BTreeSet::new();
+    let mut token = None;
+    for _ in 0..1000 {
+        let request = wire::ListImagesRequest {
+            repository_name: repo.into(),
+            next_token: token.clone(),
+            max_results: Some(1000),
+        };
+        let page: wire::ListImagesResponse = client.call("ListImages", &request, true).await?;
+        out.extend(page.image_ids);
+        token = page.next_token.filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}

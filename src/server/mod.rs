@@ -1,0 +1,491 @@
+//! The embedded reference server: the ECR operations the harness uses, answering from the model,
+//! so that it conforms by construction. [`Variant`]s break it on purpose, to prove that the harness
+//! catches realistic bugs, or change it harmlessly, to prove that it raises no false alarms.
+
+mod variants;
+
+pub use variants::Variant;
+
+use crate::model::{self, ReferenceAnswer, RegistryState, syntax};
+use crate::wire::{self, BatchGetImageRequest, ErrorBody, ImageIdentifier};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The account id the embedded server answers with (the moto convention).
+pub const REGISTRY_ID: &str = "123456789012";
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub registry_id: String,
+    pub region: String,
+    pub variant: Variant,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            registry_id: REGISTRY_ID.into(),
+            region: "us-east-1".into(),
+            variant: Variant::Reference,
+        }
+    }
+}
+
+struct Upload {
+    repository: String,
+    bytes: Vec<u8>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) state: RegistryState,
+    uploads: HashMap<String, Upload>,
+    next_upload: u64,
+}
+
+#[derive(Clone)]
+struct Shared {
+    config: Arc<ServerConfig>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A handler that panicked mid-update leaves the state as it was at the panic; the server
+        // keeps answering rather than failing every later request.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A server listening on loopback, stopped when dropped or by [`RunningServer::stop`].
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts the server on `addr` (port 0: any free port) in the current runtime.
+pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(config);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(RunningServer {
+        addr,
+        stop: Some(tx),
+        task: Some(task),
+    })
+}
+
+pub fn router(config: ServerConfig) -> Router {
+    let inner = Inner {
+        state: RegistryState::new(&config.registry_id),
+        uploads: HashMap::new(),
+        next_upload: 0,
+    };
+    let shared = Shared {
+        config: Arc::new(config),
+        inner: Arc::new(Mutex::new(inner)),
+    };
+    Router::new()
+        .route("/", axum::routing::post(handle))
+        .with_state(shared)
+}
+
+/// An answer before the variant's rendering: status and JSON body.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+}
+
+impl Reply {
+    fn ok(body: Value) -> Self {
+        Reply { status: 200, body }
+    }
+
+    pub(crate) fn error(status: u16, error_type: &str, message: impl Into<String>) -> Self {
+        Reply {
+            status,
+            body: serde_json::to_value(ErrorBody::new(error_type, message)).unwrap_or(Value::Null),
+        }
+    }
+
+    fn client_error(error_type: &str, message: impl Into<String>) -> Self {
+        Self::error(400, error_type, message)
+    }
+}
+
+async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let reply = dispatch(&shared, &headers, &body);
+    let reply = shared.config.variant.render(reply);
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let text = shared.config.variant.serialise(&reply.body);
+    (status, [(header::CONTENT_TYPE, wire::CONTENT_TYPE)], text).into_response()
+}
+
+/// W-REQ: the checks a real endpoint makes before it reads the body.
+fn check_request(headers: &HeaderMap) -> Result<String, Reply> {
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let auth = text(header::AUTHORIZATION);
+    if !auth.starts_with("AWS4-HMAC-SHA256 ") {
+        return Err(Reply::client_error(
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ));
+    }
+    if !auth.contains("/ecr/aws4_request") {
+        return Err(Reply::client_error(
+            "InvalidSignatureException",
+            "Credential should be scoped to correct service: 'ecr'.",
+        ));
+    }
+    if !text(header::CONTENT_TYPE).starts_with(wire::CONTENT_TYPE) {
+        return Err(Reply::client_error(
+            "UnknownOperationException",
+            "Content-Type must be application/x-amz-json-1.1",
+        ));
+    }
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match target.split_once('.') {
+        Some((prefix, op)) if prefix == wire::TARGET_PREFIX => Ok(op.to_string()),
+        _ => Err(Reply::client_error(
+            "UnknownOperationException",
+            format!("unknown target {target:?}"),
+        )),
+    }
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
+    serde_json::from_slice(body)
+        .map_err(|e| Reply::client_error("SerializationException", e.to_string()))
+}
+
+fn dispatch(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
+    let op = match check_request(headers) {
+        Ok(op) => op,
+        Err(reply) => return reply,
+    };
+    let result = match op.as_str() {
+        "BatchGetImage" => parse(body).map(|r| batch_get_image(shared, r)),
+        "CreateRepository" => parse(body).map(|r| create_repository(shared, r)),
+        "DeleteRepository" => parse(body).map(|r| delete_repository(shared, r)),
+        "InitiateLayerUpload" => parse(body).map(|r| initiate_layer_upload(shared, r)),
+        "UploadLayerPart" => parse(body).map(|r| upload_layer_part(shared, r)),
+        "CompleteLayerUpload" => parse(body).map(|r| complete_layer_upload(shared, r)),
+        "PutImage" => parse(body).map(|r| put_image(shared, r)),
+        "ListImages" => parse(body).map(|r| list_images(shared, r)),
+        "DescribeImages" => parse(body).map(|r| describe_images(shared, r)),
+        other => Err(Reply::client_error(
+            "UnknownOperationException",
+            format!("{other} is not an operation of this server"),
+        )),
+    };
+    result.unwrap_or_else(|reply| reply)
+}
+
+fn repo_not_found(shared: &Shared, name: &str) -> Reply {
+    Reply::client_error(
+        "RepositoryNotFoundException",
+        format!(
+            "The repository with name '{name}' does not exist in the registry with id '{}'",
+            shared.config.registry_id
+        ),
+    )
+}
+
+fn repository_json(shared: &Shared, name: &str) -> Value {
+    let c = &shared.config;
+    json!({
+        "registryId": c.registry_id,
+        "repositoryName": name,
+        "repositoryArn": format!("arn:aws:ecr:{}:{}:repository/{name}", c.region, c.registry_id),
+        "repositoryUri": format!("{}.dkr.ecr.{}.amazonaws.com/{name}", c.registry_id, c.region),
+        "imageTagMutability": "MUTABLE",
+    })
+}
+
+fn batch_get_image(shared: &Shared, request: BatchGetImageRequest) -> Reply {
+    let mut inner = shared.lock();
+    let variant = shared.config.variant;
+    if let Some(reply) = variant.intercept(&inner.state, &request) {
+        return reply;
+    }
+    let request = variant.rewrite_request(&inner.state, request);
+    let mut expected = model::batch_get_image(&inner.state, &request);
+    variant.adjust_expected(&inner.state, &request, &mut expected);
+    let mut reply = match expected.reference_answer() {
+        ReferenceAnswer::Ok(body) => Reply::ok(serde_json::to_value(body).unwrap_or(Value::Null)),
+        ReferenceAnswer::Error { status, body } => Reply {
+            status,
+            body: serde_json::to_value(body).unwrap_or(Value::Null),
+        },
+    };
+    variant.adjust_answer(&inner.state, &request, &mut reply);
+    variant.side_effect(&mut inner.state, &request);
+    reply
+}
+
+fn create_repository(shared: &Shared, r: wire::CreateRepositoryRequest) -> Reply {
+    if syntax::repo_name_validity(&r.repository_name) == syntax::RepoNameValidity::Invalid {
+        return Reply::client_error(
+            "InvalidParameterException",
+            format!(
+                "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression pattern' ({})",
+                r.repository_name
+            ),
+        );
+    }
+    let mut inner = shared.lock();
+    match inner.state.create_repository(&r.repository_name) {
+        Ok(()) => Reply::ok(json!({ "repository": repository_json(shared, &r.repository_name) })),
+        Err(e) => Reply::client_error(
+            e.error_type(),
+            format!(
+                "The repository with name '{}' already exists in the registry with id '{}'",
+                r.repository_name, shared.config.registry_id
+            ),
+        ),
+    }
+}
+
+fn delete_repository(shared: &Shared, r: wire::DeleteRepositoryRequest) -> Reply {
+    let mut inner = shared.lock();
+    let Some(repo) = inner.state.repository(&r.repository_name) else {
+        return repo_not_found(shared, &r.repository_name);
+    };
+    if !r.force && !repo.images.is_empty() {
+        return Reply::client_error(
+            "RepositoryNotEmptyException",
+            format!(
+                "The repository with name '{}' in registry with id '{}' cannot be deleted because it still contains images",
+                r.repository_name, shared.config.registry_id
+            ),
+        );
+    }
+    let _ = inner.state.delete_repository(&r.repository_name);
+    inner
+        .uploads
+        .retain(|_, u| u.repository != r.repository_name);
+    Reply::ok(json!({ "repository": repository_json(shared, &r.repository_name) }))
+}
+
+fn initiate_layer_upload(shared: &Shared, r: wire::InitiateLayerUploadRequest) -> Reply {
+    let mut inner = shared.lock();
+    if inner.state.repository(&r.repository_name).is_none() {
+        return repo_not_found(shared, &r.repository_name);
+    }
+    inner.next_upload += 1;
+    let id = format!("{:032x}", inner.next_upload);
+    inner.uploads.insert(
+        id.clone(),
+        Upload {
+            repository: r.repository_name,
+            bytes: Vec::new(),
+        },
+    );
+    Reply::ok(json!({ "uploadId": id, "partSize": 10_485_760 }))
+}
+
+fn upload_layer_part(shared: &Shared, r: wire::UploadLayerPartRequest) -> Reply {
+    let mut inner = shared.lock();
+    let Some(upload) = inner
+        .uploads
+        .get_mut(&r.upload_id)
+        .filter(|u| u.repository == r.repository_name)
+    else {
+        return Reply::client_error(
+            "UploadNotFoundException",
+            format!("Upload with id '{}' is not found", r.upload_id),
+        );
+    };
+    let Ok(part) = base64::engine::general_purpose::STANDARD.decode(&r.layer_part_blob) else {
+        return Reply::client_error("InvalidParameterException", "layerPartBlob is not base64");
+    };
+    let expected_last = (r.part_first_byte + part.len() as u64).checked_sub(1);
+    if r.part_first_byte != upload.bytes.len() as u64 || expected_last != Some(r.part_last_byte) {
+        return Reply::client_error(
+            "InvalidLayerPartException",
+            "The layer part is not in sequence",
+        );
+    }
+    upload.bytes.extend_from_slice(&part);
+    let last = upload.bytes.len().saturating_sub(1);
+    Reply::ok(json!({
+        "registryId": shared.config.registry_id, "repositoryName": r.repository_name,
+        "uploadId": r.upload_id, "lastByteReceived": last,
+    }))
+}
+
+fn complete_layer_upload(shared: &Shared, r: wire::CompleteLayerUploadRequest) -> Reply {
+    let mut inner = shared.lock();
+    let Some(upload) = inner
+        .uploads
+        .remove(&r.upload_id)
+        .filter(|u| u.repository == r.repository_name)
+    else {
+        return Reply::client_error(
+            "UploadNotFoundException",
+            format!("Upload with id '{}' is not found", r.upload_id),
+        );
+    };
+    if upload.bytes.is_empty() {
+        return Reply::client_error("EmptyUploadException", "The upload has no parts");
+    }
+    let Some(digest) = r.layer_digests.first() else {
+        return Reply::client_error(
+            "InvalidParameterException",
+            "layerDigests must have one member",
+        );
+    };
+    if inner
+        .state
+        .repository(&r.repository_name)
+        .is_some_and(|repo| repo.blobs.contains(digest))
+    {
+        return Reply::client_error(
+            "LayerAlreadyExistsException",
+            format!("The layer '{digest}' already exists in the repository"),
+        );
+    }
+    match inner
+        .state
+        .put_blob(&r.repository_name, digest, &upload.bytes)
+    {
+        Ok(()) => Reply::ok(json!({
+            "registryId": shared.config.registry_id, "repositoryName": r.repository_name,
+            "uploadId": r.upload_id, "layerDigest": digest,
+        })),
+        Err(e) => Reply::client_error(e.error_type(), e.to_string()),
+    }
+}
+
+fn put_image(shared: &Shared, r: wire::PutImageRequest) -> Reply {
+    let mut inner = shared.lock();
+    let media_type = r
+        .image_manifest_media_type
+        .clone()
+        .or_else(|| model::manifest::declared_media_type(&r.image_manifest))
+        .unwrap_or_else(|| wire::media_type::DOCKER_V2.to_string());
+    if let Err(e) = inner
+        .state
+        .check_references(&r.repository_name, &r.image_manifest, &media_type)
+    {
+        return match e {
+            model::PushError::RepositoryNotFound(name) => repo_not_found(shared, &name),
+            e => Reply::client_error(e.error_type(), e.to_string()),
+        };
+    }
+    let digest = shared.config.variant.assigned_digest(&r.image_manifest);
+    match inner.state.push_as(
+        &r.repository_name,
+        &r.image_manifest,
+        &media_type,
+        r.image_tag.as_deref(),
+        digest,
+    ) {
+        Ok(digest) => Reply::ok(json!({ "image": {
+            "registryId": shared.config.registry_id,
+            "repositoryName": r.repository_name,
+            "imageId": ImageIdentifier { image_digest: Some(digest), image_tag: r.image_tag },
+            "imageManifest": r.image_manifest,
+            "imageManifestMediaType": media_type,
+        }})),
+        Err(e) => Reply::client_error(e.error_type(), e.to_string()),
+    }
+}
+
+fn list_images(shared: &Shared, r: wire::ListImagesRequest) -> Reply {
+    let inner = shared.lock();
+    let Some(repo) = inner.state.repository(&r.repository_name) else {
+        return repo_not_found(shared, &r.repository_name);
+    };
+    let mut ids = Vec::new();
+    for image in &repo.images {
+        if image.tags.is_empty() {
+            ids.push(ImageIdentifier::digest(&image.digest));
+        }
+        ids.extend(
+            image
+                .tags
+                .iter()
+                .map(|t| ImageIdentifier::both(t, &image.digest)),
+        );
+    }
+    Reply::ok(json!({ "imageIds": ids }))
+}
+
+fn describe_images(shared: &Shared, r: wire::DescribeImagesRequest) -> Reply {
+    let inner = shared.lock();
+    let Some(repo) = inner.state.repository(&r.repository_name) else {
+        return repo_not_found(shared, &r.repository_name);
+    };
+    let details: Vec<Value> = repo
+        .images
+        .iter()
+        .map(|i| {
+            let mut d = json!({
+                "registryId": shared.config.registry_id,
+                "repositoryName": r.repository_name,
+                "imageDigest": i.digest,
+                "imageManifestMediaType": i.media_type,
+                "imageSizeInBytes": i.manifest.len(),
+            });
+            if !i.tags.is_empty() {
+                d["imageTags"] = json!(i.tags);
+            }
+            d
+        })
+        .collect();
+    Reply::ok(json!({ "imageDetails": details }))
+}

@@ -1,0 +1,609 @@
+//! Deliberately broken variants of the reference server, each the kind of bug an emulator really
+//! has, and harmless variants that differ from ECR only where clients cannot see. The harness must
+//! catch every broken one by the rule it breaks, and pass every harmless one.
+
+use super::Reply;
+use crate::model::{Expected, Outcome, RegistryState, syntax};
+use crate::rules::id;
+use crate::wire::{BatchGetImageRequest, ImageIdentifier};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// The model itself.
+    Reference,
+    // ---- broken ----
+    TagCaseInsensitive,
+    DigestPrefixMatch,
+    CrossRepositoryLookup,
+    MismatchIgnored,
+    EchoDropsTag,
+    MissingTagIsInvalidTag,
+    NeitherRefusesRequest,
+    MalformedDigestNotFound,
+    RepositoryNotFoundIs404,
+    ErrorsWithoutType,
+    NoIdLimit,
+    EmptyIdsAccepted,
+    RegistryIdUnchecked,
+    RepositoryNameUnchecked,
+    ManifestReserialised,
+    MediaTypeAlwaysDockerV2,
+    SameDigestAnsweredOnce,
+    WrongRegistryId,
+    PutDigestOfReserialised,
+    GetMovesMismatchedTag,
+    ValidationIs500,
+    DigestAnsweredOnce,
+    DuplicatesAnsweredTwice,
+    // ---- harmless ----
+    ReversedOrder,
+    PrettyJsonReorderedKeys,
+    ExtraMembers,
+    NamespacedErrorType,
+    CapitalisedMessage,
+}
+
+impl Variant {
+    pub const BROKEN: [Variant; 23] = [
+        Variant::TagCaseInsensitive,
+        Variant::DigestPrefixMatch,
+        Variant::CrossRepositoryLookup,
+        Variant::MismatchIgnored,
+        Variant::EchoDropsTag,
+        Variant::MissingTagIsInvalidTag,
+        Variant::NeitherRefusesRequest,
+        Variant::MalformedDigestNotFound,
+        Variant::RepositoryNotFoundIs404,
+        Variant::ErrorsWithoutType,
+        Variant::NoIdLimit,
+        Variant::EmptyIdsAccepted,
+        Variant::RegistryIdUnchecked,
+        Variant::RepositoryNameUnchecked,
+        Variant::ManifestReserialised,
+        Variant::MediaTypeAlwaysDockerV2,
+        Variant::SameDigestAnsweredOnce,
+        Variant::WrongRegistryId,
+        Variant::PutDigestOfReserialised,
+        Variant::GetMovesMismatchedTag,
+        Variant::ValidationIs500,
+        Variant::DigestAnsweredOnce,
+        Variant::DuplicatesAnsweredTwice,
+    ];
+
+    pub const HARMLESS: [Variant; 5] = [
+        Variant::ReversedOrder,
+        Variant::PrettyJsonReorderedKeys,
+        Variant::ExtraMembers,
+        Variant::NamespacedErrorType,
+        Variant::CapitalisedMessage,
+    ];
+
+    pub fn all() -> impl Iterator<Item = Variant> {
+        std::iter::once(Variant::Reference)
+            .chain(Self::BROKEN)
+            .chain(Self::HARMLESS)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Reference => "reference",
+            Variant::TagCaseInsensitive => "tag-case-insensitive",
+            Variant::DigestPrefixMatch => "digest-prefix-match",
+            Variant::CrossRepositoryLookup => "cross-repository-lookup",
+            Variant::MismatchIgnored => "mismatch-ignored",
+            Variant::EchoDropsTag => "echo-drops-tag",
+            Variant::MissingTagIsInvalidTag => "missing-tag-is-invalid-tag",
+            Variant::NeitherRefusesRequest => "neither-refuses-request",
+            Variant::MalformedDigestNotFound => "malformed-digest-not-found",
+            Variant::RepositoryNotFoundIs404 => "repository-not-found-is-404",
+            Variant::ErrorsWithoutType => "errors-without-type",
+            Variant::NoIdLimit => "no-id-limit",
+            Variant::EmptyIdsAccepted => "empty-ids-accepted",
+            Variant::RegistryIdUnchecked => "registry-id-unchecked",
+            Variant::RepositoryNameUnchecked => "repository-name-unchecked",
+            Variant::ManifestReserialised => "manifest-reserialised",
+            Variant::MediaTypeAlwaysDockerV2 => "media-type-always-docker-v2",
+            Variant::SameDigestAnsweredOnce => "same-digest-answered-once",
+            Variant::WrongRegistryId => "wrong-registry-id",
+            Variant::PutDigestOfReserialised => "put-digest-of-reserialised",
+            Variant::GetMovesMismatchedTag => "get-moves-mismatched-tag",
+            Variant::ValidationIs500 => "validation-is-500",
+            Variant::DigestAnsweredOnce => "digest-answered-once",
+            Variant::DuplicatesAnsweredTwice => "duplicates-answered-twice",
+            Variant::ReversedOrder => "reversed-order",
+            Variant::PrettyJsonReorderedKeys => "pretty-json-reordered-keys",
+            Variant::ExtraMembers => "extra-members",
+            Variant::NamespacedErrorType => "namespaced-error-type",
+            Variant::CapitalisedMessage => "capitalised-message",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Variant> {
+        Self::all().find(|v| v.name() == name)
+    }
+
+    /// What the bug is, in a line.
+    pub fn description(self) -> &'static str {
+        match self {
+            Variant::Reference => "answers exactly as the model",
+            Variant::TagCaseInsensitive => "matches tags ignoring case",
+            Variant::DigestPrefixMatch => "matches a digest by unique prefix",
+            Variant::CrossRepositoryLookup => "finds tags and digests in other repositories",
+            Variant::MismatchIgnored => "answers the tag's image when tag and digest disagree",
+            Variant::EchoDropsTag => "a failure for {tag, digest} echoes only the digest",
+            Variant::MissingTagIsInvalidTag => "a missing tag fails with InvalidImageTag",
+            Variant::NeitherRefusesRequest => {
+                "an id with neither tag nor digest refuses the whole request"
+            }
+            Variant::MalformedDigestNotFound => "a malformed digest is ImageNotFound",
+            Variant::RepositoryNotFoundIs404 => "a missing repository is HTTP 404",
+            Variant::ErrorsWithoutType => "error bodies carry a message but no __type",
+            Variant::NoIdLimit => "accepts more than 100 ids",
+            Variant::EmptyIdsAccepted => "accepts an empty id list",
+            Variant::RegistryIdUnchecked => "ignores a malformed registryId",
+            Variant::RepositoryNameUnchecked => {
+                "looks up invalid repository names instead of refusing them"
+            }
+            Variant::ManifestReserialised => {
+                "returns manifests re-serialised instead of byte for byte"
+            }
+            Variant::MediaTypeAlwaysDockerV2 => "answers every manifest as docker v2",
+            Variant::SameDigestAnsweredOnce => "answers two tags of one image once",
+            Variant::WrongRegistryId => "answers images with another registryId",
+            Variant::PutDigestOfReserialised => "PutImage digests a re-serialised manifest",
+            Variant::GetMovesMismatchedTag => {
+                "BatchGetImage of a mismatched tag and digest moves the tag"
+            }
+            Variant::ValidationIs500 => "parameter errors are HTTP 500",
+            Variant::DigestAnsweredOnce => {
+                "by digest answers one entry, whatever the tags (advisory)"
+            }
+            Variant::DuplicatesAnsweredTwice => {
+                "answers a repeated id at each repetition (advisory)"
+            }
+            Variant::ReversedOrder => "lists images and failures in reverse order",
+            Variant::PrettyJsonReorderedKeys => "pretty-prints its JSON with keys in another order",
+            Variant::ExtraMembers => "adds members clients do not know",
+            Variant::NamespacedErrorType => "writes __type as namespace#Name:uri",
+            Variant::CapitalisedMessage => "writes the error message as Message",
+        }
+    }
+
+    /// The rule a run against this variant must report (None: the run must pass).
+    pub fn expected_rule(self) -> Option<&'static str> {
+        Some(match self {
+            Variant::Reference
+            | Variant::ReversedOrder
+            | Variant::PrettyJsonReorderedKeys
+            | Variant::ExtraMembers
+            | Variant::NamespacedErrorType
+            | Variant::CapitalisedMessage => return None,
+            Variant::TagCaseInsensitive => id::I_TAG_CASE,
+            Variant::DigestPrefixMatch => id::I_NOT_FOUND,
+            Variant::CrossRepositoryLookup => id::I_SCOPE,
+            Variant::MismatchIgnored => id::I_MISMATCH,
+            Variant::EchoDropsTag => id::I_ECHO,
+            Variant::MissingTagIsInvalidTag => id::I_NOT_FOUND,
+            Variant::NeitherRefusesRequest => id::I_NEITHER,
+            Variant::MalformedDigestNotFound => id::I_BAD_DIGEST,
+            Variant::RepositoryNotFoundIs404 => id::W_ERR_STATUS,
+            Variant::ErrorsWithoutType => id::W_ERR_TYPE,
+            Variant::NoIdLimit => id::R_IDS_TOO_MANY,
+            Variant::EmptyIdsAccepted => id::R_IDS_EMPTY,
+            Variant::RegistryIdUnchecked => id::R_REGISTRY_INVALID,
+            Variant::RepositoryNameUnchecked => id::R_REPO_NAME_INVALID,
+            Variant::ManifestReserialised => id::M_INTEGRITY,
+            Variant::MediaTypeAlwaysDockerV2 => id::M_DEFAULT,
+            Variant::SameDigestAnsweredOnce => id::P_ACCOUNTED,
+            Variant::WrongRegistryId => id::S_REGISTRY_ID,
+            Variant::PutDigestOfReserialised => id::S_PUT_DIGEST,
+            Variant::GetMovesMismatchedTag => id::P_READ_ONLY,
+            Variant::ValidationIs500 => id::W_ERR_STATUS,
+            Variant::DigestAnsweredOnce => id::I_DIGEST_TAGS,
+            Variant::DuplicatesAnsweredTwice => id::I_DUP_ONCE,
+        })
+    }
+
+    /// Answers some requests before the model sees them.
+    pub(super) fn intercept(
+        self,
+        state: &RegistryState,
+        r: &BatchGetImageRequest,
+    ) -> Option<Reply> {
+        match self {
+            Variant::NeitherRefusesRequest
+                if r.image_ids
+                    .iter()
+                    .any(|i| i.image_tag.is_none() && i.image_digest.is_none()) =>
+            {
+                Some(Reply::error(
+                    400,
+                    "InvalidParameterException",
+                    "imageIds must name a tag or a digest",
+                ))
+            }
+            Variant::EmptyIdsAccepted
+                if r.image_ids.is_empty() && state.repository(&r.repository_name).is_some() =>
+            {
+                Some(Reply {
+                    status: 200,
+                    body: json!({"images": [], "failures": []}),
+                })
+            }
+            Variant::RepositoryNameUnchecked
+                if syntax::repo_name_validity(&r.repository_name)
+                    == syntax::RepoNameValidity::Invalid =>
+            {
+                Some(Reply::error(
+                    400,
+                    "RepositoryNotFoundException",
+                    format!(
+                        "The repository with name '{}' does not exist in the registry with id '{}'",
+                        r.repository_name, state.registry_id
+                    ),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Changes what the model is asked: the lookup bugs.
+    pub(super) fn rewrite_request(
+        self,
+        state: &RegistryState,
+        mut r: BatchGetImageRequest,
+    ) -> BatchGetImageRequest {
+        let Some(repo) = state.repository(&r.repository_name) else {
+            return r;
+        };
+        match self {
+            Variant::TagCaseInsensitive => {
+                for i in &mut r.image_ids {
+                    if let Some(t) = &i.image_tag
+                        && repo.image_by_tag(t).is_none()
+                        && let Some(stored) = repo.tags().find(|x| x.eq_ignore_ascii_case(t))
+                    {
+                        i.image_tag = Some(stored.to_string());
+                    }
+                }
+            }
+            Variant::DigestPrefixMatch => {
+                for i in &mut r.image_ids {
+                    if let Some(d) = &i.image_digest
+                        && repo.image_by_digest(d).is_none()
+                    {
+                        let matches: Vec<&str> = repo
+                            .images
+                            .iter()
+                            .map(|x| x.digest.as_str())
+                            .filter(|x| x.starts_with(d.as_str()))
+                            .collect();
+                        if let [one] = matches[..] {
+                            i.image_digest = Some(one.to_string());
+                        }
+                    }
+                }
+            }
+            Variant::MismatchIgnored => {
+                for i in &mut r.image_ids {
+                    if i.image_tag
+                        .as_deref()
+                        .and_then(|t| repo.image_by_tag(t))
+                        .is_some()
+                        && i.image_digest
+                            .as_deref()
+                            .is_some_and(syntax::is_well_formed_digest)
+                    {
+                        i.image_digest = None;
+                    }
+                }
+            }
+            Variant::NoIdLimit => r.image_ids.truncate(syntax::IDS_MAX),
+            Variant::RegistryIdUnchecked
+                if r.registry_id
+                    .as_deref()
+                    .is_some_and(|x| !syntax::is_registry_id(x)) =>
+            {
+                r.registry_id = None;
+            }
+            _ => {}
+        }
+        r
+    }
+
+    /// Changes the model's expectation before it is rendered: the answering bugs.
+    pub(super) fn adjust_expected(
+        self,
+        _state: &RegistryState,
+        _r: &BatchGetImageRequest,
+        e: &mut Expected,
+    ) {
+        let Expected::Answers(a) = e else { return };
+        match self {
+            Variant::DigestAnsweredOnce => {
+                for x in &mut a.ids {
+                    if let Outcome::ImagesByDigest { images } = &mut x.outcome {
+                        images.truncate(1);
+                    }
+                }
+            }
+            Variant::DuplicatesAnsweredTwice => {
+                let mut repeated = Vec::new();
+                for x in &a.ids {
+                    for _ in 0..x.times {
+                        repeated.push(crate::model::IdExpectation {
+                            times: 1,
+                            ..x.clone()
+                        });
+                    }
+                }
+                a.ids = repeated;
+            }
+            Variant::SameDigestAnsweredOnce => {
+                let mut seen: Vec<String> = Vec::new();
+                a.ids.retain(|x| match &x.outcome {
+                    Outcome::Image(i) if x.id.image_digest.is_none() => {
+                        let d = i.image_id.image_digest.clone().unwrap_or_default();
+                        let first = !seen.contains(&d);
+                        seen.push(d);
+                        first
+                    }
+                    _ => true,
+                });
+            }
+            Variant::MissingTagIsInvalidTag => {
+                for x in &mut a.ids {
+                    if let Outcome::Failure { code, .. } = &mut x.outcome
+                        && *code == crate::wire::ImageFailureCode::ImageNotFound
+                        && x.id.image_digest.is_none()
+                    {
+                        *code = crate::wire::ImageFailureCode::InvalidImageTag;
+                    }
+                }
+            }
+            Variant::MalformedDigestNotFound => {
+                for x in &mut a.ids {
+                    if let Outcome::Failure { code, reason } = &mut x.outcome
+                        && *code == crate::wire::ImageFailureCode::InvalidImageDigest
+                    {
+                        *code = crate::wire::ImageFailureCode::ImageNotFound;
+                        *reason = crate::model::batch_get_image::REASON_NOT_FOUND.into();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Changes the rendered answer: the bugs of the wire form.
+    pub(super) fn adjust_answer(
+        self,
+        state: &RegistryState,
+        r: &BatchGetImageRequest,
+        reply: &mut Reply,
+    ) {
+        let images = |reply: &mut Reply| -> Vec<Value> {
+            reply
+                .body
+                .get("images")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        match self {
+            Variant::CrossRepositoryLookup if reply.status == 200 => {
+                // ImageNotFound ids are looked up in the other repositories.
+                let mut found = images(reply);
+                let failures: Vec<Value> = reply.body["failures"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let mut kept = Vec::new();
+                for f in failures {
+                    let id: ImageIdentifier =
+                        serde_json::from_value(f["imageId"].clone()).unwrap_or_default();
+                    let hit = (f["failureCode"] == "ImageNotFound")
+                        .then(|| {
+                            state
+                                .repositories
+                                .iter()
+                                .filter(|(n, _)| **n != r.repository_name)
+                                .find_map(|(_, other)| {
+                                    id.image_tag
+                                        .as_deref()
+                                        .and_then(|t| other.image_by_tag(t))
+                                        .or_else(|| {
+                                            id.image_digest
+                                                .as_deref()
+                                                .and_then(|d| other.image_by_digest(d))
+                                        })
+                                })
+                        })
+                        .flatten();
+                    match hit {
+                        Some(image) => found.push(json!({
+                            "registryId": state.registry_id, "repositoryName": r.repository_name,
+                            "imageId": {"imageDigest": image.digest, "imageTag": id.image_tag},
+                            "imageManifest": image.manifest, "imageManifestMediaType": image.media_type,
+                        })),
+                        None => kept.push(f),
+                    }
+                }
+                reply.body["images"] = json!(found);
+                reply.body["failures"] = json!(kept);
+            }
+            Variant::EchoDropsTag if reply.status == 200 => {
+                if let Some(failures) = reply.body["failures"].as_array_mut() {
+                    for f in failures {
+                        if f["imageId"].get("imageDigest").is_some()
+                            && let Some(obj) = f["imageId"].as_object_mut()
+                        {
+                            obj.remove("imageTag");
+                        }
+                    }
+                }
+            }
+            Variant::ManifestReserialised
+            | Variant::MediaTypeAlwaysDockerV2
+            | Variant::WrongRegistryId
+                if reply.status == 200 =>
+            {
+                if let Some(list) = reply.body["images"].as_array_mut() {
+                    for img in list {
+                        match self {
+                            Variant::ManifestReserialised => {
+                                let reserialised = img["imageManifest"]
+                                    .as_str()
+                                    .and_then(|m| serde_json::from_str::<Value>(m).ok())
+                                    .map(|v| v.to_string());
+                                if let Some(m) = reserialised {
+                                    img["imageManifest"] = json!(m);
+                                }
+                            }
+                            Variant::MediaTypeAlwaysDockerV2 => {
+                                img["imageManifestMediaType"] =
+                                    json!(crate::wire::media_type::DOCKER_V2)
+                            }
+                            _ => img["registryId"] = json!("000000000000"),
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Changes the state after a `BatchGetImage`: the side-effect bugs.
+    pub(super) fn side_effect(self, state: &mut RegistryState, r: &BatchGetImageRequest) {
+        if self != Variant::GetMovesMismatchedTag {
+            return;
+        }
+        for i in &r.image_ids {
+            let (Some(t), Some(d)) = (&i.image_tag, &i.image_digest) else {
+                continue;
+            };
+            let Some(repo) = state.repositories.get_mut(&r.repository_name) else {
+                return;
+            };
+            if repo.image_by_tag(t).is_some_and(|x| &x.digest != d)
+                && repo.image_by_digest(d).is_some()
+            {
+                for image in &mut repo.images {
+                    image.tags.retain(|x| x != t);
+                    if &image.digest == d {
+                        image.tags.push(t.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The digest PutImage assigns to a manifest.
+    pub(super) fn assigned_digest(self, manifest: &str) -> String {
+        match self {
+            Variant::PutDigestOfReserialised => {
+                let text = serde_json::from_str::<Value>(manifest)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|_| manifest.to_string());
+                syntax::sha256_digest(text.as_bytes())
+            }
+            _ => syntax::sha256_digest(manifest.as_bytes()),
+        }
+    }
+
+    /// Status and error-body changes.
+    pub(super) fn render(self, mut reply: Reply) -> Reply {
+        let error_type = reply
+            .body
+            .get("__type")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match (self, error_type.as_deref()) {
+            (Variant::RepositoryNotFoundIs404, Some("RepositoryNotFoundException")) => {
+                reply.status = 404
+            }
+            (Variant::ValidationIs500, Some("InvalidParameterException")) => reply.status = 500,
+            (Variant::ErrorsWithoutType, Some(_)) => {
+                if let Some(obj) = reply.body.as_object_mut() {
+                    obj.remove("__type");
+                }
+            }
+            (Variant::NamespacedErrorType, Some(t)) => {
+                reply.body["__type"] = json!(format!(
+                    "com.amazonaws.ecr#{t}:http://internal.amazon.com/coral/com.amazonaws.ecr/"
+                ))
+            }
+            (Variant::CapitalisedMessage, Some(_)) => {
+                if let Some(obj) = reply.body.as_object_mut()
+                    && let Some(m) = obj.remove("message")
+                {
+                    obj.insert("Message".into(), m);
+                }
+            }
+            (Variant::ReversedOrder, None) => {
+                for key in ["images", "failures"] {
+                    if let Some(list) = reply.body[key].as_array_mut() {
+                        list.reverse();
+                    }
+                }
+            }
+            (Variant::ExtraMembers, None) => {
+                if let Some(list) = reply.body.get_mut("images").and_then(Value::as_array_mut) {
+                    for img in list {
+                        img["imageSizeInBytes"] = json!(1234);
+                        img["x-emulator"] = json!({"cached": true});
+                    }
+                }
+                if reply.body.is_object() {
+                    reply.body["ResponseMetadata"] =
+                        json!({"RequestId": "00000000-0000-0000-0000-000000000000"});
+                }
+            }
+            _ => {}
+        }
+        reply
+    }
+
+    /// The body's text.
+    pub(super) fn serialise(self, body: &Value) -> String {
+        match self {
+            Variant::PrettyJsonReorderedKeys => {
+                let reordered = reverse_keys(body);
+                serde_json::to_string_pretty(&reordered).unwrap_or_default()
+            }
+            _ => body.to_string(),
+        }
+    }
+}
+
+/// The same JSON with every object's members in reverse order (serde_json keeps them sorted, so
+/// this writes them by hand).
+fn reverse_keys(v: &Value) -> ReversedJson<'_> {
+    ReversedJson(v)
+}
+
+struct ReversedJson<'a>(&'a Value);
+
+impl serde::Serialize for ReversedJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map.iter().rev() {
+                    m.serialize_entry(k, &ReversedJson(v))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&ReversedJson(item))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The implementation under test: which endpoint, which region, which credentials, and the HTTP
+//! client that reaches it, resolved as the AWS SDKs resolve them.
+
+use crate::client::{ClientConfig, EcrClient};
+use crate::credentials::{self, Credentials, Env};
+use std::net::IpAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    /// `--endpoint`; None: the environment, else the embedded server.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub timeout: Option<Duration>,
+    pub max_attempts: Option<u32>,
+    pub allow_http: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("endpoint {0:?} is not an http(s) URL with a host")]
+    BadEndpoint(String),
+    #[error(
+        "endpoint {0} is plain HTTP to a host that is not loopback: credentials would travel unencrypted (pass --allow-http to do it anyway)"
+    )]
+    PlainHttp(String),
+    #[error(transparent)]
+    Credentials(#[from] credentials::CredentialsError),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+/// Where the endpoint came from.
+pub fn endpoint_from(options: &TargetOptions, env: &dyn Env) -> Option<String> {
+    options
+        .endpoint
+        .clone()
+        .or_else(|| env.var("AWS_ENDPOINT_URL_ECR"))
+        .or_else(|| env.var("AWS_ENDPOINT_URL"))
+}
+
+pub fn region_from(options: &TargetOptions, env: &dyn Env) -> String {
+    options
+        .region
+        .clone()
+        .or_else(|| env.var("AWS_REGION"))
+        .or_else(|| env.var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
+/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A target's short name for reports and snapshots: `embedded`, or the endpoint's host and port.
+pub fn target_name(endpoint: Option<&str>) -> String {
+    let Some(e) = endpoint else {
+        return "embedded".into();
+    };
+    match reqwest::Url::parse(e) {
+        Ok(u) => {
+            let host = u
+                .host_str()
+                .unwrap_or("endpoint")
+                .replace(['[', ']', ':'], "-");
+            match u.port() {
+                Some(p) => format!("{host}-{p}"),
+                None => host,
+            }
+        }
+        Err(_) => "endpoint".into(),
+    }
+}
+
+/// Checks an endpoint URL and builds the client for it.
+pub fn client_for(
+    endpoint: &str,
+    options: &TargetOptions,
+    env: &dyn Env,
+) -> Result<(EcrClient, Credentials), ConfigError> {
+    let url =
+        reqwest::Url::parse(endpoint).map_err(|_| ConfigError::BadEndpoint(endpoint.into()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::BadEndpoint(endpoint.into()));
+    }
+    let loopback = is_loopback(&url);
+    if url.scheme() == "http" && !loopback && !options.allow_http {
+        return Err(ConfigError::PlainHttp(endpoint.into()));
+    }
+    let credentials = credentials::resolve(env, loopback)?;
+    let http = reqwest::Client::builder()
+        // A redirect would carry a signed request somewhere else.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(options.timeout.unwrap_or(Duration::from_secs(10)))
+        .build()
+        .map_err(|e| ConfigError::Http(e.to_string()))?;
+    let mut config = ClientConfig::new(
+        endpoint.trim_end_matches('/'),
+        region_from(options, env),
+        credentials.clone(),
+    );
+    if let Some(t) = options.timeout {
+        config.timeout = t;
+    }
+    if let Some(a) = options.max_attempts {
+        config.max_attempts = a;
+    }
+    Ok((EcrClient::new(config, http), credentials))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn endpoint_and_region_come_from_flags_then_the_environment() {
+        let env = HashMap::from([
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+        ]);
+        assert_eq!(
+            endpoint_from(&TargetOptions::default(), &env).as_deref(),
+            Some("http://127.0.0.1:1")
+        );
+        let env2 = HashMap::from([
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:2"),
+            ("AWS_REGION", "ap-south-1"),
+        ]);
+        assert_eq!(
+            endpoint_from(&TargetOptions::default(), &env2).as_deref(),
+            Some("http://127.0.0.1:2")
+        );
+        let flags = TargetOptions {
+            endpoint: Some("http://localhost:3".into()),
+            region: Some("us-west-2".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            endpoint_from(&flags, &env2).as_deref(),
+            Some("http://localhost:3")
+        );
+        assert_eq!(region_from(&TargetOptions::default(), &env), "eu-west-1");
+        assert_eq!(region_from(&TargetOptions::default(), &env2), "ap-south-1");
+        assert_eq!(region_from(&flags, &env2), "us-west-2");
+        assert_eq!(
+            region_from(&TargetOptions::default(), &HashMap::new()),
+            "us-east-1"
+        );
+        assert_eq!(
+            endpoint_from(&TargetOptions::default(), &HashMap::new()),
+            None
+        );
+    }
+
+    #[test]
+    fn plain_http_to_another_host_is_refused_without_allow_http() {
+        let env = HashMap::from([("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")]);
+        let opts = TargetOptions::default();
+        assert!(matches!(
+            client_for("http://registry.example.com", &opts, &env),
+            Err(ConfigError::PlainHttp(_))
+        ));
+        assert!(
+            client_for(
+                "http://registry.example.com",
+                &TargetOptions {
+                    allow_http: true,
+                    ..opts.clone()
+                },
+                &env
+            )
+            .is_ok()
+        );
+        assert!(client_for("http://127.0.0.1:9", &opts, &env).is_ok());
+        assert!(matches!(
+            client_for("ftp://x", &opts, &env),
+            Err(ConfigError::BadEndpoint(_))
+        ));
+        assert!(matches!(
+            client_for("not a url", &opts, &env),
+            Err(ConfigError::BadEndpoint(_))
+        ));
+    }
+
+    #[test]
+    fn loopback_endpoints_without_credentials_sign_with_test_test() {
+        let (_, c) = client_for(
+            "http://[::1]:9",
+            &TargetOptions::default(),
+            &HashMap::from([("HOME", "/nonexistent")]),
+        )
+        .expect("loopback");
+        assert_eq!(c.access_key_id, "test");
+        assert!(
+            client_for(
+                "https://api.ecr.us-east-1.amazonaws.com",
+                &TargetOptions::default(),
+                &HashMap::from([("HOME", "/nonexistent")])
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn target_names_are_file_name_safe() {
+        assert_eq!(target_name(None), "embedded");
+        assert_eq!(target_name(Some("http://127.0.0.1:5000")), "127.0.0.1-5000");
+        assert_eq!(
+            target_name(Some("https://api.ecr.us-east-1.amazonaws.com")),
+            "api.ecr.us-east-1.amazonaws.com"
+        );
+    }
+}
