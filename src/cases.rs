@@ -68,15 +68,9 @@ pub struct CaseAnswer {
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
     #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a case file: {source}")]
-    Parse {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Parse { path: PathBuf, source: serde_json::Error },
     #[error("{path}: {problem}")]
     Invalid { path: PathBuf, problem: String },
 }
@@ -119,17 +113,10 @@ impl CaseFile {
         let mut out = Vec::with_capacity(paths.len());
         for path in paths {
             let case = CaseFile::load(&path)?;
-            if let Some((other, _)) = out
-                .iter()
-                .find(|(_, c): &&(PathBuf, CaseFile)| c.name == case.name)
-            {
+            if let Some((other, _)) = out.iter().find(|(_, c): &&(PathBuf, CaseFile)| c.name == case.name) {
                 return Err(CaseError::Invalid {
                     path: path.clone(),
-                    problem: format!(
-                        "case name {:?} is also used by {}",
-                        case.name,
-                        other.display()
-                    ),
+                    problem: format!("case name {:?} is also used by {}", case.name, other.display()),
                 });
             }
             out.push((path, case));
@@ -176,10 +163,7 @@ impl CaseFile {
     /// only where a case brings its blobs.
     pub fn state(&self) -> Result<RegistryState, String> {
         if !model::syntax::is_registry_id(&self.registry_id) {
-            return Err(format!(
-                "registryId {:?} is not 12 digits",
-                self.registry_id
-            ));
+            return Err(format!("registryId {:?} is not 12 digits", self.registry_id));
         }
         let mut state = RegistryState::new(&self.registry_id);
         for repo in self.plan().repositories {
@@ -188,9 +172,7 @@ impl CaseFile {
                 .map_err(|e| format!("repository {:?}: {e}", repo.name))?;
             for blob in &repo.blobs {
                 let digest = model::syntax::sha256_digest(blob);
-                state
-                    .put_blob(&repo.name, &digest, blob)
-                    .map_err(|e| e.to_string())?;
+                state.put_blob(&repo.name, &digest, blob).map_err(|e| e.to_string())?;
             }
             let check_refs = !repo.blobs.is_empty();
             for p in &repo.pushes {

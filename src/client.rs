@@ -32,11 +32,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    pub fn new(
-        endpoint: impl Into<String>,
-        region: impl Into<String>,
-        credentials: Credentials,
-    ) -> Self {
+    pub fn new(endpoint: impl Into<String>, region: impl Into<String>, credentials: Credentials) -> Self {
         ClientConfig {
             endpoint: endpoint.into(),
             region: region.into(),
@@ -82,8 +78,7 @@ impl ApiError {
     pub fn error_type(&self) -> Option<&str> {
         match self {
             ApiError::Service {
-                error_type: Some(t),
-                ..
+                error_type: Some(t), ..
             } => Some(wire::normalise_error_type(t)),
             _ => None,
         }
@@ -192,12 +187,7 @@ impl EcrClient {
     /// Sends one operation with a JSON body and returns the raw answer, retrying throttling, 429
     /// and 5xx answers (and transport errors when `idempotent`). A status that persists through
     /// the retries comes back as the answer.
-    pub async fn call_raw(
-        &self,
-        operation: &str,
-        body: Vec<u8>,
-        idempotent: bool,
-    ) -> Result<Exchange, CallError> {
+    pub async fn call_raw(&self, operation: &str, body: Vec<u8>, idempotent: bool) -> Result<Exchange, CallError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -227,20 +217,13 @@ impl EcrClient {
         }
     }
 
-    fn signed_headers(
-        &self,
-        operation: &str,
-        body: &[u8],
-    ) -> Result<Vec<(String, String)>, CallError> {
+    fn signed_headers(&self, operation: &str, body: &[u8]) -> Result<Vec<(String, String)>, CallError> {
         let signing_error = |message: String| CallError::Signing {
             operation: operation.to_string(),
             message,
         };
         let target = format!("{}.{operation}", wire::TARGET_PREFIX);
-        let headers = [
-            ("content-type", wire::CONTENT_TYPE),
-            ("x-amz-target", target.as_str()),
-        ];
+        let headers = [("content-type", wire::CONTENT_TYPE), ("x-amz-target", target.as_str())];
         let c = &self.config.credentials;
         let identity = aws_credential_types::Credentials::new(
             c.access_key_id.clone(),
@@ -269,23 +252,12 @@ impl EcrClient {
         let (instructions, _) = sign(signable, &params)
             .map_err(|e| signing_error(e.to_string()))?
             .into_parts();
-        let mut out: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        out.extend(
-            instructions
-                .headers()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
+        let mut out: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        out.extend(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())));
         Ok(out)
     }
 
-    async fn attempt(
-        &self,
-        operation: &str,
-        body: &[u8],
-    ) -> Result<(HttpReply, Option<Duration>), CallError> {
+    async fn attempt(&self, operation: &str, body: &[u8]) -> Result<(HttpReply, Option<Duration>), CallError> {
         let transport = |message: String| CallError::Transport {
             operation: operation.to_string(),
             message,
@@ -382,10 +354,7 @@ impl EcrClient {
         })
     }
 
-    pub async fn batch_get_image(
-        &self,
-        request: &wire::BatchGetImageRequest,
-    ) -> Result<Exchange, CallError> {
+    pub async fn batch_get_image(&self, request: &wire::BatchGetImageRequest) -> Result<Exchange, CallError> {
         let body = serde_json::to_vec(request).map_err(|e| CallError::Signing {
             operation: "BatchGetImage".into(),
             message: e.to_string(),

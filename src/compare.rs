@@ -6,15 +6,11 @@
 //! that cannot be read at all (a 200 that is not a `BatchGetImage` body) is a fault, which the
 //! runner reports apart from verdicts.
 
-use crate::model::{
-    Expected, ExpectedAnswers, ExpectedError, ExpectedImage, ExpectedManifest, IdExpectation,
-    Outcome,
-};
+use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedImage, ExpectedManifest, IdExpectation, Outcome};
 use crate::model::{manifest, syntax};
 use crate::rules::{Level, id, rule_by_id};
 use crate::wire::{
-    self, BatchGetImageResponse, ErrorBody, HttpReply, Image, ImageFailure, ImageIdentifier,
-    media_type,
+    self, BatchGetImageResponse, ErrorBody, HttpReply, Image, ImageFailure, ImageIdentifier, media_type,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -38,13 +34,7 @@ pub struct Deviation {
 }
 
 impl Deviation {
-    pub fn new(
-        rule: &str,
-        level: Level,
-        summary: impl Into<String>,
-        expected: Value,
-        actual: Value,
-    ) -> Self {
+    pub fn new(rule: &str, level: Level, summary: impl Into<String>, expected: Value, actual: Value) -> Self {
         Deviation {
             rule: rule.to_string(),
             level,
@@ -148,9 +138,7 @@ pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
         (Expected::Answers(a), ParsedReply::Error { status, body, text }) => {
             let rule = whole_request_rule(a);
             let level = rule_by_id(rule).level;
-            let shape = body
-                .as_ref()
-                .and_then(|b| b.shape_name().map(str::to_string));
+            let shape = body.as_ref().and_then(|b| b.shape_name().map(str::to_string));
             out.push(Deviation::new(
                 rule,
                 level,
@@ -176,13 +164,7 @@ fn whole_request_rule(a: &ExpectedAnswers) -> &'static str {
         .map_or(id::W_OK, |e| e.rule)
 }
 
-fn judge_error(
-    e: &ExpectedError,
-    status: u16,
-    body: Option<&ErrorBody>,
-    text: &str,
-    out: &mut Vec<Deviation>,
-) {
+fn judge_error(e: &ExpectedError, status: u16, body: Option<&ErrorBody>, text: &str, out: &mut Vec<Deviation>) {
     let r = rule_by_id(e.rule);
     // A deviation never gates more than the rule that predicts the error.
     let cap = |level: Level| level.max(r.level);
@@ -199,20 +181,14 @@ fn judge_error(
         None => out.push(Deviation::new(
             id::W_ERR_TYPE,
             cap(rule_by_id(id::W_ERR_TYPE).level),
-            format!(
-                "error body has no __type (expected {})",
-                e.error_types.join(" or ")
-            ),
+            format!("error body has no __type (expected {})", e.error_types.join(" or ")),
             json!({"__type": e.error_types}),
             json!(text),
         )),
         Some(shape) if !e.error_types.contains(&shape) => out.push(Deviation::new(
             e.rule,
             r.level,
-            format!(
-                "__type {shape} where ECR answers {}",
-                e.error_types.join(" or ")
-            ),
+            format!("__type {shape} where ECR answers {}", e.error_types.join(" or ")),
             json!(e.error_types),
             json!(body.and_then(|b| b.error_type.clone())),
         )),
@@ -262,10 +238,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
                 Deviation::new(
                     id::I_ECHO,
                     rule_by_id(id::I_ECHO).level,
-                    format!(
-                        "failure echoes {} where the request sent {}",
-                        f.image_id, a.ids[i].id
-                    ),
+                    format!("failure echoes {} where the request sent {}", f.image_id, a.ids[i].id),
                     json!(a.ids[i].id),
                     json!(f.image_id),
                 )
@@ -286,9 +259,8 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
         }
     };
     let capacity = |e: &IdExpectation| -> usize { e.times * per_sending(e) };
-    let specificity = |x: &ImageIdentifier| {
-        usize::from(x.image_tag.is_some()) * 2 + usize::from(x.image_digest.is_some())
-    };
+    let specificity =
+        |x: &ImageIdentifier| usize::from(x.image_tag.is_some()) * 2 + usize::from(x.image_digest.is_some());
     for img in images {
         let claims = |e: &IdExpectation| {
             (e.id.image_tag.is_some() || e.id.image_digest.is_some())
@@ -318,8 +290,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
                 // An image under the wrong id still answers the request whose image it is.
                 (0..a.ids.len()).find(|&i| {
                     slots[i].images.len() < capacity(&a.ids[i])
-                        && expected_digests(&a.ids[i])
-                            .any(|d| img.image_id.image_digest.as_deref() == Some(d))
+                        && expected_digests(&a.ids[i]).any(|d| img.image_id.image_digest.as_deref() == Some(d))
                 })
             });
         match best {
@@ -351,9 +322,7 @@ fn fits(e: &IdExpectation, img: &Image) -> bool {
         x.image_id == img.image_id
             && match (&x.manifest, img.image_manifest.as_deref()) {
                 (ExpectedManifest::Stored(m), Some(got)) => m == got,
-                (ExpectedManifest::Schema1 { name, tag, .. }, Some(got)) => {
-                    manifest::is_schema1_for(got, name, tag)
-                }
+                (ExpectedManifest::Schema1 { name, tag, .. }, Some(got)) => manifest::is_schema1_for(got, name, tag),
                 (_, None) => false,
             }
     })
@@ -453,10 +422,7 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                     out.push(dev(
                         e.rule,
                         r.level,
-                        format!(
-                            "{}: failureCode {actual_code} where ECR answers {code}",
-                            e.id
-                        ),
+                        format!("{}: failureCode {actual_code} where ECR answers {code}", e.id),
                     ));
                 } else if f.failure_reason.as_deref() != Some(reason.as_str()) {
                     out.push(dev(
@@ -467,9 +433,11 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                 }
             }
             judge_multiplicity(e, got.failures.len(), 1, got, out);
-            if got.failures.windows(2).any(|w| {
-                w[0].failure_code != w[1].failure_code || w[0].failure_reason != w[1].failure_reason
-            }) {
+            if got
+                .failures
+                .windows(2)
+                .any(|w| w[0].failure_code != w[1].failure_code || w[0].failure_reason != w[1].failure_reason)
+            {
                 out.push(dev(
                     id::I_DUP_CONSISTENT,
                     Level::Gate,
@@ -496,10 +464,7 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                     out.push(dev(
                         e.rule,
                         r.level,
-                        format!(
-                            "{}: imageId {} where ECR answers {}",
-                            e.id, img.image_id, x.image_id
-                        ),
+                        format!("{}: imageId {} where ECR answers {}", e.id, img.image_id, x.image_id),
                     ));
                 }
                 judge_image_body(a, e, x, img, out);
@@ -521,10 +486,7 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                 return;
             }
             let digest = e.id.image_digest.as_deref().unwrap_or_default();
-            let tags: Vec<Option<&str>> = images
-                .iter()
-                .map(|x| x.image_id.image_tag.as_deref())
-                .collect();
+            let tags: Vec<Option<&str>> = images.iter().map(|x| x.image_id.image_tag.as_deref()).collect();
             for img in &got.images {
                 let tag = img.image_id.image_tag.as_deref();
                 let tag_ok = tag.is_none() || tags.contains(&tag);
@@ -532,10 +494,7 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                     out.push(dev(
                         id::I_DIGEST,
                         Level::Gate,
-                        format!(
-                            "{}: imageId {} is not an id of that digest",
-                            e.id, img.image_id
-                        ),
+                        format!("{}: imageId {} is not an id of that digest", e.id, img.image_id),
                     ));
                     continue;
                 }
@@ -546,16 +505,11 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                 judge_image_body(a, e, model, img, out);
             }
             // I-DIGEST-TAGS: one entry per tag (advisory). Compare tag multisets per sending.
-            let mut got_tags: Vec<Option<&str>> = got
-                .images
-                .iter()
-                .map(|i| i.image_id.image_tag.as_deref())
-                .collect();
+            let mut got_tags: Vec<Option<&str>> = got.images.iter().map(|i| i.image_id.image_tag.as_deref()).collect();
             got_tags.sort();
             let mut want = tags.clone();
             want.sort();
-            let mut want_each: Vec<Option<&str>> =
-                (0..e.times).flat_map(|_| want.iter().copied()).collect();
+            let mut want_each: Vec<Option<&str>> = (0..e.times).flat_map(|_| want.iter().copied()).collect();
             want_each.sort();
             if got_tags != want && got_tags != want_each {
                 out.push(dev(
@@ -577,13 +531,7 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
 
 /// I-DUP-ONCE and P-ACCOUNTED: an id sent `times` times is answered once (or, advisory, once per
 /// sending); one sent once is answered once.
-fn judge_multiplicity(
-    e: &IdExpectation,
-    count: usize,
-    per_sending: usize,
-    got: &Attributed,
-    out: &mut Vec<Deviation>,
-) {
+fn judge_multiplicity(e: &IdExpectation, count: usize, per_sending: usize, got: &Attributed, out: &mut Vec<Deviation>) {
     let per_sending = per_sending.max(1);
     if count == per_sending {
         return;
@@ -592,10 +540,7 @@ fn judge_multiplicity(
         (
             id::I_DUP_ONCE,
             Level::Advisory,
-            format!(
-                "{} sent {} times is answered {} times",
-                e.id, e.times, e.times
-            ),
+            format!("{} sent {} times is answered {} times", e.id, e.times, e.times),
         )
     } else {
         (
@@ -604,18 +549,10 @@ fn judge_multiplicity(
             format!("{} is answered {count} times", e.id),
         )
     };
-    out.push(
-        Deviation::new(rule, level, summary, expected_value(e), actual_value(got)).about(&e.id),
-    );
+    out.push(Deviation::new(rule, level, summary, expected_value(e), actual_value(got)).about(&e.id));
 }
 
-fn judge_image_body(
-    a: &ExpectedAnswers,
-    e: &IdExpectation,
-    x: &ExpectedImage,
-    img: &Image,
-    out: &mut Vec<Deviation>,
-) {
+fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, img: &Image, out: &mut Vec<Deviation>) {
     let r = rule_by_id(e.rule);
     let mut dev = |rule: &str, level: Level, summary: String, expected: Value, actual: Value| {
         out.push(Deviation::new(rule, level, summary, expected, actual).about(&e.id));
@@ -648,16 +585,9 @@ fn judge_image_body(
                 dev(
                     x.manifest_rule,
                     manifest_level,
-                    format!(
-                        "{}: imageManifest is not byte-identical to what was pushed",
-                        e.id
-                    ),
+                    format!("{}: imageManifest is not byte-identical to what was pushed", e.id),
                     json!(wire::abridge(m, QUOTE_LIMIT)),
-                    json!(
-                        img.image_manifest
-                            .as_deref()
-                            .map(|m| wire::abridge(m, QUOTE_LIMIT))
-                    ),
+                    json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
                 );
             }
             if img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
@@ -684,11 +614,7 @@ fn judge_image_body(
                     manifest_level,
                     format!("{}: not a schema 1 manifest for {name}:{tag}", e.id),
                     json!({"schemaVersion": 1, "name": name, "tag": tag}),
-                    json!(
-                        img.image_manifest
-                            .as_deref()
-                            .map(|m| wire::abridge(m, QUOTE_LIMIT))
-                    ),
+                    json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
                 );
             }
             let t = img.image_manifest_media_type.as_deref();
@@ -696,10 +622,7 @@ fn judge_image_body(
                 dev(
                     x.manifest_rule,
                     manifest_level,
-                    format!(
-                        "{}: imageManifestMediaType {t:?} where ECR answers docker v1",
-                        e.id
-                    ),
+                    format!("{}: imageManifestMediaType {t:?} where ECR answers docker v1", e.id),
                     json!(media_type::DOCKER_V1),
                     json!(t),
                 );

@@ -25,10 +25,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &redact(&self.access_key_id))
             .field("secret_access_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
             .field("source", &self.source)
             .finish()
     }
@@ -71,24 +68,17 @@ impl Env for ProcessEnv {
 
 impl Env for HashMap<&str, &str> {
     fn var(&self, name: &str) -> Option<String> {
-        self.get(name)
-            .map(|v| v.to_string())
-            .filter(|v| !v.is_empty())
+        self.get(name).map(|v| v.to_string()).filter(|v| !v.is_empty())
     }
 }
 
 fn home(env: &dyn Env) -> Option<PathBuf> {
-    env.var("HOME")
-        .or_else(|| env.var("USERPROFILE"))
-        .map(PathBuf::from)
+    env.var("HOME").or_else(|| env.var("USERPROFILE")).map(PathBuf::from)
 }
 
 /// Resolves credentials. `loopback` allows the `test`/`test` fallback.
 pub fn resolve(env: &dyn Env, loopback: bool) -> Result<Credentials, CredentialsError> {
-    if let (Some(id), Some(secret)) = (
-        env.var("AWS_ACCESS_KEY_ID"),
-        env.var("AWS_SECRET_ACCESS_KEY"),
-    ) {
+    if let (Some(id), Some(secret)) = (env.var("AWS_ACCESS_KEY_ID"), env.var("AWS_SECRET_ACCESS_KEY")) {
         return Ok(Credentials {
             access_key_id: id,
             secret_access_key: secret,
@@ -144,11 +134,7 @@ pub fn resolve(env: &dyn Env, loopback: bool) -> Result<Credentials, Credentials
     Err(CredentialsError::NotFound { profile, files })
 }
 
-fn from_profile(
-    profile: &str,
-    file: &Path,
-    values: &HashMap<String, String>,
-) -> Result<Credentials, CredentialsError> {
+fn from_profile(profile: &str, file: &Path, values: &HashMap<String, String>) -> Result<Credentials, CredentialsError> {
     let id = values.get("aws_access_key_id");
     let secret = values.get("aws_secret_access_key");
     match (id, secret) {
@@ -247,26 +233,17 @@ mod tests {
         let mut env_ci = env.clone();
         env_ci.insert("AWS_PROFILE", "ci");
         let c = resolve(&env_ci, false).expect("ci");
-        assert_eq!(
-            (c.access_key_id.as_str(), c.session_token.as_deref()),
-            ("C", Some("T"))
-        );
+        assert_eq!((c.access_key_id.as_str(), c.session_token.as_deref()), ("C", Some("T")));
         let mut env_other = env.clone();
         env_other.insert("AWS_PROFILE", "other");
-        assert_eq!(
-            resolve(&env_other, false).expect("other").access_key_id,
-            "O"
-        );
+        assert_eq!(resolve(&env_other, false).expect("other").access_key_id, "O");
         let mut env_missing = env;
         env_missing.insert("AWS_PROFILE", "nope");
         assert!(matches!(
             resolve(&env_missing, false),
             Err(CredentialsError::NotFound { .. })
         ));
-        assert_eq!(
-            resolve(&env_missing, true).expect("loopback").access_key_id,
-            "test"
-        );
+        assert_eq!(resolve(&env_missing, true).expect("loopback").access_key_id, "test");
     }
 
     #[test]
@@ -279,9 +256,7 @@ mod tests {
         };
         let shown = format!("{c:?}");
         assert!(
-            !shown.contains("wJalrXUtnFEMI")
-                && !shown.contains("FwoGZXIvYXdz")
-                && !shown.contains("SECRETKEYID"),
+            !shown.contains("wJalrXUtnFEMI") && !shown.contains("FwoGZXIvYXdz") && !shown.contains("SECRETKEYID"),
             "{shown}"
         );
     }

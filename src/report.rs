@@ -90,6 +90,9 @@ pub struct Report {
     pub faults: Vec<crate::runner::Fault>,
     pub skipped_cases: Vec<SkippedCase>,
     pub leftovers: Vec<Leftover>,
+    /// Why the run stopped early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,6 +181,7 @@ impl Report {
                     reason: reason.clone(),
                 })
                 .collect(),
+            aborted: outcome.aborted.clone(),
             leftovers: outcome
                 .leftovers
                 .iter()
@@ -203,6 +207,14 @@ impl Report {
     /// The short human summary printed at the end of a run.
     pub fn summary(&self) -> String {
         let c = &self.counts;
+        if let Some(reason) = &self.aborted {
+            return format!(
+                "verdict: {} (seed {}, target {}): {reason}\n",
+                self.verdict.as_str(),
+                self.seed,
+                self.target
+            );
+        }
         let mut s = format!(
             "verdict: {} (seed {}, target {}, {:.1}s)\n{} cases ({} worlds), {} requests, {} deviations ({} gate, {} advisory), {} faults, {} flaky\n",
             self.verdict.as_str(),
@@ -235,15 +247,22 @@ impl Report {
                 serde_json::to_string(&m.request).unwrap_or_default()
             ));
         }
+        for c in &self.skipped_cases {
+            s.push_str(&format!("  skipped case {}: {}\n", c.name, wire_abridge(&c.reason)));
+        }
+        for l in &self.leftovers {
+            s.push_str(&format!("  NOT DELETED {}: {}\n", l.repository, l.error));
+        }
         for f in self.faults.iter().take(5) {
             s.push_str(&format!("  fault {}: {}\n", f.trial, f.message));
         }
         if self.faults.len() > 5 {
-            s.push_str(&format!(
-                "  ... and {} more faults\n",
-                self.faults.len() - 5
-            ));
+            s.push_str(&format!("  ... and {} more faults\n", self.faults.len() - 5));
         }
         s
     }
+}
+
+fn wire_abridge(text: &str) -> String {
+    crate::wire::abridge(text, 160)
 }

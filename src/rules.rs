@@ -38,13 +38,7 @@ pub struct Rule {
     pub summary: &'static str,
 }
 
-const fn rule(
-    id: &'static str,
-    level: Level,
-    text_level: Level,
-    source: &'static str,
-    summary: &'static str,
-) -> Rule {
+const fn rule(id: &'static str, level: Level, text_level: Level, source: &'static str, summary: &'static str) -> Rule {
     Rule {
         id,
         level,
@@ -358,13 +352,7 @@ pub const RULES: &[Rule] = &[
         "property",
         "the same request twice gives the same answers",
     ),
-    rule(
-        "P-READ-ONLY",
-        G,
-        G,
-        "property",
-        "BatchGetImage changes no state",
-    ),
+    rule("P-READ-ONLY", G, G, "property", "BatchGetImage changes no state"),
     // 7. Seeding
     rule(
         "S-PUT-DIGEST",
@@ -498,28 +486,17 @@ mod tests {
 
     #[test]
     fn the_catalogue_matches_the_reference_document_when_it_is_present() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/ecr-batchgetimage.md"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ecr-batchgetimage.md");
         let Ok(text) = std::fs::read_to_string(path) else {
             return;
         };
         let ids: HashSet<&str> = RULES.iter().map(|r| r.id).collect();
         for line in text.lines().filter(|l| l.starts_with("| ")) {
-            let cell = line
-                .trim_start_matches("| ")
-                .split(" |")
-                .next()
-                .unwrap_or("");
-            let looks_like_id = cell.len() > 2
-                && cell.chars().all(|c| c.is_ascii_uppercase() || c == '-')
-                && cell.contains('-');
+            let cell = line.trim_start_matches("| ").split(" |").next().unwrap_or("");
+            let looks_like_id =
+                cell.len() > 2 && cell.chars().all(|c| c.is_ascii_uppercase() || c == '-') && cell.contains('-');
             if looks_like_id {
-                assert!(
-                    ids.contains(cell),
-                    "rule {cell} of the reference is not in RULES"
-                );
+                assert!(ids.contains(cell), "rule {cell} of the reference is not in RULES");
             }
         }
     }
@@ -527,11 +504,7 @@ mod tests {
     #[test]
     fn gate_text_is_never_stricter_than_the_rule() {
         for r in RULES {
-            assert!(
-                !(r.level == Level::Advisory && r.text_level == Level::Gate),
-                "{}",
-                r.id
-            );
+            assert!(!(r.level == Level::Advisory && r.text_level == Level::Gate), "{}", r.id);
         }
     }
 }

@@ -125,6 +125,8 @@ pub struct RunOutcome {
     /// Repositories that could not be deleted at the end.
     pub leftovers: Vec<(String, String)>,
     pub elapsed: Duration,
+    /// Why the run stopped before its end, if it did (the endpoint could not be reached at all).
+    pub aborted: Option<String>,
 }
 
 impl RunOutcome {
@@ -154,14 +156,8 @@ struct CaseResult {
 /// An answer reduced to what the properties compare: status, error type, and entry multisets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Normalised {
-    Entries {
-        images: Vec<String>,
-        failures: Vec<String>,
-    },
-    Error {
-        status: u16,
-        error_type: Option<String>,
-    },
+    Entries { images: Vec<String>, failures: Vec<String> },
+    Error { status: u16, error_type: Option<String> },
 }
 
 fn normalise(reply: &HttpReply) -> Option<Normalised> {
@@ -199,19 +195,8 @@ fn as_value(n: &Normalised) -> Value {
     }
 }
 
-fn property_deviation(
-    rule: &str,
-    summary: &str,
-    first: &Normalised,
-    second: &Normalised,
-) -> Deviation {
-    Deviation::new(
-        rule,
-        rule_by_id(rule).level,
-        summary,
-        as_value(first),
-        as_value(second),
-    )
+fn property_deviation(rule: &str, summary: &str, first: &Normalised, second: &Normalised) -> Deviation {
+    Deviation::new(rule, rule_by_id(rule).level, summary, as_value(first), as_value(second))
 }
 
 /// Sends one request and judges it against the model; with `metamorphic`, also checks the
@@ -296,10 +281,7 @@ async fn run_case(
     // P-SPLIT: only where the whole is answered per id, so that both halves are too.
     if let Normalised::Entries { images, failures } = &first {
         let mid = request.image_ids.len() / 2;
-        let halves = [
-            request.image_ids[..mid].to_vec(),
-            request.image_ids[mid..].to_vec(),
-        ];
+        let halves = [request.image_ids[..mid].to_vec(), request.image_ids[mid..].to_vec()];
         let mut joined_images = BTreeSet::new();
         let mut joined_failures = BTreeSet::new();
         let mut comparable = true;
@@ -376,10 +358,12 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             continue;
         }
         let prefix = format!("{}-c{}/", config.prefix, i + 1);
-        let (seeded, error) =
-            seed::seed(client, &plan.with_prefix(&prefix), &config.registry_hint).await;
+        let (seeded, error) = seed::seed(client, &plan.with_prefix(&prefix), &config.registry_hint).await;
         created.extend(seeded.created.iter().cloned());
         record_seeding(&mut out, &trial, &seeded, error.as_ref());
+        if unreachable(&mut out, &seeded, error.as_ref()) {
+            break;
+        }
         if error.is_some() {
             continue;
         }
@@ -402,6 +386,9 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
     );
     let mut remaining = config.cases;
     for w in 0..worlds {
+        if out.aborted.is_some() {
+            break;
+        }
         let n = remaining.min(CASES_PER_WORLD);
         remaining -= n;
         let world = format!("world-{}", w + 1);
@@ -419,11 +406,11 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         let (seeded, error) = seed::seed(client, &plan, &config.registry_hint).await;
         created.extend(seeded.created.iter().cloned());
         record_seeding(&mut out, &world, &seeded, error.as_ref());
+        if unreachable(&mut out, &seeded, error.as_ref()) {
+            break;
+        }
         if error.is_some() {
-            progress(
-                config,
-                format!("{world}: seeding stopped; its cases are not run"),
-            );
+            progress(config, format!("{world}: seeding stopped; its cases are not run"));
             continue;
         }
         out.worlds += 1;
@@ -536,10 +523,7 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         }
     }
 
-    progress(
-        config,
-        format!("cleaning up {} repositories", created.len()),
-    );
+    progress(config, format!("cleaning up {} repositories", created.len()));
     out.leftovers = seed::cleanup(client, &created).await;
     out.elapsed = started.elapsed();
     out
@@ -548,37 +532,32 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
 fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
-        chunk.copy_from_slice(
-            &(seed
-                .wrapping_add(i as u64)
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15))
-            .to_le_bytes(),
-        );
+        chunk.copy_from_slice(&(seed.wrapping_add(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes());
     }
     bytes
 }
 
-async fn listings(
-    client: &EcrClient,
-    state: &RegistryState,
-) -> Option<BTreeMap<String, Vec<Value>>> {
+async fn listings(client: &EcrClient, state: &RegistryState) -> Option<BTreeMap<String, Vec<Value>>> {
     let mut out = BTreeMap::new();
     for name in state.repositories.keys() {
         let listing = seed::listing(client, name).await.ok()?;
-        out.insert(
-            name.clone(),
-            listing.into_iter().map(|i| json!(i)).collect(),
-        );
+        out.insert(name.clone(), listing.into_iter().map(|i| json!(i)).collect());
     }
     Some(out)
 }
 
-fn record_seeding(
-    out: &mut RunOutcome,
-    trial: &str,
-    seeded: &seed::Seeded,
-    error: Option<&seed::SeedError>,
-) {
+/// Whether the endpoint has never answered at all: then nothing later will go better, and the
+/// run stops with one reason instead of one fault per world.
+fn unreachable(out: &mut RunOutcome, seeded: &seed::Seeded, error: Option<&seed::SeedError>) -> bool {
+    let never_answered = out.cases_run == 0 && out.worlds == 0 && seeded.created.is_empty();
+    if let (true, Some(seed::SeedError::Fault(e))) = (never_answered, error) {
+        out.aborted = Some(format!("the endpoint did not answer: {e}"));
+        return true;
+    }
+    false
+}
+
+fn record_seeding(out: &mut RunOutcome, trial: &str, seeded: &seed::Seeded, error: Option<&seed::SeedError>) {
     for d in &seeded.deviations {
         out.findings.push(Finding {
             deviation: d.clone(),

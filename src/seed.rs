@@ -49,13 +49,8 @@ impl Recorder {
         actual: serde_json::Value,
     ) {
         if self.seen.insert((rule.to_string(), kind.to_string())) {
-            self.deviations.push(Deviation::new(
-                rule,
-                rule_by_id(rule).level,
-                summary,
-                expected,
-                actual,
-            ));
+            self.deviations
+                .push(Deviation::new(rule, rule_by_id(rule).level, summary, expected, actual));
         }
     }
 }
@@ -69,11 +64,7 @@ fn fault_or_refusal(e: ApiError) -> SeedError {
 
 /// Seeds `plan`. `registry_hint` is the registry id assumed until the endpoint names its own.
 /// On error, the returned `Seeded` still lists what was created, for cleanup.
-pub async fn seed(
-    client: &EcrClient,
-    plan: &RegistryPlan,
-    registry_hint: &str,
-) -> (Seeded, Option<SeedError>) {
+pub async fn seed(client: &EcrClient, plan: &RegistryPlan, registry_hint: &str) -> (Seeded, Option<SeedError>) {
     let mut seeded = Seeded {
         state: RegistryState::new(registry_hint),
         created: Vec::new(),
@@ -86,9 +77,7 @@ pub async fn seed(
     let mut registry_known = false;
     let mut error = None;
     for repo in &plan.repositories {
-        if let Err(e) =
-            seed_repository(client, repo, &mut seeded, &mut rec, &mut registry_known).await
-        {
+        if let Err(e) = seed_repository(client, repo, &mut seeded, &mut rec, &mut registry_known).await {
             error = Some(e);
             break;
         }
@@ -170,8 +159,7 @@ async fn seed_repository(
             image_manifest_media_type: Some(push.media_type.clone()),
             image_tag: push.tag.clone(),
         };
-        let answer: Result<wire::PutImageResponse, ApiError> =
-            client.call("PutImage", &request, false).await;
+        let answer: Result<wire::PutImageResponse, ApiError> = client.call("PutImage", &request, false).await;
         let computed = syntax::sha256_digest(push.manifest.as_bytes());
         match answer {
             Err(ApiError::Call(c)) => return Err(SeedError::Fault(c)),
@@ -180,10 +168,7 @@ async fn seed_repository(
                 rec.once(
                     id::S_SEED,
                     &format!("put:{}", e.error_type().unwrap_or("?")),
-                    format!(
-                        "PutImage of a valid {} manifest is refused: {e}",
-                        push.media_type
-                    ),
+                    format!("PutImage of a valid {} manifest is refused: {e}", push.media_type),
                     json!({"status": 200}),
                     json!(e.to_string()),
                 );
@@ -214,31 +199,20 @@ async fn seed_repository(
                         computed
                     }
                 };
-                if !*registry_known
-                    && let Some(id) = image.registry_id.filter(|i| syntax::is_registry_id(i))
-                {
+                if !*registry_known && let Some(id) = image.registry_id.filter(|i| syntax::is_registry_id(i)) {
                     seeded.state.registry_id = id;
                     *registry_known = true;
                 }
-                let _ = seeded.state.push_as(
-                    name,
-                    &push.manifest,
-                    &push.media_type,
-                    push.tag.as_deref(),
-                    digest,
-                );
+                let _ = seeded
+                    .state
+                    .push_as(name, &push.manifest, &push.media_type, push.tag.as_deref(), digest);
             }
         }
     }
     Ok(())
 }
 
-async fn upload_blob(
-    client: &EcrClient,
-    repo: &str,
-    digest: &str,
-    blob: &[u8],
-) -> Result<(), ApiError> {
+async fn upload_blob(client: &EcrClient, repo: &str, digest: &str, blob: &[u8]) -> Result<(), ApiError> {
     let init: wire::InitiateLayerUploadResponse = client
         .call(
             "InitiateLayerUpload",
@@ -252,11 +226,7 @@ async fn upload_blob(
         operation: "InitiateLayerUpload".into(),
         detail: "no uploadId".into(),
     })?;
-    let part_size = init
-        .part_size
-        .filter(|&p| p > 0)
-        .unwrap_or(blob.len() as u64)
-        .max(1) as usize;
+    let part_size = init.part_size.filter(|&p| p > 0).unwrap_or(blob.len() as u64).max(1) as usize;
     let mut first = 0usize;
     for part in blob.chunks(part_size) {
         let request = wire::UploadLayerPartRequest {
@@ -274,8 +244,7 @@ async fn upload_blob(
         upload_id,
         layer_digests: vec![digest.into()],
     };
-    let _: wire::CompleteLayerUploadResponse =
-        client.call("CompleteLayerUpload", &complete, false).await?;
+    let _: wire::CompleteLayerUploadResponse = client.call("CompleteLayerUpload", &complete, false).await?;
     Ok(())
 }
 
@@ -306,10 +275,7 @@ pub async fn cleanup(client: &EcrClient, names: &[String]) -> Vec<(String, Strin
 }
 
 /// What a repository lists: every (digest, tag) pair and every untagged digest (P-READ-ONLY).
-pub async fn listing(
-    client: &EcrClient,
-    repo: &str,
-) -> Result<BTreeSet<ImageIdentifier>, ApiError> {
+pub async fn listing(client: &EcrClient, repo: &str) -> Result<BTreeSet<ImageIdentifier>, ApiError> {
     let mut out = BTreeSet::new();
     let mut token = None;
     for _ in 0..1000 {

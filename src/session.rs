@@ -57,10 +57,7 @@ pub enum SessionError {
     #[error("cannot start the embedded server: {0}")]
     Server(std::io::Error),
     #[error("cannot write the report into {dir}: {source}")]
-    Report {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    Report { dir: PathBuf, source: std::io::Error },
 }
 
 impl SessionError {
@@ -155,16 +152,11 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         retries: client.stats().retries.load(Ordering::Relaxed),
     };
     let report = Report::new(&outcome, &ctx);
-    let report_path = report
-        .write(&options.out)
-        .map_err(|source| SessionError::Report {
-            dir: options.out.clone(),
-            source,
-        })?;
-    Ok(RunResult {
-        report,
-        report_path,
-    })
+    let report_path = report.write(&options.out).map_err(|source| SessionError::Report {
+        dir: options.out.clone(),
+        source,
+    })?;
+    Ok(RunResult { report, report_path })
 }
 
 /// The embedded server for `serve`, until the returned future is dropped or interrupted.

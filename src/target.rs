@@ -65,10 +65,7 @@ pub fn target_name(endpoint: Option<&str>) -> String {
     };
     match reqwest::Url::parse(e) {
         Ok(u) => {
-            let host = u
-                .host_str()
-                .unwrap_or("endpoint")
-                .replace(['[', ']', ':'], "-");
+            let host = u.host_str().unwrap_or("endpoint").replace(['[', ']', ':'], "-");
             match u.port() {
                 Some(p) => format!("{host}-{p}"),
                 None => host,
@@ -84,8 +81,7 @@ pub fn client_for(
     options: &TargetOptions,
     env: &dyn Env,
 ) -> Result<(EcrClient, Credentials), ConfigError> {
-    let url =
-        reqwest::Url::parse(endpoint).map_err(|_| ConfigError::BadEndpoint(endpoint.into()))?;
+    let url = reqwest::Url::parse(endpoint).map_err(|_| ConfigError::BadEndpoint(endpoint.into()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(ConfigError::BadEndpoint(endpoint.into()));
     }
@@ -143,21 +139,12 @@ mod tests {
             region: Some("us-west-2".into()),
             ..Default::default()
         };
-        assert_eq!(
-            endpoint_from(&flags, &env2).as_deref(),
-            Some("http://localhost:3")
-        );
+        assert_eq!(endpoint_from(&flags, &env2).as_deref(), Some("http://localhost:3"));
         assert_eq!(region_from(&TargetOptions::default(), &env), "eu-west-1");
         assert_eq!(region_from(&TargetOptions::default(), &env2), "ap-south-1");
         assert_eq!(region_from(&flags, &env2), "us-west-2");
-        assert_eq!(
-            region_from(&TargetOptions::default(), &HashMap::new()),
-            "us-east-1"
-        );
-        assert_eq!(
-            endpoint_from(&TargetOptions::default(), &HashMap::new()),
-            None
-        );
+        assert_eq!(region_from(&TargetOptions::default(), &HashMap::new()), "us-east-1");
+        assert_eq!(endpoint_from(&TargetOptions::default(), &HashMap::new()), None);
     }
 
     #[test]

@@ -24,8 +24,7 @@ pub mod media_type {
     pub const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
     /// The manifest types a client may list in `acceptedMediaTypes` (section 2 of the reference).
-    pub const MANIFEST_TYPES: &[&str] =
-        &[DOCKER_V1, DOCKER_V2, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX];
+    pub const MANIFEST_TYPES: &[&str] = &[DOCKER_V1, DOCKER_V2, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX];
 
     /// Manifest lists and indexes: their children are other images of the repository.
     pub fn is_list(media_type: &str) -> bool {
@@ -233,9 +232,7 @@ impl ErrorBody {
     }
 
     pub fn text(&self) -> Option<&str> {
-        self.message
-            .as_deref()
-            .or(self.message_capitalised.as_deref())
+        self.message.as_deref().or(self.message_capitalised.as_deref())
     }
 }
 
@@ -243,10 +240,7 @@ impl ErrorBody {
 /// AWS SDKs read `__type` (W-ERR-TYPE).
 pub fn normalise_error_type(raw: &str) -> &str {
     let after_hash = raw.rsplit_once('#').map_or(raw, |(_, name)| name);
-    after_hash
-        .split_once(':')
-        .map_or(after_hash, |(name, _)| name)
-        .trim()
+    after_hash.split_once(':').map_or(after_hash, |(name, _)| name).trim()
 }
 
 // ---- The seeding and reading operations -----------------------------------------------------
@@ -404,18 +398,13 @@ mod tests {
             "RepositoryNotFoundException:http://internal.amazon.com/coral/com.amazonaws.ecr/",
             "aws.ecr#RepositoryNotFoundException:http://x/",
         ] {
-            assert_eq!(
-                normalise_error_type(raw),
-                "RepositoryNotFoundException",
-                "{raw}"
-            );
+            assert_eq!(normalise_error_type(raw), "RepositoryNotFoundException", "{raw}");
         }
     }
 
     #[test]
     fn capitalised_message_is_read_when_lower_case_is_absent() {
-        let body: ErrorBody =
-            serde_json::from_str(r#"{"__type":"X","Message":"hello"}"#).expect("valid json");
+        let body: ErrorBody = serde_json::from_str(r#"{"__type":"X","Message":"hello"}"#).expect("valid json");
         assert_eq!(body.text(), Some("hello"));
     }
 
@@ -428,10 +417,7 @@ mod tests {
         }
         let odd: ImageFailureCode = serde_json::from_str("\"TagGoneFishing\"").expect("parse");
         assert_eq!(odd, ImageFailureCode::Unknown("TagGoneFishing".into()));
-        assert_eq!(
-            serde_json::to_string(&odd).expect("serialise"),
-            "\"TagGoneFishing\""
-        );
+        assert_eq!(serde_json::to_string(&odd).expect("serialise"), "\"TagGoneFishing\"");
     }
 
     #[test]

@@ -43,10 +43,7 @@ fn a_case_whose_answer_contradicts_the_model_is_reported() {
         .expect("case");
     case.expected.body["images"][0]["imageId"]["imageTag"] = serde_json::json!("v9");
     let deviations = case.check_against_model().expect("readable");
-    assert!(
-        deviations.iter().any(|d| d.rule == "I-TAG"),
-        "{deviations:?}"
-    );
+    assert!(deviations.iter().any(|d| d.rule == "I-TAG"), "{deviations:?}");
 }
 
 #[test]
@@ -60,16 +57,14 @@ fn a_malformed_case_file_names_the_file_and_the_problem() {
     )
     .expect("write");
     let err = CaseFile::load_dir(&dir).expect_err("must fail").to_string();
-    assert!(
-        err.contains("broken.json") && err.contains("reqest"),
-        "{err}"
-    );
-    std::fs::write(&path, r#"{"name": "x", "registryId": "12", "repositories": [],
-        "request": {"repositoryName": "r1", "imageIds": []}, "expected": {"status": 200, "body": {}}}"#).expect("write");
+    assert!(err.contains("broken.json") && err.contains("reqest"), "{err}");
+    std::fs::write(
+        &path,
+        r#"{"name": "x", "registryId": "12", "repositories": [],
+        "request": {"repositoryName": "r1", "imageIds": []}, "expected": {"status": 200, "body": {}}}"#,
+    )
+    .expect("write");
     let err = CaseFile::load_dir(&dir).expect_err("must fail").to_string();
-    assert!(
-        err.contains("broken.json") && err.contains("registryId"),
-        "{err}"
-    );
+    assert!(err.contains("broken.json") && err.contains("registryId"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

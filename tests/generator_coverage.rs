@@ -10,10 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 fn runner() -> TestRunner {
-    TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
-    )
+    TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]))
 }
 
 #[test]
@@ -26,10 +23,7 @@ fn every_category_failure_code_and_model_rule_occurs() {
     let mut rules = BTreeSet::new();
     let mut manifest_rules = BTreeSet::new();
     for _ in 0..60 {
-        let plan = plans::registry_plan()
-            .new_tree(&mut runner)
-            .expect("plan")
-            .current();
+        let plan = plans::registry_plan().new_tree(&mut runner).expect("plan").current();
         let state = Arc::new(plan.build("123456789012").expect("builds"));
         let cases = requests::case(state.clone());
         for _ in 0..40 {
@@ -61,39 +55,27 @@ fn every_category_failure_code_and_model_rule_occurs() {
             }
         }
     }
-    let missing: Vec<_> = IdCategory::ALL
-        .iter()
-        .filter(|c| !id_categories.contains(c))
-        .collect();
+    let missing: Vec<_> = IdCategory::ALL.iter().filter(|c| !id_categories.contains(c)).collect();
     assert!(missing.is_empty(), "id categories never drawn: {missing:?}");
     let missing: Vec<_> = RequestCategory::ALL
         .iter()
         .filter(|c| !request_categories.contains(c))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "request categories never drawn: {missing:?}"
-    );
+    assert!(missing.is_empty(), "request categories never drawn: {missing:?}");
     for code in [
         "ImageNotFound",
         "ImageTagDoesNotMatchDigest",
         "MissingDigestAndTag",
         "InvalidImageDigest",
     ] {
-        assert!(
-            codes.contains(code),
-            "failure code {code} never produced: {codes:?}"
-        );
+        assert!(codes.contains(code), "failure code {code} never produced: {codes:?}");
     }
     for t in [
         "InvalidParameterException",
         "RepositoryNotFoundException",
         "AccessDeniedException",
     ] {
-        assert!(
-            error_types.contains(t),
-            "error {t} never produced: {error_types:?}"
-        );
+        assert!(error_types.contains(t), "error {t} never produced: {error_types:?}");
     }
     for rule in [
         id::I_TAG,
@@ -118,10 +100,7 @@ fn every_category_failure_code_and_model_rule_occurs() {
         id::R_MEDIA_EMPTY,
         id::R_ORDER,
     ] {
-        assert!(
-            rules.contains(rule),
-            "rule {rule} never decided an answer: {rules:?}"
-        );
+        assert!(rules.contains(rule), "rule {rule} never decided an answer: {rules:?}");
     }
     for rule in [
         id::M_DEFAULT,
@@ -150,22 +129,9 @@ fn states_have_every_shape_the_reference_talks_about() {
         mut case_twins,
         mut oci,
         mut formats,
-    ) = (
-        false,
-        false,
-        false,
-        false,
-        false,
-        false,
-        false,
-        false,
-        BTreeSet::new(),
-    );
+    ) = (false, false, false, false, false, false, false, false, BTreeSet::new());
     for _ in 0..300 {
-        let plan = plans::registry_plan()
-            .new_tree(&mut runner)
-            .expect("plan")
-            .current();
+        let plan = plans::registry_plan().new_tree(&mut runner).expect("plan").current();
         let state: RegistryState = plan.build("123456789012").expect("builds");
         for (name, repo) in &state.repositories {
             nested |= name.contains('/');
@@ -200,10 +166,7 @@ fn states_have_every_shape_the_reference_talks_about() {
 #[test]
 fn id_lists_reach_one_hundred_and_beyond() {
     let mut runner = runner();
-    let plan = plans::registry_plan()
-        .new_tree(&mut runner)
-        .expect("plan")
-        .current();
+    let plan = plans::registry_plan().new_tree(&mut runner).expect("plan").current();
     let state = Arc::new(plan.build("123456789012").expect("builds"));
     let cases = requests::case(state);
     let lens: Vec<usize> = (0..600)

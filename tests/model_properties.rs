@@ -2,9 +2,7 @@
 
 use ecr_conformance::compare::{Judgement, judge};
 use ecr_conformance::generate::{plans, requests};
-use ecr_conformance::model::{
-    self, Expected, ExpectedManifest, Outcome, ReferenceAnswer, RegistryState,
-};
+use ecr_conformance::model::{self, Expected, ExpectedManifest, Outcome, ReferenceAnswer, RegistryState};
 use ecr_conformance::wire::{self, HttpReply};
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -23,9 +21,7 @@ fn world() -> impl Strategy<Value = (Arc<RegistryState>, requests::Case)> {
 fn reply_of(e: &Expected) -> HttpReply {
     let (status, body) = match e.reference_answer() {
         ReferenceAnswer::Ok(b) => (200, serde_json::to_vec(&b).expect("json")),
-        ReferenceAnswer::Error { status, body } => {
-            (status, serde_json::to_vec(&body).expect("json"))
-        }
+        ReferenceAnswer::Error { status, body } => (status, serde_json::to_vec(&body).expect("json")),
     };
     HttpReply {
         status,

@@ -31,10 +31,12 @@ pub enum IdCategory {
     DigestPrefix,
     DigestOneHexChanged,
     DigestUpperHex,
+    /// Another tag of the image an earlier id names (I-SAME-DIGEST-TAGS).
+    SiblingTag,
 }
 
 impl IdCategory {
-    pub const ALL: [IdCategory; 18] = [
+    pub const ALL: [IdCategory; 19] = [
         IdCategory::ExistingTag,
         IdCategory::ExistingDigest,
         IdCategory::BothMatching,
@@ -53,6 +55,7 @@ impl IdCategory {
         IdCategory::DigestPrefix,
         IdCategory::DigestOneHexChanged,
         IdCategory::DigestUpperHex,
+        IdCategory::SiblingTag,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +78,7 @@ impl IdCategory {
             IdCategory::DigestPrefix => "digest-prefix",
             IdCategory::DigestOneHexChanged => "digest-one-hex-changed",
             IdCategory::DigestUpperHex => "digest-upper-hex",
+            IdCategory::SiblingTag => "sibling-tag",
         }
     }
 }
@@ -112,8 +116,7 @@ impl Catalogue {
                 continue;
             }
             for image in &other.images {
-                if !c.digests.contains(&image.digest) && !c.foreign_digests.contains(&image.digest)
-                {
+                if !c.digests.contains(&image.digest) && !c.foreign_digests.contains(&image.digest) {
                     c.foreign_digests.push(image.digest.clone());
                 }
                 for t in &image.tags {
@@ -162,11 +165,9 @@ fn fallback(category: IdCategory) -> Option<IdCategory> {
     use IdCategory::*;
     match category {
         ExistingTag | TagCaseVariant | OtherRepoTag | BothMatching | Mismatched => Some(MissingTag),
-        ExistingDigest | OtherRepoDigest | DigestPrefix | DigestOneHexChanged | DigestUpperHex => {
-            Some(MissingDigest)
-        }
+        ExistingDigest | OtherRepoDigest | DigestPrefix | DigestOneHexChanged | DigestUpperHex => Some(MissingDigest),
         MissingTagExistingDigest => Some(MissingTag),
-        Duplicate => Some(ExistingTag),
+        Duplicate | SiblingTag => Some(ExistingTag),
         _ => None,
     }
 }
@@ -192,12 +193,7 @@ pub fn realise(picks: &IdPicks, catalogue: &Catalogue, earlier: &[GeneratedId]) 
     }
 }
 
-fn try_realise(
-    category: IdCategory,
-    p: &IdPicks,
-    c: &Catalogue,
-    earlier: &[GeneratedId],
-) -> Option<ImageIdentifier> {
+fn try_realise(category: IdCategory, p: &IdPicks, c: &Catalogue, earlier: &[GeneratedId]) -> Option<ImageIdentifier> {
     use IdCategory::*;
     let pick_tag = || (!c.tags.is_empty()).then(|| p.first.get(&c.tags).clone());
     let pick_digest = || (!c.digests.is_empty()).then(|| p.first.get(&c.digests).clone());
@@ -274,12 +270,31 @@ fn try_realise(
             bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
             ImageIdentifier::digest(String::from_utf8(bytes).ok()?)
         }
+        SiblingTag => {
+            // The digests that earlier ids name, by tag or digest, whose image has other tags.
+            let named: Vec<&String> = earlier
+                .iter()
+                .filter_map(|g| {
+                    g.id.image_digest.as_ref().or_else(|| {
+                        let t = g.id.image_tag.as_ref()?;
+                        c.tags.iter().find(|(x, _)| x == t).map(|(_, d)| d)
+                    })
+                })
+                .collect();
+            let siblings: Vec<&String> = c
+                .tags
+                .iter()
+                .filter(|(t, d)| named.contains(&d) && !earlier.iter().any(|g| g.id.image_tag.as_ref() == Some(t)))
+                .map(|(t, _)| t)
+                .collect();
+            if siblings.is_empty() {
+                return None;
+            }
+            ImageIdentifier::tag(p.second.get(&siblings).to_string())
+        }
         DigestUpperHex => {
             let d = pick_digest()?;
-            let upper = format!(
-                "sha256:{}",
-                d.trim_start_matches("sha256:").to_ascii_uppercase()
-            );
+            let upper = format!("sha256:{}", d.trim_start_matches("sha256:").to_ascii_uppercase());
             if upper == d {
                 return None;
             }
@@ -340,6 +355,7 @@ pub fn category() -> impl Strategy<Value = IdCategory> {
         1 => Just(DigestPrefix),
         1 => Just(DigestOneHexChanged),
         1 => Just(DigestUpperHex),
+        3 => Just(SiblingTag),
     ]
 }
 

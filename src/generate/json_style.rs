@@ -15,12 +15,7 @@ pub enum Json {
 
 impl Json {
     pub fn object<const N: usize>(members: [(&str, Json); N]) -> Json {
-        Json::Object(
-            members
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        )
+        Json::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
     pub fn str(s: impl Into<String>) -> Json {
         Json::String(s.into())
@@ -50,25 +45,17 @@ impl Style {
 /// Shrinks towards compact JSON in the canonical key order.
 pub fn style() -> impl Strategy<Value = Style> {
     (
-        prop_oneof![
-            Just(None),
-            Just(Some(3u8)),
-            Just(Some(2)),
-            Just(Some(4)),
-            Just(Some(0))
-        ],
+        prop_oneof![Just(None), Just(Some(3u8)), Just(Some(2)), Just(Some(4)), Just(Some(0))],
         0u8..4,
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(
-            |(indent, rotate_keys, space_after_colon, trailing_newline)| Style {
-                indent,
-                rotate_keys,
-                space_after_colon,
-                trailing_newline,
-            },
-        )
+        .prop_map(|(indent, rotate_keys, space_after_colon, trailing_newline)| Style {
+            indent,
+            rotate_keys,
+            space_after_colon,
+            trailing_newline,
+        })
 }
 
 pub fn write(value: &Json, style: Style) -> String {
@@ -114,11 +101,7 @@ fn write_value(value: &Json, style: Style, depth: usize, out: &mut String) {
         Json::Object(members) => {
             out.push('{');
             let n = members.len();
-            let shift = if n == 0 {
-                0
-            } else {
-                usize::from(style.rotate_keys) % n
-            };
+            let shift = if n == 0 { 0 } else { usize::from(style.rotate_keys) % n };
             for i in 0..n {
                 let (k, v) = &members[(i + shift) % n];
                 if i > 0 {
@@ -154,8 +137,7 @@ mod tests {
                 Json::Array(vec![Json::object([("digest", Json::str("sha256:0"))])]),
             ),
         ]);
-        let canonical: serde_json::Value =
-            serde_json::from_str(&write(&v, Style::COMPACT)).expect("json");
+        let canonical: serde_json::Value = serde_json::from_str(&write(&v, Style::COMPACT)).expect("json");
         for indent in [None, Some(0), Some(2), Some(3)] {
             for rotate_keys in 0..3 {
                 let s = Style {

@@ -38,29 +38,24 @@ fn component() -> impl Strategy<Value = String> {
 
 /// A valid repository name: flat or nested (`team/app/web`), sometimes long (near [`MAX_NAME`]).
 pub fn repository_name() -> impl Strategy<Value = String> {
-    (
-        vec(component(), 1..4),
-        prop::bool::weighted(0.08),
-        0usize..=24,
-    )
-        .prop_map(|(parts, long, slack)| {
-            let mut name = parts.join("/");
-            if long {
-                let target = MAX_NAME - slack;
-                while name.len() < target {
-                    name.push_str(if name.len() + 2 <= target { "-x" } else { "y" });
-                }
-                name.truncate(target.max(2));
-                while name.ends_with(['-', '.', '_', '/']) {
-                    name.pop();
-                }
+    (vec(component(), 1..4), prop::bool::weighted(0.08), 0usize..=24).prop_map(|(parts, long, slack)| {
+        let mut name = parts.join("/");
+        if long {
+            let target = MAX_NAME - slack;
+            while name.len() < target {
+                name.push_str(if name.len() + 2 <= target { "-x" } else { "y" });
             }
-            // ECR's names have at least two characters.
-            if name.len() < 2 {
-                name.push('0');
+            name.truncate(target.max(2));
+            while name.ends_with(['-', '.', '_', '/']) {
+                name.pop();
             }
-            name
-        })
+        }
+        // ECR's names have at least two characters.
+        if name.len() < 2 {
+            name.push('0');
+        }
+        name
+    })
 }
 
 /// A tag: letters (both cases), digits, `_`, `.`, `-`, not starting with `.` or `-`.
@@ -160,11 +155,7 @@ fn write_image(spec: &ImageSpec) -> (Vec<Vec<u8>>, String, &'static str) {
             media_type::DOCKER_CONFIG,
             media_type::DOCKER_LAYER,
         ),
-        ImageKind::Oci => (
-            media_type::OCI_MANIFEST,
-            media_type::OCI_CONFIG,
-            media_type::OCI_LAYER,
-        ),
+        ImageKind::Oci => (media_type::OCI_MANIFEST, media_type::OCI_CONFIG, media_type::OCI_LAYER),
     };
     let manifest = Json::object([
         ("schemaVersion", Json::Number(2)),
@@ -172,27 +163,15 @@ fn write_image(spec: &ImageSpec) -> (Vec<Vec<u8>>, String, &'static str) {
         ("config", descriptor(config_type, &config)),
         (
             "layers",
-            Json::Array(
-                spec.layers
-                    .iter()
-                    .map(|l| descriptor(layer_type, l))
-                    .collect(),
-            ),
+            Json::Array(spec.layers.iter().map(|l| descriptor(layer_type, l)).collect()),
         ),
     ]);
     let mut blobs = vec![config];
     blobs.extend(spec.layers.iter().cloned());
-    (
-        blobs,
-        json_style::write(&manifest, spec.style),
-        manifest_type,
-    )
+    (blobs, json_style::write(&manifest, spec.style), manifest_type)
 }
 
-fn write_list(
-    spec: &ListSpec,
-    children: &[(String, &'static str, &'static str)],
-) -> (String, &'static str) {
+fn write_list(spec: &ListSpec, children: &[(String, &'static str, &'static str)]) -> (String, &'static str) {
     let list_type = match spec.kind {
         ListKind::DockerList => media_type::DOCKER_LIST,
         ListKind::OciIndex => media_type::OCI_INDEX,
@@ -206,10 +185,7 @@ fn write_list(
                 ("digest", Json::str(sha256_digest(manifest.as_bytes()))),
                 (
                     "platform",
-                    Json::object([
-                        ("architecture", Json::str(*arch)),
-                        ("os", Json::str("linux")),
-                    ]),
+                    Json::object([("architecture", Json::str(*arch)), ("os", Json::str("linux"))]),
                 ),
             ])
         })
@@ -237,10 +213,7 @@ pub fn repository_plan() -> impl Strategy<Value = RepositoryPlan> {
             ),
             0..6,
         ),
-        vec(
-            prop::option::weighted(0.75, any::<prop::sample::Index>()),
-            5,
-        ),
+        vec(prop::option::weighted(0.75, any::<prop::sample::Index>()), 5),
     )
         .prop_map(|(name, images, lists, tag_pool, retags, first_tags)| {
             let mut blobs = Vec::new();
@@ -250,25 +223,18 @@ pub fn repository_plan() -> impl Strategy<Value = RepositoryPlan> {
                 blobs.extend(b);
                 manifests.push((m, t, spec.architecture));
             }
-            let pick_tag =
-                |i: &prop::sample::Index| (!tag_pool.is_empty()).then(|| i.get(&tag_pool).clone());
+            let pick_tag = |i: &prop::sample::Index| (!tag_pool.is_empty()).then(|| i.get(&tag_pool).clone());
             let mut pushes: Vec<Push> = manifests
                 .iter()
                 .enumerate()
                 .map(|(i, (m, t, _))| Push {
                     manifest: m.clone(),
                     media_type: t.to_string(),
-                    tag: first_tags
-                        .get(i)
-                        .cloned()
-                        .flatten()
-                        .as_ref()
-                        .and_then(pick_tag),
+                    tag: first_tags.get(i).cloned().flatten().as_ref().and_then(pick_tag),
                 })
                 .collect();
             for spec in &lists {
-                let mut chosen: Vec<usize> =
-                    spec.children.iter().map(|c| c % manifests.len()).collect();
+                let mut chosen: Vec<usize> = spec.children.iter().map(|c| c % manifests.len()).collect();
                 chosen.dedup();
                 let children: Vec<_> = chosen.iter().map(|&c| manifests[c].clone()).collect();
                 let (m, t) = write_list(spec, &children);
@@ -287,11 +253,7 @@ pub fn repository_plan() -> impl Strategy<Value = RepositoryPlan> {
                     tag: tag.as_ref().and_then(pick_tag),
                 });
             }
-            RepositoryPlan {
-                name,
-                blobs,
-                pushes,
-            }
+            RepositoryPlan { name, blobs, pushes }
         })
 }
 

@@ -86,11 +86,7 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn new(
-        category: RequestCategory,
-        request: BatchGetImageRequest,
-        ids: &[GeneratedId],
-    ) -> Self {
+    pub fn new(category: RequestCategory, request: BatchGetImageRequest, ids: &[GeneratedId]) -> Self {
         let id_categories = ids.iter().map(|g| g.category).collect();
         Case {
             category,
@@ -198,19 +194,12 @@ pub fn case(state: Arc<RegistryState>) -> BoxedStrategy<Case> {
 }
 
 /// Makes a request of the category out of an ordinary one.
-fn shape_request(
-    category: RequestCategory,
-    request: &mut BatchGetImageRequest,
-    state: &RegistryState,
-    salt: u64,
-) {
+fn shape_request(category: RequestCategory, request: &mut BatchGetImageRequest, state: &RegistryState, salt: u64) {
     use RequestCategory::*;
     let name = request.repository_name.clone();
     match category {
         Ids | IdsTooMany | IdsEmpty | TagInvalid => {}
-        MissingRepository | ValidationBeforeLookup => {
-            request.repository_name = format!("{name}-missing{salt}")
-        }
+        MissingRepository | ValidationBeforeLookup => request.repository_name = format!("{name}-missing{salt}"),
         NameTooShort => request.repository_name = "a".into(),
         NameTooLong => request.repository_name = format!("{name}/{}", "x".repeat(257)),
         NameUpperCase => request.repository_name = format!("{name}/Upper{salt}"),

@@ -10,10 +10,10 @@ use crate::rules::{Level, id, rule_by_id};
 use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier, media_type};
 
 pub const REASON_NOT_FOUND: &str = "Requested image not found";
-pub const REASON_MISMATCH: &str =
-    "Invalid request parameters: given tag does not map to the given digest";
+pub const REASON_MISMATCH: &str = "Invalid request parameters: given tag does not map to the given digest";
 pub const REASON_NEITHER: &str = "Invalid request parameters: both tag and digest cannot be null";
-pub const REASON_BAD_DIGEST: &str = "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'";
+pub const REASON_BAD_DIGEST: &str =
+    "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'";
 
 /// What real ECR answers to `request` against `state`. Pure: the same inputs give the same answer.
 pub fn batch_get_image(state: &RegistryState, request: &BatchGetImageRequest) -> Expected {
@@ -53,9 +53,7 @@ fn invalid_parameter(rule: &'static str, parameter: &str, constraint: &str) -> E
         error_types: vec!["InvalidParameterException"],
         message: MessageExpectation::Mentions {
             parameter: parameter.to_string(),
-            text: format!(
-                "Invalid parameter at '{parameter}' failed to satisfy constraint: '{constraint}'"
-            ),
+            text: format!("Invalid parameter at '{parameter}' failed to satisfy constraint: '{constraint}'"),
         },
     }
 }
@@ -84,10 +82,7 @@ fn request_error(state: &RegistryState, request: &BatchGetImageRequest) -> Optio
         // R-ORDER: that validation precedes the lookup is inferred, so when the repository is also
         // missing the answer's type is only advisory. An invalid name can never exist, so
         // R-REPO-NAME-INVALID keeps its own level.
-        if !exists
-            && error.rule != id::R_REPO_NAME_INVALID
-            && rule_by_id(error.rule).level == Level::Gate
-        {
+        if !exists && error.rule != id::R_REPO_NAME_INVALID && rule_by_id(error.rule).level == Level::Gate {
             error.rule = id::R_ORDER;
         }
         return Some(error);
@@ -119,10 +114,7 @@ fn request_error(state: &RegistryState, request: &BatchGetImageRequest) -> Optio
     None
 }
 
-fn parameter_error(
-    request: &BatchGetImageRequest,
-    validity: RepoNameValidity,
-) -> Option<ExpectedError> {
+fn parameter_error(request: &BatchGetImageRequest, validity: RepoNameValidity) -> Option<ExpectedError> {
     if validity == RepoNameValidity::Invalid {
         return Some(invalid_parameter(
             id::R_REPO_NAME_INVALID,
@@ -215,11 +207,7 @@ fn not_found_rule(
             (None, Some(d)) => other.image_by_digest(d).is_some(),
             (None, None) => false,
         });
-    if elsewhere {
-        id::I_SCOPE
-    } else {
-        id::I_NOT_FOUND
-    }
+    if elsewhere { id::I_SCOPE } else { id::I_NOT_FOUND }
 }
 
 fn outcome_for(
@@ -233,11 +221,7 @@ fn outcome_for(
     let digest = requested.image_digest.as_deref();
     match (tag, digest) {
         // I-NEITHER
-        (None, None) => failure(
-            id::I_NEITHER,
-            ImageFailureCode::MissingDigestAndTag,
-            REASON_NEITHER,
-        ),
+        (None, None) => failure(id::I_NEITHER, ImageFailureCode::MissingDigestAndTag, REASON_NEITHER),
         // I-BAD-DIGEST, I-BAD-DIGEST-WITH-TAG: the digest's form is checked before any lookup.
         (t, Some(d)) if !syntax::is_well_formed_digest(d) => {
             let rule = if t.is_some() {
@@ -245,11 +229,7 @@ fn outcome_for(
             } else {
                 id::I_BAD_DIGEST
             };
-            failure(
-                rule,
-                ImageFailureCode::InvalidImageDigest,
-                REASON_BAD_DIGEST,
-            )
+            failure(rule, ImageFailureCode::InvalidImageDigest, REASON_BAD_DIGEST)
         }
         (Some(t), d) => match repo.image_by_tag(t) {
             None => failure(
@@ -264,17 +244,12 @@ fn outcome_for(
                 } else {
                     id::I_MISMATCH
                 };
-                failure(
-                    rule,
-                    ImageFailureCode::ImageTagDoesNotMatchDigest,
-                    REASON_MISMATCH,
-                )
+                failure(rule, ImageFailureCode::ImageTagDoesNotMatchDigest, REASON_MISMATCH)
             }
             Some(image) => {
                 let rule = if d.is_some() {
                     id::I_BOTH
-                } else if shares_digest_with_another_requested_tag(request, repo, t, &image.digest)
-                {
+                } else if shares_digest_with_another_requested_tag(request, repo, t, &image.digest) {
                     id::I_SAME_DIGEST_TAGS
                 } else {
                     id::I_TAG
@@ -282,13 +257,7 @@ fn outcome_for(
                 let by_digest = d.is_some();
                 (
                     rule,
-                    Outcome::Image(expected_image(
-                        repo_name,
-                        image,
-                        Some(t),
-                        by_digest,
-                        request,
-                    )),
+                    Outcome::Image(expected_image(repo_name, image, Some(t), by_digest, request)),
                 )
             }
         },

@@ -80,10 +80,7 @@ pub enum Outcome {
     /// the image's tags; ECR answers one entry per tag, or one untagged entry (I-DIGEST-TAGS).
     ImagesByDigest { images: Vec<ExpectedImage> },
     /// One failure echoing the id (I-ECHO).
-    Failure {
-        code: ImageFailureCode,
-        reason: String,
-    },
+    Failure { code: ImageFailureCode, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -70,16 +70,10 @@ pub fn declared_media_type(manifest: &str) -> Option<String> {
 /// (M-TRANSLATE). Only its structure is a claim of the reference: `schemaVersion` 1, `name`, `tag`,
 /// one `fsLayers` entry per layer (newest first, as schema 1 orders them).
 pub fn schema1_translation(manifest: &str, repository: &str, tag: &str) -> String {
-    let layers = references(manifest, media_type::DOCKER_V2)
-        .blobs
-        .into_iter()
-        .skip(1);
+    let layers = references(manifest, media_type::DOCKER_V2).blobs.into_iter().skip(1);
     let mut fs_layers: Vec<Value> = layers.map(|d| json!({ "blobSum": d })).collect();
     fs_layers.reverse();
-    let history: Vec<Value> = fs_layers
-        .iter()
-        .map(|_| json!({ "v1Compatibility": "{}" }))
-        .collect();
+    let history: Vec<Value> = fs_layers.iter().map(|_| json!({ "v1Compatibility": "{}" })).collect();
     let v = json!({
         "schemaVersion": 1,
         "name": repository,
@@ -115,14 +109,8 @@ mod tests {
             ["sha256:c", "sha256:l1", "sha256:l2"]
         );
         let l = r#"{"schemaVersion":2,"manifests":[{"digest":"sha256:a"},{"digest":"sha256:b"}]}"#;
-        assert_eq!(
-            references(l, media_type::OCI_INDEX).children,
-            ["sha256:a", "sha256:b"]
-        );
-        assert_eq!(
-            references("not json", media_type::DOCKER_V2),
-            References::default()
-        );
+        assert_eq!(references(l, media_type::OCI_INDEX).children, ["sha256:a", "sha256:b"]);
+        assert_eq!(references("not json", media_type::DOCKER_V2), References::default());
     }
 
     #[test]

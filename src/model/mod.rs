@@ -16,9 +16,7 @@ pub mod syntax;
 
 pub use batch_get_image::batch_get_image;
 pub use expected::*;
-pub use state::{
-    ImageRecord, Push, PushError, RegistryPlan, RegistryState, Repository, RepositoryPlan,
-};
+pub use state::{ImageRecord, Push, PushError, RegistryPlan, RegistryState, Repository, RepositoryPlan};
 
 use crate::wire::{BatchGetImageResponse, ErrorBody, Image, ImageFailure, ImageIdentifier};
 
@@ -51,18 +49,14 @@ impl Expected {
                     image_id: x.image_id.clone(),
                     image_manifest: Some(match &x.manifest {
                         ExpectedManifest::Stored(m) => m.clone(),
-                        ExpectedManifest::Schema1 { name, tag, layers } => {
-                            schema1_from_layers(name, tag, layers)
-                        }
+                        ExpectedManifest::Schema1 { name, tag, layers } => schema1_from_layers(name, tag, layers),
                     }),
                     image_manifest_media_type: Some(x.media_type.clone()),
                 };
                 for e in &a.ids {
                     match &e.outcome {
                         Outcome::Image(x) => images.push(image(x)),
-                        Outcome::ImagesByDigest { images: xs } => {
-                            images.extend(xs.iter().map(image))
-                        }
+                        Outcome::ImagesByDigest { images: xs } => images.extend(xs.iter().map(image)),
                         Outcome::Failure { code, reason } => failures.push(ImageFailure {
                             image_id: e.id.clone(),
                             failure_code: Some(code.clone()),

@@ -35,9 +35,7 @@ impl Repository {
     }
 
     pub fn tags(&self) -> impl Iterator<Item = &str> {
-        self.images
-            .iter()
-            .flat_map(|i| i.tags.iter().map(String::as_str))
+        self.images.iter().flat_map(|i| i.tags.iter().map(String::as_str))
     }
 }
 
@@ -67,9 +65,7 @@ pub enum PushError {
     ImageAlreadyExists,
     #[error("InvalidParameterException: the manifest is not valid JSON")]
     InvalidManifest,
-    #[error(
-        "InvalidLayerException: the layer's digest {expected} does not match its bytes ({actual})"
-    )]
+    #[error("InvalidLayerException: the layer's digest {expected} does not match its bytes ({actual})")]
     LayerDigestMismatch { expected: String, actual: String },
 }
 
@@ -104,8 +100,7 @@ impl RegistryState {
         if self.repositories.contains_key(name) {
             return Err(PushError::RepositoryAlreadyExists(name.to_string()));
         }
-        self.repositories
-            .insert(name.to_string(), Repository::default());
+        self.repositories.insert(name.to_string(), Repository::default());
         Ok(())
     }
 
@@ -131,12 +126,7 @@ impl RegistryState {
 
     /// What real ECR checks before it accepts a manifest: the blobs it references were uploaded,
     /// and the children of a list are images of the repository.
-    pub fn check_references(
-        &self,
-        repo: &str,
-        manifest: &str,
-        media_type: &str,
-    ) -> Result<(), PushError> {
+    pub fn check_references(&self, repo: &str, manifest: &str, media_type: &str) -> Result<(), PushError> {
         let r = self
             .repository(repo)
             .ok_or_else(|| PushError::RepositoryNotFound(repo.into()))?;
@@ -144,11 +134,7 @@ impl RegistryState {
             return Err(PushError::InvalidManifest);
         }
         let refs = manifest::references(manifest, media_type);
-        let missing: Vec<String> = refs
-            .blobs
-            .into_iter()
-            .filter(|d| !r.blobs.contains(d))
-            .collect();
+        let missing: Vec<String> = refs.blobs.into_iter().filter(|d| !r.blobs.contains(d)).collect();
         if !missing.is_empty() {
             return Err(PushError::LayersNotFound(missing));
         }
@@ -178,13 +164,7 @@ impl RegistryState {
         media_type: &str,
         tag: Option<&str>,
     ) -> Result<String, PushError> {
-        self.push_as(
-            repo,
-            manifest,
-            media_type,
-            tag,
-            sha256_digest(manifest.as_bytes()),
-        )
+        self.push_as(repo, manifest, media_type, tag, sha256_digest(manifest.as_bytes()))
     }
 
     /// [`push`](Self::push) under a digest that an endpoint assigned: the harness's model of an
@@ -229,11 +209,7 @@ impl RegistryState {
     /// and goes with its last tag, as in ECR.
     pub fn untag(&mut self, repo: &str, tag: &str) -> Result<(), PushError> {
         let r = self.repo_mut(repo)?;
-        let Some(pos) = r
-            .images
-            .iter()
-            .position(|i| i.tags.iter().any(|t| t == tag))
-        else {
+        let Some(pos) = r.images.iter().position(|i| i.tags.iter().any(|t| t == tag)) else {
             return Ok(());
         };
         r.images[pos].tags.retain(|t| t != tag);
@@ -303,16 +279,13 @@ impl RegistryPlan {
     pub fn normalised(mut self) -> Self {
         let mut scratch = RegistryState::new("000000000000");
         // A name that comes twice keeps its first repository.
-        self.repositories
-            .retain(|r| scratch.create_repository(&r.name).is_ok());
+        self.repositories.retain(|r| scratch.create_repository(&r.name).is_ok());
         for repo in &mut self.repositories {
             for blob in &repo.blobs {
                 let _ = scratch.put_blob(&repo.name, &sha256_digest(blob), blob);
             }
             repo.pushes.retain(|p| {
-                scratch
-                    .check_references(&repo.name, &p.manifest, &p.media_type)
-                    .is_ok()
+                scratch.check_references(&repo.name, &p.manifest, &p.media_type).is_ok()
                     && scratch
                         .push(&repo.name, &p.manifest, &p.media_type, p.tag.as_deref())
                         .is_ok()
@@ -378,10 +351,7 @@ mod tests {
             .push("team/app/web", "{\"b\":1}", DOCKER_V2, Some("latest"))
             .expect("push b");
         let r = s.repository("team/app/web").expect("repo");
-        assert_eq!(
-            r.image_by_tag("latest").map(|i| i.digest.as_str()),
-            Some(b.as_str())
-        );
+        assert_eq!(r.image_by_tag("latest").map(|i| i.digest.as_str()), Some(b.as_str()));
         assert_eq!(r.image_by_digest(&a).map(|i| i.tags.len()), Some(0));
         assert_eq!(r.images.len(), 2);
     }
@@ -389,12 +359,8 @@ mod tests {
     #[test]
     fn pushing_the_same_manifest_again_adds_a_tag_to_the_same_image() {
         let mut s = state();
-        let a = s
-            .push("team/app/web", "{}", DOCKER_V2, Some("v1"))
-            .expect("push");
-        let again = s
-            .push("team/app/web", "{}", DOCKER_V2, Some("v2"))
-            .expect("push again");
+        let a = s.push("team/app/web", "{}", DOCKER_V2, Some("v1")).expect("push");
+        let again = s.push("team/app/web", "{}", DOCKER_V2, Some("v2")).expect("push again");
         assert_eq!(a, again);
         let r = s.repository("team/app/web").expect("repo");
         assert_eq!(r.images.len(), 1);
@@ -404,8 +370,7 @@ mod tests {
     #[test]
     fn a_push_that_changes_nothing_is_refused() {
         let mut s = state();
-        s.push("team/app/web", "{}", DOCKER_V2, Some("v1"))
-            .expect("push");
+        s.push("team/app/web", "{}", DOCKER_V2, Some("v1")).expect("push");
         assert_eq!(
             s.push("team/app/web", "{}", DOCKER_V2, Some("v1")),
             Err(PushError::ImageAlreadyExists)
@@ -419,33 +384,19 @@ mod tests {
     #[test]
     fn untag_keeps_an_image_with_other_tags_and_drops_it_with_its_last() {
         let mut s = state();
-        s.push("team/app/web", "{}", DOCKER_V2, Some("v1"))
-            .expect("push");
-        s.push("team/app/web", "{}", DOCKER_V2, Some("v2"))
-            .expect("push");
+        s.push("team/app/web", "{}", DOCKER_V2, Some("v1")).expect("push");
+        s.push("team/app/web", "{}", DOCKER_V2, Some("v2")).expect("push");
         s.untag("team/app/web", "v1").expect("untag");
-        assert_eq!(
-            s.repository("team/app/web").expect("repo").images[0].tags,
-            ["v2"]
-        );
+        assert_eq!(s.repository("team/app/web").expect("repo").images[0].tags, ["v2"]);
         s.untag("team/app/web", "v2").expect("untag");
-        assert!(
-            s.repository("team/app/web")
-                .expect("repo")
-                .images
-                .is_empty()
-        );
+        assert!(s.repository("team/app/web").expect("repo").images.is_empty());
     }
 
     #[test]
     fn the_digest_is_the_sha256_of_the_exact_bytes() {
         let mut s = state();
-        let compact = s
-            .push("team/app/web", "{\"a\":1}", DOCKER_V2, None)
-            .expect("push");
-        let spaced = s
-            .push("team/app/web", "{ \"a\": 1 }", DOCKER_V2, None)
-            .expect("push");
+        let compact = s.push("team/app/web", "{\"a\":1}", DOCKER_V2, None).expect("push");
+        let spaced = s.push("team/app/web", "{ \"a\": 1 }", DOCKER_V2, None).expect("push");
         assert_ne!(compact, spaced);
         assert_eq!(compact, sha256_digest(b"{\"a\":1}"));
     }
@@ -455,8 +406,7 @@ mod tests {
         let mut s = state();
         let config = b"{}".to_vec();
         let digest = sha256_digest(&config);
-        let manifest =
-            format!(r#"{{"schemaVersion":2,"config":{{"digest":"{digest}"}},"layers":[]}}"#);
+        let manifest = format!(r#"{{"schemaVersion":2,"config":{{"digest":"{digest}"}},"layers":[]}}"#);
         assert!(matches!(
             s.check_references("team/app/web", &manifest, DOCKER_V2),
             Err(PushError::LayersNotFound(_))

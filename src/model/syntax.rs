@@ -7,13 +7,11 @@ use std::sync::LazyLock;
 
 /// The repository-name pattern of the current service model (allows `__` and runs of `-`).
 static NAME_NEW: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$")
-        .expect("constant pattern")
+    Regex::new(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$").expect("constant pattern")
 });
 /// The older pattern that real server messages still quote.
 static NAME_OLD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-        .expect("constant pattern")
+    Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$").expect("constant pattern")
 });
 /// I-BAD-DIGEST: the regex ECR quotes in its failure reason, matched whole.
 static DIGEST: LazyLock<Regex> =
@@ -80,22 +78,11 @@ mod tests {
 
     #[test]
     fn repository_names_follow_both_patterns() {
-        for ok in [
-            "ab",
-            "ubuntu",
-            "team/app/web",
-            "a.b_c-d",
-            "a-b/c.d",
-            "x1/y2",
-        ] {
+        for ok in ["ab", "ubuntu", "team/app/web", "a.b_c-d", "a-b/c.d", "x1/y2"] {
             assert_eq!(repo_name_validity(ok), RepoNameValidity::Valid, "{ok}");
         }
         for new in ["a__b", "a--b", "team/a__b"] {
-            assert_eq!(
-                repo_name_validity(new),
-                RepoNameValidity::NewPatternOnly,
-                "{new}"
-            );
+            assert_eq!(repo_name_validity(new), RepoNameValidity::NewPatternOnly, "{new}");
         }
         let long = "a".repeat(257);
         for bad in [
@@ -112,25 +99,14 @@ mod tests {
         ] {
             assert_eq!(repo_name_validity(bad), RepoNameValidity::Invalid, "{bad}");
         }
-        assert_eq!(
-            repo_name_validity(&"a".repeat(256)),
-            RepoNameValidity::Valid
-        );
+        assert_eq!(repo_name_validity(&"a".repeat(256)), RepoNameValidity::Valid);
     }
 
     #[test]
     fn digests_match_the_quoted_regex_whole() {
         assert!(is_well_formed_digest("sha256:abcDEF0123"));
         assert!(is_well_formed_digest("my-alg_1+x.y:ab"));
-        for bad in [
-            "sha256",
-            "sha256:",
-            ":ab",
-            "sha256:xyz",
-            "sha256:ab ",
-            "sha 256:ab",
-            "",
-        ] {
+        for bad in ["sha256", "sha256:", ":ab", "sha256:xyz", "sha256:ab ", "sha 256:ab", ""] {
             assert!(!is_well_formed_digest(bad), "{bad}");
         }
     }

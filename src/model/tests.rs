@@ -37,30 +37,19 @@ fn fixture() -> Fixture {
     let mut s = RegistryState::new(REGISTRY);
     s.create_repository(REPO).expect("repo");
     s.create_repository("other").expect("repo");
-    let a = s
-        .push(REPO, &manifest(DOCKER_V2, 1), DOCKER_V2, Some("v1"))
-        .expect("a");
+    let a = s.push(REPO, &manifest(DOCKER_V2, 1), DOCKER_V2, Some("v1")).expect("a");
     s.push(REPO, &manifest(DOCKER_V2, 1), DOCKER_V2, Some("latest"))
         .expect("a again");
     let b = s
         .push(REPO, &manifest(OCI_MANIFEST, 3), OCI_MANIFEST, Some("v2"))
         .expect("b");
-    let c = s
-        .push(REPO, &manifest(DOCKER_V2, 5), DOCKER_V2, None)
-        .expect("c");
+    let c = s.push(REPO, &manifest(DOCKER_V2, 5), DOCKER_V2, None).expect("c");
     let list_manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"{DOCKER_LIST}","manifests":[{{"digest":"{a}"}},{{"digest":"{b}"}}]}}"#
     );
-    let list = s
-        .push(REPO, &list_manifest, DOCKER_LIST, Some("multi"))
-        .expect("list");
+    let list = s.push(REPO, &list_manifest, DOCKER_LIST, Some("multi")).expect("list");
     let x = s
-        .push(
-            "other",
-            &manifest(DOCKER_V2, 7),
-            DOCKER_V2,
-            Some("only-other"),
-        )
+        .push("other", &manifest(DOCKER_V2, 7), DOCKER_V2, Some("only-other"))
         .expect("x");
     Fixture {
         state: s,
@@ -139,9 +128,7 @@ fn json_reply(status: u16, body: Value) -> HttpReply {
 fn reference_reply(e: &Expected) -> HttpReply {
     match e.reference_answer() {
         ReferenceAnswer::Ok(body) => json_reply(200, serde_json::to_value(body).expect("json")),
-        ReferenceAnswer::Error { status, body } => {
-            json_reply(status, serde_json::to_value(body).expect("json"))
-        }
+        ReferenceAnswer::Error { status, body } => json_reply(status, serde_json::to_value(body).expect("json")),
     }
 }
 
@@ -168,10 +155,7 @@ fn rules_of(d: &[Deviation]) -> Vec<(&str, Level)> {
 
 #[test]
 fn w_req_operations_use_the_ecr_target_and_json_1_1() {
-    assert_eq!(
-        crate::wire::TARGET_PREFIX,
-        "AmazonEC2ContainerRegistry_V20150921"
-    );
+    assert_eq!(crate::wire::TARGET_PREFIX, "AmazonEC2ContainerRegistry_V20150921");
     assert_eq!(crate::wire::CONTENT_TYPE, "application/x-amz-json-1.1");
 }
 
@@ -190,25 +174,18 @@ fn w_ok_a_refused_request_that_ecr_answers_is_a_deviation() {
 fn w_err_status_an_html_500_where_ecr_answers_400_is_a_deviation() {
     let f = fixture();
     let e = run(&f.state, &request("absent", vec![Id::tag("v1")]));
-    let d = deviations(
-        &e,
-        &reply(500, "text/html", "<html>Internal Server Error</html>"),
-    );
+    let d = deviations(&e, &reply(500, "text/html", "<html>Internal Server Error</html>"));
     let rules: Vec<&str> = d.iter().map(|x| x.rule.as_str()).collect();
     assert!(rules.contains(&id::W_ERR_STATUS), "{d:?}");
     assert!(rules.contains(&id::W_ERR_TYPE), "{d:?}");
-    assert!(
-        d.iter()
-            .any(|x| x.rule == id::W_ERR_STATUS && x.level == Level::Gate)
-    );
+    assert!(d.iter().any(|x| x.rule == id::W_ERR_STATUS && x.level == Level::Gate));
 }
 
 #[test]
 fn w_err_type_namespaced_forms_are_accepted_and_a_wrong_type_is_not() {
     let f = fixture();
     let e = run(&f.state, &request("absent", vec![Id::tag("v1")]));
-    let msg =
-        "The repository with name 'absent' does not exist in the registry with id '123456789012'";
+    let msg = "The repository with name 'absent' does not exist in the registry with id '123456789012'";
     for t in [
         "RepositoryNotFoundException",
         "com.amazonaws.ecr#RepositoryNotFoundException",
@@ -221,10 +198,7 @@ fn w_err_type_namespaced_forms_are_accepted_and_a_wrong_type_is_not() {
     }
     let d = deviations(
         &e,
-        &json_reply(
-            400,
-            json!({"__type": "ValidationException", "message": msg}),
-        ),
+        &json_reply(400, json!({"__type": "ValidationException", "message": msg})),
     );
     assert_eq!(rules_of(&d), [(id::R_REPO_NOT_FOUND, Level::Gate)]);
 }
@@ -266,15 +240,13 @@ fn r_repo_not_found_names_the_repository_and_the_registry() {
     let err = error(&e);
     assert_eq!(
         (err.rule, err.status, err.error_types.as_slice()),
-        (
-            id::R_REPO_NOT_FOUND,
-            400,
-            &["RepositoryNotFoundException"][..]
-        )
+        (id::R_REPO_NOT_FOUND, 400, &["RepositoryNotFoundException"][..])
     );
     assert_eq!(
         err.message,
-        MessageExpectation::Exact("The repository with name 'absent' does not exist in the registry with id '123456789012'".into())
+        MessageExpectation::Exact(
+            "The repository with name 'absent' does not exist in the registry with id '123456789012'".into()
+        )
     );
 }
 
@@ -286,19 +258,13 @@ fn r_ids_empty_is_invalid_parameter() {
         (err.rule, err.status, err.error_types[0]),
         (id::R_IDS_EMPTY, 400, "InvalidParameterException")
     );
-    assert!(
-        err.message
-            .accepts("... 'imageIds' failed to satisfy constraint")
-    );
+    assert!(err.message.accepts("... 'imageIds' failed to satisfy constraint"));
 }
 
 #[test]
 fn r_ids_too_many_is_invalid_parameter_past_100() {
     let f = fixture();
-    assert!(matches!(
-        one(&f, vec![Id::tag("v1"); 100]),
-        Expected::Answers(_)
-    ));
+    assert!(matches!(one(&f, vec![Id::tag("v1"); 100]), Expected::Answers(_)));
     let err = error(&one(&f, vec![Id::tag("v1"); 101])).clone();
     assert_eq!(
         (err.rule, err.error_types[0]),
@@ -316,10 +282,7 @@ fn r_repo_name_invalid_names_are_refused_before_lookup() {
             (id::R_REPO_NAME_INVALID, "InvalidParameterException"),
             "{name}"
         );
-        assert!(
-            err.message.accepts("Invalid parameter at 'repositoryName'"),
-            "{name}"
-        );
+        assert!(err.message.accepts("Invalid parameter at 'repositoryName'"), "{name}");
     }
 }
 
@@ -377,20 +340,14 @@ fn r_registry_foreign_accepts_access_denied_or_not_found() {
     assert!(
         deviations(
             &e,
-            &json_reply(
-                400,
-                json!({"__type": "RepositoryNotFoundException", "message": msg})
-            )
+            &json_reply(400, json!({"__type": "RepositoryNotFoundException", "message": msg}))
         )
         .is_empty()
     );
     assert!(
         deviations(
             &e,
-            &json_reply(
-                400,
-                json!({"__type": "AccessDeniedException", "message": msg})
-            )
+            &json_reply(400, json!({"__type": "AccessDeniedException", "message": msg}))
         )
         .is_empty()
     );
@@ -436,8 +393,7 @@ fn i_echo_failures_echo_exactly_the_members_sent() {
         }),
     );
     assert!(
-        d.iter()
-            .any(|x| x.rule == id::I_ECHO && x.level == Level::Gate),
+        d.iter().any(|x| x.rule == id::I_ECHO && x.level == Level::Gate),
         "{d:?}"
     );
 }
@@ -450,20 +406,10 @@ fn i_tag_answers_the_requested_tag_even_when_the_image_has_others() {
     assert_eq!(x.rule, id::I_TAG);
     let img = image(x);
     assert_eq!(img.image_id, Id::both("latest", &f.a));
-    assert_eq!(
-        img.manifest,
-        ExpectedManifest::Stored(manifest(DOCKER_V2, 1))
-    );
+    assert_eq!(img.manifest, ExpectedManifest::Stored(manifest(DOCKER_V2, 1)));
     assert_eq!(img.media_type, DOCKER_V2);
-    let d = deviations(
-        &e,
-        &edited(&e, |v| v["images"][0]["imageId"]["imageTag"] = json!("v1")),
-    );
-    assert!(
-        d.iter()
-            .any(|x| x.rule == id::I_TAG && x.level == Level::Gate),
-        "{d:?}"
-    );
+    let d = deviations(&e, &edited(&e, |v| v["images"][0]["imageId"]["imageTag"] = json!("v1")));
+    assert!(d.iter().any(|x| x.rule == id::I_TAG && x.level == Level::Gate), "{d:?}");
 }
 
 #[test]
@@ -473,13 +419,9 @@ fn i_digest_answers_entries_whose_tags_belong_to_the_digest() {
     let x = single(&e);
     assert_eq!(x.rule, id::I_DIGEST);
     // One entry with a foreign tag breaks the gate rule.
-    let d = deviations(
-        &e,
-        &edited(&e, |v| v["images"][0]["imageId"]["imageTag"] = json!("v2")),
-    );
+    let d = deviations(&e, &edited(&e, |v| v["images"][0]["imageId"]["imageTag"] = json!("v2")));
     assert!(
-        d.iter()
-            .any(|x| x.rule == id::I_DIGEST && x.level == Level::Gate),
+        d.iter().any(|x| x.rule == id::I_DIGEST && x.level == Level::Gate),
         "{d:?}"
     );
 }
@@ -491,10 +433,7 @@ fn i_digest_tags_one_entry_per_tag_and_fewer_is_advisory() {
     let Outcome::ImagesByDigest { images } = &single(&e).outcome else {
         panic!("by digest")
     };
-    let tags: Vec<_> = images
-        .iter()
-        .map(|i| i.image_id.image_tag.clone())
-        .collect();
+    let tags: Vec<_> = images.iter().map(|i| i.image_id.image_tag.clone()).collect();
     assert_eq!(tags, [Some("v1".to_string()), Some("latest".to_string())]);
     // An untagged image: one entry without a tag.
     let untagged = one(&f, vec![Id::digest(&f.c)]);
@@ -528,16 +467,11 @@ fn i_mismatch_a_tag_of_another_digest_fails() {
     let x = single(&e);
     assert_eq!(
         (x.rule, failure_code(x)),
-        (
-            id::I_MISMATCH,
-            &ImageFailureCode::ImageTagDoesNotMatchDigest
-        )
+        (id::I_MISMATCH, &ImageFailureCode::ImageTagDoesNotMatchDigest)
     );
     let d = deviations(
         &e,
-        &edited(&e, |v| {
-            v["failures"][0]["failureReason"] = json!("mismatch")
-        }),
+        &edited(&e, |v| v["failures"][0]["failureReason"] = json!("mismatch")),
     );
     assert_eq!(rules_of(&d), [(id::I_MISMATCH, Level::Advisory)]);
 }
@@ -546,11 +480,7 @@ fn i_mismatch_a_tag_of_another_digest_fails() {
 fn i_not_found_missing_tags_digests_and_tag_with_existing_digest() {
     let f = fixture();
     let missing = format!("sha256:{}", "0".repeat(64));
-    for requested in [
-        Id::tag("nope"),
-        Id::digest(&missing),
-        Id::both("nope", &f.a),
-    ] {
+    for requested in [Id::tag("nope"), Id::digest(&missing), Id::both("nope", &f.a)] {
         let e = one(&f, vec![requested.clone()]);
         let x = single(&e);
         assert_eq!(
@@ -600,10 +530,7 @@ fn i_bad_digest_with_tag_is_invalid_image_digest_advisory() {
     let x = single(&one(&f, vec![Id::both("v1", "nope")])).clone();
     assert_eq!(
         (x.rule, failure_code(&x)),
-        (
-            id::I_BAD_DIGEST_WITH_TAG,
-            &ImageFailureCode::InvalidImageDigest
-        )
+        (id::I_BAD_DIGEST_WITH_TAG, &ImageFailureCode::InvalidImageDigest)
     );
     assert_eq!(crate::rules::rule_by_id(x.rule).level, Level::Advisory);
 }
@@ -618,10 +545,7 @@ fn i_bad_tag_empty_or_over_300_characters_refuses_the_request() {
             (id::I_BAD_TAG, "InvalidParameterException")
         );
     }
-    assert!(matches!(
-        one(&f, vec![Id::tag("t".repeat(300))]),
-        Expected::Answers(_)
-    ));
+    assert!(matches!(one(&f, vec![Id::tag("t".repeat(300))]), Expected::Answers(_)));
 }
 
 #[test]
@@ -632,10 +556,7 @@ fn i_tag_case_tags_and_digests_match_exactly() {
         (x.rule, failure_code(&x)),
         (id::I_TAG_CASE, &ImageFailureCode::ImageNotFound)
     );
-    let upper = format!(
-        "sha256:{}",
-        f.a.trim_start_matches("sha256:").to_uppercase()
-    );
+    let upper = format!("sha256:{}", f.a.trim_start_matches("sha256:").to_uppercase());
     let x = single(&one(&f, vec![Id::digest(&upper)])).clone();
     assert_eq!(
         (x.rule, failure_code(&x)),
@@ -643,12 +564,8 @@ fn i_tag_case_tags_and_digests_match_exactly() {
     );
     // Both tags exist when they differ only in case: each answers its own image.
     let mut s = f.state.clone();
-    s.push(REPO, "{\"other\":1}", DOCKER_V2, Some("Latest"))
-        .expect("push");
-    let e = run(
-        &s,
-        &request(REPO, vec![Id::tag("Latest"), Id::tag("latest")]),
-    );
+    s.push(REPO, "{\"other\":1}", DOCKER_V2, Some("Latest")).expect("push");
+    let e = run(&s, &request(REPO, vec![Id::tag("Latest"), Id::tag("latest")]));
     let a = answers(&e);
     assert_ne!(
         image(&a.ids[0]).image_id.image_digest,
@@ -729,10 +646,7 @@ fn i_same_digest_tags_two_tags_of_one_image_give_two_entries() {
 #[test]
 fn i_order_answers_in_any_order_conform() {
     let f = fixture();
-    let e = one(
-        &f,
-        vec![Id::tag("v1"), Id::tag("v2"), Id::tag("nope"), Id::neither()],
-    );
+    let e = one(&f, vec![Id::tag("v1"), Id::tag("v2"), Id::tag("nope"), Id::neither()]);
     let d = deviations(
         &e,
         &edited(&e, |v| {
@@ -755,10 +669,7 @@ fn with_types(f: &Fixture, ids: Vec<Id>, types: &[&str]) -> Expected {
 fn m_default_is_gate_for_image_manifests_and_advisory_for_lists() {
     let f = fixture();
     let img = image(single(&one(&f, vec![Id::tag("v2")]))).clone();
-    assert_eq!(
-        (img.manifest_rule, img.manifest_level),
-        (id::M_DEFAULT, Level::Gate)
-    );
+    assert_eq!((img.manifest_rule, img.manifest_level), (id::M_DEFAULT, Level::Gate));
     let list = image(single(&one(&f, vec![Id::tag("multi")]))).clone();
     assert_eq!(
         (list.manifest_rule, list.manifest_level),
@@ -770,20 +681,12 @@ fn m_default_is_gate_for_image_manifests_and_advisory_for_lists() {
 #[test]
 fn m_accepted_the_stored_type_comes_back_as_pushed() {
     let f = fixture();
-    let img = image(single(&with_types(
-        &f,
-        vec![Id::tag("v2")],
-        &[DOCKER_V2, OCI_MANIFEST],
-    )))
-    .clone();
+    let img = image(single(&with_types(&f, vec![Id::tag("v2")], &[DOCKER_V2, OCI_MANIFEST]))).clone();
     assert_eq!(
         (img.manifest_rule, img.media_type.as_str()),
         (id::M_ACCEPTED, OCI_MANIFEST)
     );
-    assert_eq!(
-        img.manifest,
-        ExpectedManifest::Stored(manifest(OCI_MANIFEST, 3))
-    );
+    assert_eq!(img.manifest, ExpectedManifest::Stored(manifest(OCI_MANIFEST, 3)));
 }
 
 #[test]
@@ -809,9 +712,7 @@ fn m_translate_docker_v2_by_tag_to_a_v1_only_client_is_schema1() {
         (img.manifest_rule, img.media_type.as_str()),
         (id::M_TRANSLATE, DOCKER_V1)
     );
-    assert!(
-        matches!(&img.manifest, ExpectedManifest::Schema1 { name, tag, .. } if name == REPO && tag == "v1")
-    );
+    assert!(matches!(&img.manifest, ExpectedManifest::Schema1 { name, tag, .. } if name == REPO && tag == "v1"));
     assert!(deviations(&e, &reference_reply(&e)).is_empty());
     // The stored manifest instead of a translation is an advisory deviation.
     let stored = reference_reply(&one(&f, vec![Id::tag("v1")]));
@@ -843,13 +744,11 @@ fn m_integrity_a_manifest_must_hash_to_its_digest() {
         }),
     );
     assert!(
-        d.iter()
-            .any(|x| x.rule == id::M_INTEGRITY && x.level == Level::Gate),
+        d.iter().any(|x| x.rule == id::M_INTEGRITY && x.level == Level::Gate),
         "{d:?}"
     );
     assert!(
-        d.iter()
-            .any(|x| x.rule == id::M_DEFAULT && x.level == Level::Gate),
+        d.iter().any(|x| x.rule == id::M_DEFAULT && x.level == Level::Gate),
         "{d:?}"
     );
 }
@@ -894,10 +793,7 @@ fn p_permute_permuting_ids_permutes_the_expectation() {
 fn p_split_a_split_batch_gives_the_same_answers() {
     let f = fixture();
     let whole = one(&f, vec![Id::tag("v2"), Id::digest(&f.c)]);
-    let parts = [
-        one(&f, vec![Id::tag("v2")]),
-        one(&f, vec![Id::digest(&f.c)]),
-    ];
+    let parts = [one(&f, vec![Id::tag("v2")]), one(&f, vec![Id::digest(&f.c)])];
     let joined: Vec<_> = parts.iter().flat_map(|p| answers(p).ids.clone()).collect();
     assert_eq!(answers(&whole).ids, joined);
 }
@@ -931,10 +827,7 @@ fn s_put_digest_the_image_digest_is_the_sha256_of_the_manifest() {
 fn s_seed_pushes_whose_references_are_missing_are_refused() {
     let mut s = RegistryState::new(REGISTRY);
     s.create_repository("r1").expect("repo");
-    assert!(
-        s.check_references("r1", &manifest(DOCKER_V2, 1), DOCKER_V2)
-            .is_err()
-    );
+    assert!(s.check_references("r1", &manifest(DOCKER_V2, 1), DOCKER_V2).is_err());
     assert!(s.check_references("r2", "{}", DOCKER_V2).is_err());
 }
 

@@ -63,9 +63,7 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A handler that panicked mid-update leaves the state as it was at the panic; the server
         // keeps answering rather than failing every later request.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -129,9 +127,7 @@ pub fn router(config: ServerConfig) -> Router {
         config: Arc::new(config),
         inner: Arc::new(Mutex::new(inner)),
     };
-    Router::new()
-        .route("/", axum::routing::post(handle))
-        .with_state(shared)
+    Router::new().route("/", axum::routing::post(handle)).with_state(shared)
 }
 
 /// An answer before the variant's rendering: status and JSON body.
@@ -193,10 +189,7 @@ fn check_request(headers: &HeaderMap) -> Result<String, Reply> {
             "Content-Type must be application/x-amz-json-1.1",
         ));
     }
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
     match target.split_once('.') {
         Some((prefix, op)) if prefix == wire::TARGET_PREFIX => Ok(op.to_string()),
         _ => Err(Reply::client_error(
@@ -207,8 +200,7 @@ fn check_request(headers: &HeaderMap) -> Result<String, Reply> {
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
-    serde_json::from_slice(body)
-        .map_err(|e| Reply::client_error("SerializationException", e.to_string()))
+    serde_json::from_slice(body).map_err(|e| Reply::client_error("SerializationException", e.to_string()))
 }
 
 fn dispatch(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
@@ -314,9 +306,7 @@ fn delete_repository(shared: &Shared, r: wire::DeleteRepositoryRequest) -> Reply
         );
     }
     let _ = inner.state.delete_repository(&r.repository_name);
-    inner
-        .uploads
-        .retain(|_, u| u.repository != r.repository_name);
+    inner.uploads.retain(|_, u| u.repository != r.repository_name);
     Reply::ok(json!({ "repository": repository_json(shared, &r.repository_name) }))
 }
 
@@ -354,10 +344,7 @@ fn upload_layer_part(shared: &Shared, r: wire::UploadLayerPartRequest) -> Reply 
     };
     let expected_last = (r.part_first_byte + part.len() as u64).checked_sub(1);
     if r.part_first_byte != upload.bytes.len() as u64 || expected_last != Some(r.part_last_byte) {
-        return Reply::client_error(
-            "InvalidLayerPartException",
-            "The layer part is not in sequence",
-        );
+        return Reply::client_error("InvalidLayerPartException", "The layer part is not in sequence");
     }
     upload.bytes.extend_from_slice(&part);
     let last = upload.bytes.len().saturating_sub(1);
@@ -383,10 +370,7 @@ fn complete_layer_upload(shared: &Shared, r: wire::CompleteLayerUploadRequest) -
         return Reply::client_error("EmptyUploadException", "The upload has no parts");
     }
     let Some(digest) = r.layer_digests.first() else {
-        return Reply::client_error(
-            "InvalidParameterException",
-            "layerDigests must have one member",
-        );
+        return Reply::client_error("InvalidParameterException", "layerDigests must have one member");
     };
     if inner
         .state
@@ -398,10 +382,7 @@ fn complete_layer_upload(shared: &Shared, r: wire::CompleteLayerUploadRequest) -
             format!("The layer '{digest}' already exists in the repository"),
         );
     }
-    match inner
-        .state
-        .put_blob(&r.repository_name, digest, &upload.bytes)
-    {
+    match inner.state.put_blob(&r.repository_name, digest, &upload.bytes) {
         Ok(()) => Reply::ok(json!({
             "registryId": shared.config.registry_id, "repositoryName": r.repository_name,
             "uploadId": r.upload_id, "layerDigest": digest,
@@ -455,12 +436,7 @@ fn list_images(shared: &Shared, r: wire::ListImagesRequest) -> Reply {
         if image.tags.is_empty() {
             ids.push(ImageIdentifier::digest(&image.digest));
         }
-        ids.extend(
-            image
-                .tags
-                .iter()
-                .map(|t| ImageIdentifier::both(t, &image.digest)),
-        );
+        ids.extend(image.tags.iter().map(|t| ImageIdentifier::both(t, &image.digest)));
     }
     Reply::ok(json!({ "imageIds": ids }))
 }

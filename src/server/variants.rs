@@ -133,35 +133,23 @@ impl Variant {
             Variant::MismatchIgnored => "answers the tag's image when tag and digest disagree",
             Variant::EchoDropsTag => "a failure for {tag, digest} echoes only the digest",
             Variant::MissingTagIsInvalidTag => "a missing tag fails with InvalidImageTag",
-            Variant::NeitherRefusesRequest => {
-                "an id with neither tag nor digest refuses the whole request"
-            }
+            Variant::NeitherRefusesRequest => "an id with neither tag nor digest refuses the whole request",
             Variant::MalformedDigestNotFound => "a malformed digest is ImageNotFound",
             Variant::RepositoryNotFoundIs404 => "a missing repository is HTTP 404",
             Variant::ErrorsWithoutType => "error bodies carry a message but no __type",
             Variant::NoIdLimit => "accepts more than 100 ids",
             Variant::EmptyIdsAccepted => "accepts an empty id list",
             Variant::RegistryIdUnchecked => "ignores a malformed registryId",
-            Variant::RepositoryNameUnchecked => {
-                "looks up invalid repository names instead of refusing them"
-            }
-            Variant::ManifestReserialised => {
-                "returns manifests re-serialised instead of byte for byte"
-            }
+            Variant::RepositoryNameUnchecked => "looks up invalid repository names instead of refusing them",
+            Variant::ManifestReserialised => "returns manifests re-serialised instead of byte for byte",
             Variant::MediaTypeAlwaysDockerV2 => "answers every manifest as docker v2",
             Variant::SameDigestAnsweredOnce => "answers two tags of one image once",
             Variant::WrongRegistryId => "answers images with another registryId",
             Variant::PutDigestOfReserialised => "PutImage digests a re-serialised manifest",
-            Variant::GetMovesMismatchedTag => {
-                "BatchGetImage of a mismatched tag and digest moves the tag"
-            }
+            Variant::GetMovesMismatchedTag => "BatchGetImage of a mismatched tag and digest moves the tag",
             Variant::ValidationIs500 => "parameter errors are HTTP 500",
-            Variant::DigestAnsweredOnce => {
-                "by digest answers one entry, whatever the tags (advisory)"
-            }
-            Variant::DuplicatesAnsweredTwice => {
-                "answers a repeated id at each repetition (advisory)"
-            }
+            Variant::DigestAnsweredOnce => "by digest answers one entry, whatever the tags (advisory)",
+            Variant::DuplicatesAnsweredTwice => "answers a repeated id at each repetition (advisory)",
             Variant::ReversedOrder => "lists images and failures in reverse order",
             Variant::PrettyJsonReorderedKeys => "pretty-prints its JSON with keys in another order",
             Variant::ExtraMembers => "adds members clients do not know",
@@ -206,11 +194,7 @@ impl Variant {
     }
 
     /// Answers some requests before the model sees them.
-    pub(super) fn intercept(
-        self,
-        state: &RegistryState,
-        r: &BatchGetImageRequest,
-    ) -> Option<Reply> {
+    pub(super) fn intercept(self, state: &RegistryState, r: &BatchGetImageRequest) -> Option<Reply> {
         match self {
             Variant::NeitherRefusesRequest
                 if r.image_ids
@@ -223,17 +207,14 @@ impl Variant {
                     "imageIds must name a tag or a digest",
                 ))
             }
-            Variant::EmptyIdsAccepted
-                if r.image_ids.is_empty() && state.repository(&r.repository_name).is_some() =>
-            {
+            Variant::EmptyIdsAccepted if r.image_ids.is_empty() && state.repository(&r.repository_name).is_some() => {
                 Some(Reply {
                     status: 200,
                     body: json!({"images": [], "failures": []}),
                 })
             }
             Variant::RepositoryNameUnchecked
-                if syntax::repo_name_validity(&r.repository_name)
-                    == syntax::RepoNameValidity::Invalid =>
+                if syntax::repo_name_validity(&r.repository_name) == syntax::RepoNameValidity::Invalid =>
             {
                 Some(Reply::error(
                     400,
@@ -249,11 +230,7 @@ impl Variant {
     }
 
     /// Changes what the model is asked: the lookup bugs.
-    pub(super) fn rewrite_request(
-        self,
-        state: &RegistryState,
-        mut r: BatchGetImageRequest,
-    ) -> BatchGetImageRequest {
+    pub(super) fn rewrite_request(self, state: &RegistryState, mut r: BatchGetImageRequest) -> BatchGetImageRequest {
         let Some(repo) = state.repository(&r.repository_name) else {
             return r;
         };
@@ -287,24 +264,15 @@ impl Variant {
             }
             Variant::MismatchIgnored => {
                 for i in &mut r.image_ids {
-                    if i.image_tag
-                        .as_deref()
-                        .and_then(|t| repo.image_by_tag(t))
-                        .is_some()
-                        && i.image_digest
-                            .as_deref()
-                            .is_some_and(syntax::is_well_formed_digest)
+                    if i.image_tag.as_deref().and_then(|t| repo.image_by_tag(t)).is_some()
+                        && i.image_digest.as_deref().is_some_and(syntax::is_well_formed_digest)
                     {
                         i.image_digest = None;
                     }
                 }
             }
             Variant::NoIdLimit => r.image_ids.truncate(syntax::IDS_MAX),
-            Variant::RegistryIdUnchecked
-                if r.registry_id
-                    .as_deref()
-                    .is_some_and(|x| !syntax::is_registry_id(x)) =>
-            {
+            Variant::RegistryIdUnchecked if r.registry_id.as_deref().is_some_and(|x| !syntax::is_registry_id(x)) => {
                 r.registry_id = None;
             }
             _ => {}
@@ -313,12 +281,7 @@ impl Variant {
     }
 
     /// Changes the model's expectation before it is rendered: the answering bugs.
-    pub(super) fn adjust_expected(
-        self,
-        _state: &RegistryState,
-        _r: &BatchGetImageRequest,
-        e: &mut Expected,
-    ) {
+    pub(super) fn adjust_expected(self, _state: &RegistryState, _r: &BatchGetImageRequest, e: &mut Expected) {
         let Expected::Answers(a) = e else { return };
         match self {
             Variant::DigestAnsweredOnce => {
@@ -332,10 +295,7 @@ impl Variant {
                 let mut repeated = Vec::new();
                 for x in &a.ids {
                     for _ in 0..x.times {
-                        repeated.push(crate::model::IdExpectation {
-                            times: 1,
-                            ..x.clone()
-                        });
+                        repeated.push(crate::model::IdExpectation { times: 1, ..x.clone() });
                     }
                 }
                 a.ids = repeated;
@@ -377,12 +337,7 @@ impl Variant {
     }
 
     /// Changes the rendered answer: the bugs of the wire form.
-    pub(super) fn adjust_answer(
-        self,
-        state: &RegistryState,
-        r: &BatchGetImageRequest,
-        reply: &mut Reply,
-    ) {
+    pub(super) fn adjust_answer(self, state: &RegistryState, r: &BatchGetImageRequest, reply: &mut Reply) {
         let images = |reply: &mut Reply| -> Vec<Value> {
             reply
                 .body
@@ -395,14 +350,10 @@ impl Variant {
             Variant::CrossRepositoryLookup if reply.status == 200 => {
                 // ImageNotFound ids are looked up in the other repositories.
                 let mut found = images(reply);
-                let failures: Vec<Value> = reply.body["failures"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
+                let failures: Vec<Value> = reply.body["failures"].as_array().cloned().unwrap_or_default();
                 let mut kept = Vec::new();
                 for f in failures {
-                    let id: ImageIdentifier =
-                        serde_json::from_value(f["imageId"].clone()).unwrap_or_default();
+                    let id: ImageIdentifier = serde_json::from_value(f["imageId"].clone()).unwrap_or_default();
                     let hit = (f["failureCode"] == "ImageNotFound")
                         .then(|| {
                             state
@@ -413,11 +364,7 @@ impl Variant {
                                     id.image_tag
                                         .as_deref()
                                         .and_then(|t| other.image_by_tag(t))
-                                        .or_else(|| {
-                                            id.image_digest
-                                                .as_deref()
-                                                .and_then(|d| other.image_by_digest(d))
-                                        })
+                                        .or_else(|| id.image_digest.as_deref().and_then(|d| other.image_by_digest(d)))
                                 })
                         })
                         .flatten();
@@ -444,9 +391,7 @@ impl Variant {
                     }
                 }
             }
-            Variant::ManifestReserialised
-            | Variant::MediaTypeAlwaysDockerV2
-            | Variant::WrongRegistryId
+            Variant::ManifestReserialised | Variant::MediaTypeAlwaysDockerV2 | Variant::WrongRegistryId
                 if reply.status == 200 =>
             {
                 if let Some(list) = reply.body["images"].as_array_mut() {
@@ -462,8 +407,7 @@ impl Variant {
                                 }
                             }
                             Variant::MediaTypeAlwaysDockerV2 => {
-                                img["imageManifestMediaType"] =
-                                    json!(crate::wire::media_type::DOCKER_V2)
+                                img["imageManifestMediaType"] = json!(crate::wire::media_type::DOCKER_V2)
                             }
                             _ => img["registryId"] = json!("000000000000"),
                         }
@@ -486,9 +430,7 @@ impl Variant {
             let Some(repo) = state.repositories.get_mut(&r.repository_name) else {
                 return;
             };
-            if repo.image_by_tag(t).is_some_and(|x| &x.digest != d)
-                && repo.image_by_digest(d).is_some()
-            {
+            if repo.image_by_tag(t).is_some_and(|x| &x.digest != d) && repo.image_by_digest(d).is_some() {
                 for image in &mut repo.images {
                     image.tags.retain(|x| x != t);
                     if &image.digest == d {
@@ -514,15 +456,9 @@ impl Variant {
 
     /// Status and error-body changes.
     pub(super) fn render(self, mut reply: Reply) -> Reply {
-        let error_type = reply
-            .body
-            .get("__type")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let error_type = reply.body.get("__type").and_then(Value::as_str).map(str::to_string);
         match (self, error_type.as_deref()) {
-            (Variant::RepositoryNotFoundIs404, Some("RepositoryNotFoundException")) => {
-                reply.status = 404
-            }
+            (Variant::RepositoryNotFoundIs404, Some("RepositoryNotFoundException")) => reply.status = 404,
             (Variant::ValidationIs500, Some("InvalidParameterException")) => reply.status = 500,
             (Variant::ErrorsWithoutType, Some(_)) => {
                 if let Some(obj) = reply.body.as_object_mut() {
@@ -556,8 +492,7 @@ impl Variant {
                     }
                 }
                 if reply.body.is_object() {
-                    reply.body["ResponseMetadata"] =
-                        json!({"RequestId": "00000000-0000-0000-0000-000000000000"});
+                    reply.body["ResponseMetadata"] = json!({"RequestId": "00000000-0000-0000-0000-000000000000"});
                 }
             }
             _ => {}

@@ -1,0 +1,231 @@
+//! The command line's contract: exit codes, the report file, the seed, one-line errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ecr-conformance"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // The tests decide the target; a developer's AWS settings must not.
+    for var in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_ECR",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ecrc-cli-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&d).ok();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited")
+}
+
+fn report(dir: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
+    serde_json::from_str(&text).expect("report.json is JSON")
+}
+
+#[test]
+fn a_run_against_the_embedded_server_passes_and_writes_the_report() {
+    let dir = out_dir("pass");
+    let o = run(&[
+        "run",
+        "--seed",
+        "11",
+        "--cases",
+        "60",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let r = report(&dir);
+    assert_eq!(r["verdict"], "pass");
+    assert_eq!(r["seed"], 11);
+    assert_eq!(r["target"], "embedded");
+    assert_eq!(r["region"], "us-east-1");
+    assert!(r["counts"]["cases"].as_u64().expect("cases") >= 60);
+    assert!(r["properties"]["model"]["checked"].as_u64().expect("model") >= 60);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("seed 11"),
+        "the seed is printed"
+    );
+}
+
+#[test]
+fn a_gate_deviation_exits_1_and_is_reported_with_rule_request_and_answers() {
+    let dir = out_dir("fail");
+    let o = run(&[
+        "run",
+        "--seed",
+        "5",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--variant",
+        "tag-case-insensitive",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let r = report(&dir);
+    assert_eq!(r["verdict"], "fail");
+    let d = r["deviations"]
+        .as_array()
+        .expect("deviations")
+        .iter()
+        .find(|d| d["rule"] == "I-TAG-CASE")
+        .expect("an I-TAG-CASE deviation");
+    assert_eq!(d["level"], "gate");
+    assert!(d["request"]["imageIds"].is_array());
+    assert!(!d["expected"].is_null() && !d["actual"].is_null());
+}
+
+#[test]
+fn advisory_deviations_fail_only_under_strict() {
+    let dir = out_dir("advisory");
+    let d = dir.to_str().expect("utf-8");
+    let args = [
+        "run",
+        "--seed",
+        "5",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--variant",
+        "digest-answered-once",
+        "--out",
+        d,
+    ];
+    assert_eq!(code(&run(&args)), 0);
+    assert!(report(&dir)["counts"]["advisoryDeviations"].as_u64().expect("count") > 0);
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    assert_eq!(code(&run(&strict)), 1);
+}
+
+#[test]
+fn the_same_seed_sends_the_same_requests() {
+    let (a, b) = (out_dir("seed-a"), out_dir("seed-b"));
+    for d in [&a, &b] {
+        let o = run(&[
+            "run",
+            "--seed",
+            "9",
+            "--cases",
+            "100",
+            "--no-case-files",
+            "--variant",
+            "wrong-registry-id",
+            "--out",
+            d.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(code(&o), 1);
+    }
+    let requests = |d: &PathBuf| -> Vec<String> {
+        report(d)["deviations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|x| x["request"].to_string())
+            .collect()
+    };
+    assert_eq!(requests(&a), requests(&b));
+}
+
+#[test]
+fn an_endpoint_that_is_not_listening_exits_2_within_the_timeout() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dir = out_dir("down");
+    let started = Instant::now();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let o = run(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--timeout",
+        "2",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("could not connect"), "{stderr}");
+    assert_eq!(report(&dir)["verdict"], "indeterminate");
+}
+
+#[test]
+fn usage_errors_exit_3_with_one_line() {
+    for args in [
+        vec!["run", "--no-such-flag"],
+        vec!["run", "--cases", "many"],
+        vec!["run", "--endpoint", "not a url"],
+        vec!["run", "--endpoint", "http://registry.example.com"],
+        vec!["run", "--variant", "nope"],
+        vec!["run", "--timeout", "0"],
+        vec!["run", "--cases-dir", "Cargo.toml"],
+        vec!["frobnicate"],
+    ] {
+        let o = run(&args);
+        assert_eq!(code(&o), 3, "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn an_unwritable_report_folder_exits_3() {
+    let o = run(&[
+        "run",
+        "--seed",
+        "1",
+        "--cases",
+        "5",
+        "--no-case-files",
+        "--out",
+        "Cargo.toml/reports",
+    ]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write the report"));
+}
+
+#[test]
+fn nothing_selected_exits_4() {
+    let o = run(&["run", "--cases", "0", "--no-case-files"]);
+    assert_eq!(code(&o), 4, "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    assert_eq!(code(&run(&["--help"])), 0);
+    assert_eq!(code(&run(&["--version"])), 0);
+    let v = run(&["variants"]);
+    assert_eq!(code(&v), 0);
+    assert!(String::from_utf8_lossy(&v.stdout).contains("tag-case-insensitive"));
+}
