@@ -29,7 +29,21 @@ pub struct ClientConfig {
     pub base_backoff: Duration,
     pub max_backoff: Duration,
     pub max_body: usize,
+    /// Requests per second at most, over all concurrent calls (`--rate-limit`).
+    pub rate_limit: Option<f64>,
+    /// Refuse every operation that writes (`--read-only`): a guard below the runner, so that no
+    /// code path can write to a registry the user pointed the tool at read-only.
+    pub read_only: bool,
 }
+
+/// The operations that only read; in read-only mode, nothing else is sent.
+pub const READ_OPERATIONS: &[&str] = &[
+    "BatchGetImage",
+    "ListImages",
+    "DescribeImages",
+    "DescribeRepositories",
+    "BatchCheckLayerAvailability",
+];
 
 impl ClientConfig {
     pub fn new(endpoint: impl Into<String>, region: impl Into<String>, credentials: Credentials) -> Self {
@@ -42,6 +56,8 @@ impl ClientConfig {
             base_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(5),
             max_body: MAX_BODY,
+            rate_limit: None,
+            read_only: false,
         }
     }
 }
@@ -55,6 +71,8 @@ pub enum CallError {
     TooLarge { operation: String, limit: usize },
     #[error("{operation}: cannot sign the request: {message}")]
     Signing { operation: String, message: String },
+    #[error("{operation}: refused: the run is read-only and {operation} writes")]
+    ReadOnly { operation: String },
 }
 
 /// A typed call that did not give the typed answer.
@@ -106,6 +124,8 @@ pub struct EcrClient {
     url: String,
     stats: Arc<ClientStats>,
     jitter: Arc<AtomicU64>,
+    /// When the next request may start, under `rate_limit`.
+    next_slot: Arc<tokio::sync::Mutex<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for EcrClient {
@@ -150,6 +170,7 @@ impl EcrClient {
             url,
             stats: Arc::default(),
             jitter: Arc::new(AtomicU64::new(seed)),
+            next_slot: Arc::new(tokio::sync::Mutex::new(tokio::time::Instant::now())),
         }
     }
 
@@ -188,9 +209,15 @@ impl EcrClient {
     /// and 5xx answers (and transport errors when `idempotent`). A status that persists through
     /// the retries comes back as the answer.
     pub async fn call_raw(&self, operation: &str, body: Vec<u8>, idempotent: bool) -> Result<Exchange, CallError> {
+        if self.config.read_only && !READ_OPERATIONS.contains(&operation) {
+            return Err(CallError::ReadOnly {
+                operation: operation.to_string(),
+            });
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.wait_for_slot().await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(operation, &body).await;
             let last = attempt >= self.config.max_attempts.max(1);
@@ -205,7 +232,9 @@ impl EcrClient {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(self.backoff(attempt, retry_after)).await;
                 }
-                Err(e @ (CallError::TooLarge { .. } | CallError::Signing { .. })) => return Err(e),
+                Err(e @ (CallError::TooLarge { .. } | CallError::Signing { .. } | CallError::ReadOnly { .. })) => {
+                    return Err(e);
+                }
                 Err(e) => {
                     if last || !idempotent {
                         return Err(e);
@@ -215,6 +244,22 @@ impl EcrClient {
                 }
             }
         }
+    }
+
+    /// Spaces requests `1 / rate_limit` seconds apart, whatever the concurrency.
+    async fn wait_for_slot(&self) {
+        let Some(rate) = self.config.rate_limit.filter(|r| *r > 0.0) else {
+            return;
+        };
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        let start = {
+            let mut next = self.next_slot.lock().await;
+            let now = tokio::time::Instant::now();
+            let start = (*next).max(now);
+            *next = start + interval;
+            start
+        };
+        tokio::time::sleep_until(start).await;
     }
 
     fn signed_headers(&self, operation: &str, body: &[u8]) -> Result<Vec<(String, String)>, CallError> {

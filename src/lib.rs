@@ -26,6 +26,8 @@
 pub mod cases;
 pub mod client;
 pub mod compare;
+pub mod console;
+pub mod control;
 pub mod credentials;
 pub mod generate;
 pub mod model;

@@ -21,7 +21,7 @@ impl Verdict {
     pub fn of(outcome: &RunOutcome, strict: bool) -> Verdict {
         if outcome.gate_deviations(strict) > 0 {
             Verdict::Fail
-        } else if !outcome.faults.is_empty() || outcome.cases_run == 0 {
+        } else if !outcome.faults.is_empty() || outcome.cases_run == 0 || outcome.aborted.is_some() {
             Verdict::Indeterminate
         } else {
             Verdict::Pass

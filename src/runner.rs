@@ -7,6 +7,7 @@
 use crate::cases::CaseFile;
 use crate::client::EcrClient;
 use crate::compare::{self, Deviation, Judgement};
+use crate::control::RunControl;
 use crate::generate::{IdCategory, RequestCategory, plans, requests};
 use crate::model::{self, RegistryPlan, RegistryState};
 use crate::rules::{Level, id, rule_by_id};
@@ -44,6 +45,12 @@ pub struct RunConfig {
     pub registry_hint: String,
     /// Progress lines on stderr.
     pub progress: bool,
+    /// Stop flag, deadline and the ledger of created repositories.
+    pub control: RunControl,
+    /// Leave the created repositories in place (`--keep`), for debugging.
+    pub keep: bool,
+    /// Read-only mode: no seeding; the generated requests run against these repositories as they are.
+    pub read_only: Option<Vec<String>>,
 }
 
 impl RunConfig {
@@ -58,6 +65,9 @@ impl RunConfig {
             prefix: run_prefix(seed),
             registry_hint: "000000000000".into(),
             progress: false,
+            control: RunControl::default(),
+            keep: false,
+            read_only: None,
         }
     }
 }
@@ -329,7 +339,7 @@ async fn run_case(
 
 fn progress(config: &RunConfig, line: impl AsRef<str>) {
     if config.progress {
-        eprintln!("{}", line.as_ref());
+        crate::console::note(line);
     }
 }
 
@@ -343,11 +353,105 @@ fn still_shows(deviations: &[Deviation], rule: &str) -> Option<Deviation> {
 pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
     let started = Instant::now();
     let mut out = RunOutcome::default();
-    let mut created: Vec<String> = Vec::new();
     let mut shrink_left = config.shrink_budget;
+    let control = &config.control;
 
-    // Case files first.
+    if config.read_only.is_none() {
+        run_case_files(client, config, &mut out).await;
+    } else {
+        for (_, case) in &config.case_files {
+            out.skipped_cases
+                .push((case.name.clone(), "read-only run: case files need seeding".into()));
+        }
+    }
+
+    // In read-only mode, one state read from the endpoint serves every world's cases.
+    let mut read_state: Option<Arc<RegistryState>> = None;
+    if let Some(repositories) = &config.read_only {
+        match seed::read_state(client, repositories, &config.registry_hint).await {
+            Ok(state) => read_state = Some(Arc::new(state)),
+            Err(e) => {
+                out.aborted = Some(format!("cannot read the named repositories: {e}"));
+                out.faults.push(Fault {
+                    trial: "read-only".into(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+
+    let worlds = config.cases.div_ceil(CASES_PER_WORLD);
+    let mut rng_runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
+    );
+    let mut remaining = config.cases;
+    for w in 0..worlds {
+        if out.aborted.is_some() {
+            break;
+        }
+        if let Some(reason) = control.stop_reason() {
+            out.aborted = Some(reason);
+            break;
+        }
+        let n = remaining.min(CASES_PER_WORLD);
+        remaining -= n;
+        let world = format!("world-{}", w + 1);
+        let state = match &read_state {
+            Some(state) => state.clone(),
+            None => match seed_world(client, config, &mut rng_runner, &world, w, &mut out).await {
+                Some(state) => state,
+                None => continue,
+            },
+        };
+        out.worlds += 1;
+        let images: usize = state.repositories.values().map(|r| r.images.len()).sum();
+        progress(
+            config,
+            format!(
+                "{world}: {} repositories, {images} images; {n} cases",
+                state.repositories.len()
+            ),
+        );
+        run_world(
+            client,
+            config,
+            &mut rng_runner,
+            &world,
+            state,
+            n,
+            &mut out,
+            &mut shrink_left,
+        )
+        .await;
+    }
+
+    if config.keep {
+        progress(
+            config,
+            format!("keeping {} repositories (--keep)", control.created_repositories().len()),
+        );
+    } else {
+        let created = control.created_repositories();
+        progress(config, format!("cleaning up {} repositories", created.len()));
+        out.leftovers = seed::cleanup(client, &created).await;
+        control.deleted(&created);
+    }
+    if out.aborted.is_none()
+        && let Some(reason) = control.stop_reason()
+    {
+        out.aborted = Some(reason);
+    }
+    out.elapsed = started.elapsed();
+    out
+}
+
+async fn run_case_files(client: &EcrClient, config: &RunConfig, out: &mut RunOutcome) {
     for (i, (path, case)) in config.case_files.iter().enumerate() {
+        if let Some(reason) = config.control.stop_reason() {
+            out.aborted = Some(reason);
+            return;
+        }
         let trial = format!("case:{}", case.name);
         let plan = case.plan();
         if let Err(e) = plan.build(&case.registry_id) {
@@ -358,11 +462,16 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             continue;
         }
         let prefix = format!("{}-c{}/", config.prefix, i + 1);
-        let (seeded, error) = seed::seed(client, &plan.with_prefix(&prefix), &config.registry_hint).await;
-        created.extend(seeded.created.iter().cloned());
-        record_seeding(&mut out, &trial, &seeded, error.as_ref());
-        if unreachable(&mut out, &seeded, error.as_ref()) {
-            break;
+        let (seeded, error) = seed::seed(
+            client,
+            &plan.with_prefix(&prefix),
+            &config.registry_hint,
+            &config.control,
+        )
+        .await;
+        record_seeding(out, &trial, &seeded, error.as_ref());
+        if unreachable(out, &seeded, error.as_ref()) {
+            return;
         }
         if error.is_some() {
             continue;
@@ -374,159 +483,158 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         }
         let state = Arc::new(seeded.state);
         let r = run_case(client.clone(), state, 0, request.clone(), true).await;
-        absorb(&mut out, &trial, &request, None, &[], r);
+        absorb(out, &trial, &request, None, &[], r);
         out.cases_run += 1;
     }
+}
 
-    // Then generated worlds.
-    let worlds = config.cases.div_ceil(CASES_PER_WORLD);
-    let mut rng_runner = TestRunner::new_with_rng(
-        ProptestConfig::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
-    );
-    let mut remaining = config.cases;
-    for w in 0..worlds {
-        if out.aborted.is_some() {
+/// Generates a world's registry plan and seeds it; None when the world cannot run.
+async fn seed_world(
+    client: &EcrClient,
+    config: &RunConfig,
+    rng: &mut TestRunner,
+    world: &str,
+    index: usize,
+    out: &mut RunOutcome,
+) -> Option<Arc<RegistryState>> {
+    let plan: RegistryPlan = match plans::registry_plan().new_tree(rng) {
+        Ok(tree) => tree.current(),
+        Err(e) => {
+            out.faults.push(Fault {
+                trial: world.into(),
+                message: format!("cannot generate a state: {e}"),
+            });
+            return None;
+        }
+    };
+    let plan = plan.with_prefix(&format!("{}-w{}/", config.prefix, index + 1));
+    let (seeded, error) = seed::seed(client, &plan, &config.registry_hint, &config.control).await;
+    record_seeding(out, world, &seeded, error.as_ref());
+    if unreachable(out, &seeded, error.as_ref()) {
+        return None;
+    }
+    if let Some(e) = error {
+        if let seed::SeedError::Stopped(reason) = e {
+            out.aborted = Some(reason);
+        }
+        progress(config, format!("{world}: seeding stopped; its cases are not run"));
+        return None;
+    }
+    Some(Arc::new(seeded.state))
+}
+
+/// Runs `n` generated cases against one state, checks P-READ-ONLY over them, and shrinks the
+/// first failing case of each rule.
+#[allow(clippy::too_many_arguments)]
+async fn run_world(
+    client: &EcrClient,
+    config: &RunConfig,
+    rng: &mut TestRunner,
+    world: &str,
+    state: Arc<RegistryState>,
+    n: usize,
+    out: &mut RunOutcome,
+    shrink_left: &mut Duration,
+) {
+    let before = listings(client, &state).await;
+    let strategy = requests::case(state.clone());
+    let mut trees = Vec::with_capacity(n);
+    for _ in 0..n {
+        match strategy.new_tree(rng) {
+            Ok(t) => trees.push(t),
+            Err(e) => out.faults.push(Fault {
+                trial: world.into(),
+                message: format!("cannot generate a case: {e}"),
+            }),
+        }
+    }
+    let cases: Vec<requests::Case> = trees.iter().map(|t| t.current()).collect();
+    let mut set = JoinSet::new();
+    let mut results = Vec::with_capacity(cases.len());
+    for (i, case) in cases.iter().enumerate() {
+        if let Some(reason) = config.control.stop_reason() {
+            out.aborted = Some(reason);
             break;
         }
-        let n = remaining.min(CASES_PER_WORLD);
-        remaining -= n;
-        let world = format!("world-{}", w + 1);
-        let plan: RegistryPlan = match plans::registry_plan().new_tree(&mut rng_runner) {
-            Ok(tree) => tree.current(),
-            Err(e) => {
-                out.faults.push(Fault {
-                    trial: world.clone(),
-                    message: format!("cannot generate a state: {e}"),
-                });
-                continue;
-            }
-        };
-        let plan = plan.with_prefix(&format!("{}-w{}/", config.prefix, w + 1));
-        let (seeded, error) = seed::seed(client, &plan, &config.registry_hint).await;
-        created.extend(seeded.created.iter().cloned());
-        record_seeding(&mut out, &world, &seeded, error.as_ref());
-        if unreachable(&mut out, &seeded, error.as_ref()) {
-            break;
-        }
-        if error.is_some() {
-            progress(config, format!("{world}: seeding stopped; its cases are not run"));
-            continue;
-        }
-        out.worlds += 1;
-        let state = Arc::new(seeded.state);
-        let images: usize = state.repositories.values().map(|r| r.images.len()).sum();
-        progress(
-            config,
-            format!(
-                "{world}: {} repositories, {images} images seeded; {n} cases",
-                state.repositories.len()
-            ),
-        );
-
-        let before = listings(client, &state).await;
-        let strategy = requests::case(state.clone());
-        let mut trees = Vec::with_capacity(n);
-        for _ in 0..n {
-            match strategy.new_tree(&mut rng_runner) {
-                Ok(t) => trees.push(t),
-                Err(e) => out.faults.push(Fault {
-                    trial: world.clone(),
-                    message: format!("cannot generate a case: {e}"),
-                }),
-            }
-        }
-        let cases: Vec<requests::Case> = trees.iter().map(|t| t.current()).collect();
-        let mut set = JoinSet::new();
-        let mut results = Vec::with_capacity(cases.len());
-        for (i, case) in cases.iter().enumerate() {
-            while set.len() >= config.concurrency.max(1) {
-                if let Some(Ok(r)) = set.join_next().await {
-                    results.push(r);
-                }
-            }
-            set.spawn(run_case(
-                client.clone(),
-                state.clone(),
-                i,
-                case.request.clone(),
-                i % METAMORPHIC_EVERY == 0,
-            ));
-        }
-        while let Some(r) = set.join_next().await {
-            if let Ok(r) = r {
+        while set.len() >= config.concurrency.max(1) {
+            if let Some(Ok(r)) = set.join_next().await {
                 results.push(r);
             }
         }
-        results.sort_by_key(|r| r.index);
-        let mut failing: Vec<(usize, String)> = Vec::new();
-        for r in results {
-            let case = &cases[r.index];
-            let trial = format!("{world}/case-{}", r.index + 1);
-            if let Some(d) = r.deviations.first() {
-                failing.push((r.index, d.rule.clone()));
-            }
-            absorb(
-                &mut out,
-                &trial,
-                &case.request,
-                Some(case.category),
-                &case.id_categories,
-                r,
-            );
-            out.cases_run += 1;
-        }
-        // P-READ-ONLY: the listings after all those reads are those before.
-        let after = listings(client, &state).await;
-        if let (Some(before), Some(after)) = (before, after) {
-            let changed = before != after;
-            out.count(id::P_READ_ONLY, changed);
-            if changed {
-                out.findings.push(Finding {
-                    deviation: Deviation::new(
-                        id::P_READ_ONLY,
-                        rule_by_id(id::P_READ_ONLY).level,
-                        "the repositories list other images or tags after the BatchGetImage calls",
-                        json!(before),
-                        json!(after),
-                    ),
-                    property: id::P_READ_ONLY.into(),
-                    trial: world.clone(),
-                    request: None,
-                    request_category: None,
-                    id_categories: Vec::new(),
-                });
-            }
-        }
-        // Shrink the first failing case of each rule not yet shrunk.
-        let mut seen: BTreeSet<String> = out.minimal.iter().map(|m| m.rule.clone()).collect();
-        for (index, rule) in failing {
-            if !seen.insert(rule.clone()) || shrink_left.is_zero() {
-                continue;
-            }
-            let t0 = Instant::now();
-            let trial = format!("{world}/case-{}", index + 1);
-            if let Some(m) = shrink(
-                client,
-                &state,
-                trees[index].as_mut(),
-                &rule,
-                &trial,
-                config.shrink_steps,
-                t0 + shrink_left,
-            )
-            .await
-            {
-                out.minimal.push(m);
-            }
-            shrink_left = shrink_left.saturating_sub(t0.elapsed());
+        let metamorphic = i % METAMORPHIC_EVERY == 0;
+        set.spawn(run_case(
+            client.clone(),
+            state.clone(),
+            i,
+            case.request.clone(),
+            metamorphic,
+        ));
+    }
+    while let Some(r) = set.join_next().await {
+        if let Ok(r) = r {
+            results.push(r);
         }
     }
-
-    progress(config, format!("cleaning up {} repositories", created.len()));
-    out.leftovers = seed::cleanup(client, &created).await;
-    out.elapsed = started.elapsed();
-    out
+    results.sort_by_key(|r| r.index);
+    let mut failing: Vec<(usize, String)> = Vec::new();
+    for r in results {
+        let case = &cases[r.index];
+        let trial = format!("{world}/case-{}", r.index + 1);
+        if let Some(d) = r.deviations.first() {
+            failing.push((r.index, d.rule.clone()));
+        }
+        absorb(out, &trial, &case.request, Some(case.category), &case.id_categories, r);
+        out.cases_run += 1;
+    }
+    // P-READ-ONLY: the listings after all those reads are those before.
+    let after = listings(client, &state).await;
+    if let (Some(before), Some(after)) = (before, after) {
+        let changed = before != after;
+        out.count(id::P_READ_ONLY, changed);
+        if changed {
+            out.findings.push(Finding {
+                deviation: Deviation::new(
+                    id::P_READ_ONLY,
+                    rule_by_id(id::P_READ_ONLY).level,
+                    "the repositories list other images or tags after the BatchGetImage calls",
+                    json!(before),
+                    json!(after),
+                ),
+                property: id::P_READ_ONLY.into(),
+                trial: world.into(),
+                request: None,
+                request_category: None,
+                id_categories: Vec::new(),
+            });
+        }
+    }
+    // Shrink the first failing case of each rule not yet shrunk.
+    let mut seen: BTreeSet<String> = out.minimal.iter().map(|m| m.rule.clone()).collect();
+    for (index, rule) in failing {
+        if !seen.insert(rule.clone()) || shrink_left.is_zero() || config.control.should_stop() {
+            continue;
+        }
+        let t0 = Instant::now();
+        let trial = format!("{world}/case-{}", index + 1);
+        let mut deadline = t0 + *shrink_left;
+        if let Some(d) = config.control.deadline() {
+            deadline = deadline.min(d);
+        }
+        if let Some(m) = shrink(
+            client,
+            &state,
+            trees[index].as_mut(),
+            &rule,
+            &trial,
+            config.shrink_steps,
+            deadline,
+        )
+        .await
+        {
+            out.minimal.push(m);
+        }
+        *shrink_left = shrink_left.saturating_sub(t0.elapsed());
+    }
 }
 
 fn seed_bytes(seed: u64) -> [u8; 32] {
@@ -550,6 +658,10 @@ async fn listings(client: &EcrClient, state: &RegistryState) -> Option<BTreeMap<
 /// run stops with one reason instead of one fault per world.
 fn unreachable(out: &mut RunOutcome, seeded: &seed::Seeded, error: Option<&seed::SeedError>) -> bool {
     let never_answered = out.cases_run == 0 && out.worlds == 0 && seeded.created.is_empty();
+    if let Some(seed::SeedError::Stopped(reason)) = error {
+        out.aborted = Some(reason.clone());
+        return true;
+    }
     if let (true, Some(seed::SeedError::Fault(e))) = (never_answered, error) {
         out.aborted = Some(format!("the endpoint did not answer: {e}"));
         return true;
@@ -573,6 +685,7 @@ fn record_seeding(out: &mut RunOutcome, trial: &str, seeded: &seed::Seeded, erro
             trial: trial.into(),
             message: e.to_string(),
         }),
+        Some(seed::SeedError::Stopped(_)) => {}
         Some(seed::SeedError::Refused(e)) => out.findings.push(Finding {
             deviation: Deviation::new(
                 id::S_SEED,

@@ -6,6 +6,7 @@
 
 use crate::client::{ApiError, CallError, EcrClient};
 use crate::compare::Deviation;
+use crate::control::RunControl;
 use crate::model::{RegistryPlan, RegistryState, syntax};
 use crate::rules::{id, rule_by_id};
 use crate::wire::{self, ImageIdentifier};
@@ -31,6 +32,8 @@ pub enum SeedError {
     Fault(CallError),
     #[error("seeding was refused: {0}")]
     Refused(ApiError),
+    #[error("seeding stopped: {0}")]
+    Stopped(String),
 }
 
 struct Recorder {
@@ -64,7 +67,12 @@ fn fault_or_refusal(e: ApiError) -> SeedError {
 
 /// Seeds `plan`. `registry_hint` is the registry id assumed until the endpoint names its own.
 /// On error, the returned `Seeded` still lists what was created, for cleanup.
-pub async fn seed(client: &EcrClient, plan: &RegistryPlan, registry_hint: &str) -> (Seeded, Option<SeedError>) {
+pub async fn seed(
+    client: &EcrClient,
+    plan: &RegistryPlan,
+    registry_hint: &str,
+    control: &RunControl,
+) -> (Seeded, Option<SeedError>) {
     let mut seeded = Seeded {
         state: RegistryState::new(registry_hint),
         created: Vec::new(),
@@ -77,7 +85,7 @@ pub async fn seed(client: &EcrClient, plan: &RegistryPlan, registry_hint: &str) 
     let mut registry_known = false;
     let mut error = None;
     for repo in &plan.repositories {
-        if let Err(e) = seed_repository(client, repo, &mut seeded, &mut rec, &mut registry_known).await {
+        if let Err(e) = seed_repository(client, repo, &mut seeded, &mut rec, &mut registry_known, control).await {
             error = Some(e);
             break;
         }
@@ -99,17 +107,15 @@ async fn seed_repository(
     seeded: &mut Seeded,
     rec: &mut Recorder,
     registry_known: &mut bool,
+    control: &RunControl,
 ) -> Result<(), SeedError> {
-    let name = &repo.name;
-    let created = match create(client, name).await {
-        // Our own prefix: a leftover of an earlier run with the same seed. It is ours to replace.
-        Err(e) if e.error_type() == Some("RepositoryAlreadyExistsException") => {
-            delete(client, name).await.map_err(fault_or_refusal)?;
-            create(client, name).await
-        }
-        other => other,
+    if let Some(reason) = control.stop_reason() {
+        return Err(SeedError::Stopped(reason));
     }
-    .map_err(fault_or_refusal)?;
+    let name = &repo.name;
+    // A repository of that name is not this run's: never touched, the world is not seeded.
+    let created = create(client, name).await.map_err(fault_or_refusal)?;
+    control.created(name);
     seeded.created.push(name.clone());
     seeded.state.create_repository(name).ok();
     match created.repository.and_then(|r| r.registry_id) {
@@ -130,6 +136,9 @@ async fn seed_repository(
 
     let mut uploaded = BTreeSet::new();
     for blob in &repo.blobs {
+        if let Some(reason) = control.stop_reason() {
+            return Err(SeedError::Stopped(reason));
+        }
         let digest = syntax::sha256_digest(blob);
         if !uploaded.insert(digest.clone()) {
             continue;
@@ -153,6 +162,9 @@ async fn seed_repository(
     }
 
     for push in &repo.pushes {
+        if let Some(reason) = control.stop_reason() {
+            return Err(SeedError::Stopped(reason));
+        }
         let request = wire::PutImageRequest {
             repository_name: name.clone(),
             image_manifest: push.manifest.clone(),
@@ -292,4 +304,106 @@ pub async fn listing(client: &EcrClient, repo: &str) -> Result<BTreeSet<ImageIde
         }
     }
     Ok(out)
+}
+
+/// Every repository of the registry (DescribeRepositories, all pages).
+pub async fn repositories(client: &EcrClient) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    for _ in 0..10_000 {
+        let request = wire::DescribeRepositoriesRequest {
+            next_token: token.clone(),
+            max_results: Some(1000),
+        };
+        let page: wire::DescribeRepositoriesResponse = client.call("DescribeRepositories", &request, true).await?;
+        out.extend(page.repositories.into_iter().filter_map(|r| r.repository_name));
+        token = page.next_token.filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The tool's own mark: every repository a run creates starts with it, and `sweep` deletes
+/// nothing else.
+pub const TOOL_PREFIX: &str = "ecrc-";
+
+/// Deletes the leftovers of earlier runs: the repositories whose names start with `prefix`, which
+/// must itself start with [`TOOL_PREFIX`]. Returns the deleted names and the failures.
+pub async fn sweep(client: &EcrClient, prefix: &str) -> Result<(Vec<String>, Vec<(String, String)>), ApiError> {
+    let ours: Vec<String> = repositories(client)
+        .await?
+        .into_iter()
+        .filter(|n| prefix.starts_with(TOOL_PREFIX) && n.starts_with(prefix))
+        .collect();
+    let failed = cleanup(client, &ours).await;
+    let deleted = ours
+        .into_iter()
+        .filter(|n| !failed.iter().any(|(f, _)| f == n))
+        .collect();
+    Ok((deleted, failed))
+}
+
+/// Read-only mode: the model's state read from the named repositories as they are
+/// (DescribeImages for digests, tags and types; BatchGetImage by digest for the manifests).
+pub async fn read_state(client: &EcrClient, names: &[String], registry_hint: &str) -> Result<RegistryState, ApiError> {
+    let mut state = RegistryState::new(registry_hint);
+    let mut registry_known = false;
+    for name in names {
+        let mut details = Vec::new();
+        let mut token = None;
+        for _ in 0..10_000 {
+            let request = wire::DescribeImagesRequest {
+                repository_name: name.clone(),
+                next_token: token.clone(),
+                max_results: Some(1000),
+            };
+            let page: wire::DescribeImagesResponse = client.call("DescribeImages", &request, true).await?;
+            details.extend(page.image_details);
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        state.create_repository(name).ok();
+        let digests: Vec<String> = details.iter().filter_map(|d| d.image_digest.clone()).collect();
+        let mut manifests = std::collections::HashMap::new();
+        for chunk in digests.chunks(syntax::IDS_MAX) {
+            let request = wire::BatchGetImageRequest {
+                registry_id: None,
+                repository_name: name.clone(),
+                image_ids: chunk.iter().map(ImageIdentifier::digest).collect(),
+                accepted_media_types: None,
+            };
+            let answer: wire::BatchGetImageResponse = client.call("BatchGetImage", &request, true).await?;
+            for image in answer.images.unwrap_or_default() {
+                if !registry_known && let Some(id) = image.registry_id.clone().filter(|i| syntax::is_registry_id(i)) {
+                    state.registry_id = id;
+                    registry_known = true;
+                }
+                if let (Some(d), Some(m)) = (image.image_id.image_digest, image.image_manifest) {
+                    manifests.insert(d, (m, image.image_manifest_media_type));
+                }
+            }
+        }
+        for detail in details {
+            let Some(digest) = detail.image_digest else { continue };
+            let Some((manifest, answered_type)) = manifests.get(&digest) else {
+                continue;
+            };
+            let media_type = detail
+                .image_manifest_media_type
+                .or_else(|| answered_type.clone())
+                .unwrap_or_else(|| wire::media_type::DOCKER_V2.to_string());
+            let tags = detail.image_tags.unwrap_or_default();
+            if tags.is_empty() {
+                let _ = state.push_as(name, manifest, &media_type, None, digest.clone());
+            }
+            for tag in tags {
+                let _ = state.push_as(name, manifest, &media_type, Some(&tag), digest.clone());
+            }
+        }
+    }
+    Ok(state)
 }

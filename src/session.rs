@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line into [`RunOptions`] and maps the result to an exit code.
 
 use crate::cases::{CaseError, CaseFile};
+use crate::control::RunControl;
 use crate::credentials::{Env, ProcessEnv};
 use crate::report::{Report, RunContext, Verdict};
 use crate::runner::{self, RunConfig};
@@ -27,6 +28,16 @@ pub struct RunOptions {
     pub variant: Variant,
     pub shrink_budget: Duration,
     pub progress: bool,
+    /// The whole run's deadline; past it the run stops, cleans up and reports what it has.
+    pub deadline: Option<Duration>,
+    /// Leave the created repositories in place.
+    pub keep: bool,
+    /// Read-only mode: seed nothing, run against these repositories as they are.
+    pub read_only: Option<Vec<String>>,
+    /// Stop on SIGINT and SIGTERM (clean up, write the report); a second signal aborts at once.
+    pub handle_signals: bool,
+    /// A control of the caller's, to stop the run from outside (else one is made from `deadline`).
+    pub control: Option<RunControl>,
 }
 
 impl Default for RunOptions {
@@ -42,6 +53,11 @@ impl Default for RunOptions {
             variant: Variant::Reference,
             shrink_budget: Duration::from_secs(30),
             progress: false,
+            deadline: Some(Duration::from_secs(30 * 60)),
+            keep: false,
+            read_only: None,
+            handle_signals: false,
+            control: None,
         }
     }
 }
@@ -54,6 +70,14 @@ pub enum SessionError {
     Cases(#[from] CaseError),
     #[error("nothing to run: --cases is 0 and there are no case files")]
     NothingSelected,
+    #[error(
+        "--read-only needs at least one --repository, and an --endpoint (the embedded server holds nothing to read)"
+    )]
+    ReadOnlyWithoutRepositories,
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Endpoint(String),
     #[error("cannot start the embedded server: {0}")]
     Server(std::io::Error),
     #[error("cannot write the report into {dir}: {source}")]
@@ -65,6 +89,7 @@ impl SessionError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SessionError::NothingSelected => 4,
+            SessionError::Endpoint(_) => 2,
             _ => 3,
         }
     }
@@ -99,8 +124,18 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         Some(dir) => CaseFile::load_dir(dir)?,
         None => Vec::new(),
     };
+    let case_files = if options.read_only.is_some() {
+        Vec::new()
+    } else {
+        case_files
+    };
     if options.cases == 0 && case_files.is_empty() {
         return Err(SessionError::NothingSelected);
+    }
+    if let Some(repos) = &options.read_only
+        && (repos.is_empty() || target::endpoint_from(&options.target, env).is_none())
+    {
+        return Err(SessionError::ReadOnlyWithoutRepositories);
     }
     let seed = options.seed.unwrap_or_else(fresh_seed);
     let endpoint = target::endpoint_from(&options.target, env);
@@ -120,14 +155,16 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
             (Some(running), url)
         }
     };
-    let (client, credentials) = target::client_for(&url, &options.target, env)?;
+    let mut target_options = options.target.clone();
+    target_options.read_only |= options.read_only.is_some();
+    let (client, credentials) = target::client_for(&url, &target_options, env)?;
     let name = target::target_name(endpoint.as_deref());
     if options.progress {
-        eprintln!(
+        crate::console::note(format!(
             "ecr-conformance: seed {seed}, target {name} ({url}), region {}, credentials from {}",
             client.config().region,
             credentials.source
-        );
+        ));
     }
     let mut config = RunConfig::new(seed);
     config.cases = options.cases;
@@ -138,14 +175,24 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     if embedded.is_some() {
         config.registry_hint = server::REGISTRY_ID.into();
     }
+    config.keep = options.keep;
+    config.read_only = options.read_only.clone();
+    config.control = options
+        .control
+        .clone()
+        .unwrap_or_else(|| RunControl::new(options.deadline.map(|d| std::time::Instant::now() + d)));
+    let watcher = options.handle_signals.then(|| watch_signals(config.control.clone()));
     let outcome = runner::run(&client, &config).await;
+    if let Some(w) = watcher {
+        w.abort();
+    }
     if let Some(server) = embedded {
         server.stop().await;
     }
     let ctx = RunContext {
         seed,
         target: name,
-        endpoint: url,
+        endpoint: without_userinfo(&url),
         region: client.config().region.clone(),
         strict: options.strict,
         requests: client.stats().requests.load(Ordering::Relaxed),
@@ -173,4 +220,97 @@ pub async fn serve(port: u16, variant: Variant) -> Result<server::RunningServer,
 /// The verdict's name, for callers that print it.
 pub fn verdict_name(v: Verdict) -> &'static str {
     v.as_str()
+}
+
+/// On the first SIGINT or SIGTERM, asks the run to stop (it cleans up and writes its report); on a
+/// second, exits at once.
+fn watch_signals(control: RunControl) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let name = next_signal().await;
+            if first {
+                crate::console::note(format!(
+                    "{name}: stopping; deleting the run's repositories (a second signal aborts at once)"
+                ));
+                control.request_stop(format!("interrupted by {name}"));
+                first = false;
+            } else {
+                crate::console::note(format!(
+                    "{name}: aborting at once; repositories may be left (ecr-conformance sweep deletes them)"
+                ));
+                std::process::exit(130);
+            }
+        }
+    })
+}
+
+#[cfg(unix)]
+async fn next_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        std::future::pending::<()>().await;
+        return "signal";
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}
+
+/// `ecr-conformance sweep`: deletes the repositories of earlier runs (names starting with
+/// `prefix`, which must start with the tool's own `ecrc-`).
+pub async fn sweep(
+    target: &TargetOptions,
+    prefix: &str,
+    env: &dyn Env,
+) -> Result<(Vec<String>, Vec<(String, String)>), SessionError> {
+    if !prefix.starts_with(crate::seed::TOOL_PREFIX) {
+        return Err(SessionError::Usage(format!(
+            "--prefix must start with {:?}: sweep deletes only the tool's repositories",
+            crate::seed::TOOL_PREFIX
+        )));
+    }
+    let Some(endpoint) = target::endpoint_from(target, env) else {
+        return Err(SessionError::Usage(
+            "sweep needs --endpoint (or AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL)".into(),
+        ));
+    };
+    let (client, _) = target::client_for(&endpoint, target, env)?;
+    crate::seed::sweep(&client, prefix)
+        .await
+        .map_err(|e| SessionError::Endpoint(format!("sweep: {e}")))
+}
+
+/// The endpoint as reports show it: a password or user name in the URL is removed.
+pub fn without_userinfo(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn endpoints_lose_their_userinfo_in_reports() {
+        assert_eq!(
+            super::without_userinfo("https://user:pa55@host:8443/x"),
+            "https://host:8443/x"
+        );
+        assert_eq!(
+            super::without_userinfo("http://127.0.0.1:5000"),
+            "http://127.0.0.1:5000"
+        );
+    }
 }

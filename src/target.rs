@@ -14,6 +14,14 @@ pub struct TargetOptions {
     pub timeout: Option<Duration>,
     pub max_attempts: Option<u32>,
     pub allow_http: bool,
+    /// PEM roots to trust instead of the system's (`--ca-bundle`, else `AWS_CA_BUNDLE`).
+    pub ca_bundle: Option<std::path::PathBuf>,
+    /// Accept any TLS certificate (`--insecure`).
+    pub insecure: bool,
+    /// Requests per second at most.
+    pub rate_limit: Option<f64>,
+    /// Refuse every write call.
+    pub read_only: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +36,8 @@ pub enum ConfigError {
     Credentials(#[from] credentials::CredentialsError),
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
+    #[error("CA bundle {path}: {problem}")]
+    CaBundle { path: String, problem: String },
 }
 
 /// Where the endpoint came from.
@@ -90,12 +100,37 @@ pub fn client_for(
         return Err(ConfigError::PlainHttp(endpoint.into()));
     }
     let credentials = credentials::resolve(env, loopback)?;
-    let http = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         // A redirect would carry a signed request somewhere else.
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(options.timeout.unwrap_or(Duration::from_secs(10)))
-        .build()
-        .map_err(|e| ConfigError::Http(e.to_string()))?;
+        .connect_timeout(options.timeout.unwrap_or(Duration::from_secs(10)));
+    let bundle = options
+        .ca_bundle
+        .clone()
+        .or_else(|| env.var("AWS_CA_BUNDLE").map(Into::into));
+    if let Some(path) = bundle {
+        let shown = path.display().to_string();
+        let pem = std::fs::read(&path).map_err(|e| ConfigError::CaBundle {
+            path: shown.clone(),
+            problem: e.to_string(),
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ConfigError::CaBundle {
+            path: shown.clone(),
+            problem: e.to_string(),
+        })?;
+        if certs.is_empty() {
+            return Err(ConfigError::CaBundle {
+                path: shown,
+                problem: "no PEM certificate in it".into(),
+            });
+        }
+        // As the AWS CLI does: the bundle replaces the system's roots.
+        builder = builder.tls_certs_only(certs);
+    }
+    if options.insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    let http = builder.build().map_err(|e| ConfigError::Http(e.to_string()))?;
     let mut config = ClientConfig::new(
         endpoint.trim_end_matches('/'),
         region_from(options, env),
@@ -107,6 +142,8 @@ pub fn client_for(
     if let Some(a) = options.max_attempts {
         config.max_attempts = a;
     }
+    config.rate_limit = options.rate_limit;
+    config.read_only = options.read_only;
     Ok((EcrClient::new(config, http), credentials))
 }
 

@@ -229,3 +229,86 @@ fn help_and_version_exit_0() {
     assert_eq!(code(&v), 0);
     assert!(String::from_utf8_lossy(&v.stdout).contains("tag-case-insensitive"));
 }
+
+#[cfg(unix)]
+#[test]
+fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // A separate server process, so that what is left on it can be read after the run is gone.
+    let mut server = bin()
+        .args(["serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("url");
+    let url = line.trim().to_string();
+    let dir = out_dir("sigint");
+    let mut child = bin()
+        .args([
+            "run",
+            "--endpoint",
+            &url,
+            "--seed",
+            "8",
+            "--cases",
+            "2000",
+            "--rate-limit",
+            "100/s",
+            "--no-case-files",
+        ])
+        .args(["--out", dir.to_str().expect("utf-8")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    // Wait until the run has seeded a world, then interrupt it.
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = Vec::new();
+    for l in stderr.lines().map_while(Result::ok) {
+        seen.push(l.clone());
+        if l.starts_with("world-1:") {
+            break;
+        }
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("exit");
+    assert_eq!(status.code(), Some(2), "{seen:?}");
+    let r = report(&dir);
+    assert!(r["aborted"].as_str().is_some_and(|a| a.contains("SIGINT")), "{r}");
+    assert!(r["leftovers"].as_array().is_some_and(|l| l.is_empty()));
+    // Nothing is left on the server: sweep finds nothing to delete.
+    let sweep = bin().args(["sweep", "--endpoint", &url]).output().expect("sweep");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code(&sweep), 0, "{}", String::from_utf8_lossy(&sweep.stderr));
+    assert!(
+        String::from_utf8_lossy(&sweep.stderr).contains("0 deleted"),
+        "{}",
+        String::from_utf8_lossy(&sweep.stderr)
+    );
+}
+
+#[test]
+fn read_only_needs_repositories_and_an_endpoint() {
+    assert_eq!(code(&run(&["run", "--read-only"])), 3);
+    assert_eq!(code(&run(&["run", "--read-only", "--repository", "prod/web"])), 3);
+    assert_eq!(code(&run(&["run", "--rate-limit", "fast"])), 3);
+    assert_eq!(code(&run(&["sweep"])), 3);
+    assert_eq!(
+        code(&run(&[
+            "sweep",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--prefix",
+            "prod/"
+        ])),
+        3
+    );
+}

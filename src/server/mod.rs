@@ -53,10 +53,15 @@ pub(crate) struct Inner {
     next_upload: u64,
 }
 
+/// How many calls of each operation the server answered: what tests read to prove, for example,
+/// that a read-only run made no write call.
+pub type OperationLog = Arc<Mutex<std::collections::BTreeMap<String, usize>>>;
+
 #[derive(Clone)]
 struct Shared {
     config: Arc<ServerConfig>,
     inner: Arc<Mutex<Inner>>,
+    log: OperationLog,
 }
 
 impl Shared {
@@ -70,6 +75,7 @@ impl Shared {
 /// A server listening on loopback, stopped when dropped or by [`RunningServer::stop`].
 pub struct RunningServer {
     pub addr: SocketAddr,
+    log: OperationLog,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -77,6 +83,11 @@ pub struct RunningServer {
 impl RunningServer {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Calls answered so far, by operation.
+    pub fn operations(&self) -> std::collections::BTreeMap<String, usize> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub async fn stop(mut self) {
@@ -102,7 +113,8 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = router(config);
+    let log = OperationLog::default();
+    let app = router_with_log(config, log.clone());
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -112,12 +124,17 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     });
     Ok(RunningServer {
         addr,
+        log,
         stop: Some(tx),
         task: Some(task),
     })
 }
 
 pub fn router(config: ServerConfig) -> Router {
+    router_with_log(config, OperationLog::default())
+}
+
+fn router_with_log(config: ServerConfig, log: OperationLog) -> Router {
     let inner = Inner {
         state: RegistryState::new(&config.registry_id),
         uploads: HashMap::new(),
@@ -126,6 +143,7 @@ pub fn router(config: ServerConfig) -> Router {
     let shared = Shared {
         config: Arc::new(config),
         inner: Arc::new(Mutex::new(inner)),
+        log,
     };
     Router::new().route("/", axum::routing::post(handle)).with_state(shared)
 }
@@ -208,6 +226,12 @@ fn dispatch(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
         Ok(op) => op,
         Err(reply) => return reply,
     };
+    *shared
+        .log
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(op.clone())
+        .or_default() += 1;
     let result = match op.as_str() {
         "BatchGetImage" => parse(body).map(|r| batch_get_image(shared, r)),
         "CreateRepository" => parse(body).map(|r| create_repository(shared, r)),
@@ -218,6 +242,9 @@ fn dispatch(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
         "PutImage" => parse(body).map(|r| put_image(shared, r)),
         "ListImages" => parse(body).map(|r| list_images(shared, r)),
         "DescribeImages" => parse(body).map(|r| describe_images(shared, r)),
+        "DescribeRepositories" => {
+            parse::<wire::DescribeRepositoriesRequest>(body).map(|_| describe_repositories(shared))
+        }
         other => Err(Reply::client_error(
             "UnknownOperationException",
             format!("{other} is not an operation of this server"),
@@ -464,4 +491,15 @@ fn describe_images(shared: &Shared, r: wire::DescribeImagesRequest) -> Reply {
         })
         .collect();
     Reply::ok(json!({ "imageDetails": details }))
+}
+
+fn describe_repositories(shared: &Shared) -> Reply {
+    let inner = shared.lock();
+    let repositories: Vec<Value> = inner
+        .state
+        .repositories
+        .keys()
+        .map(|name| repository_json(shared, name))
+        .collect();
+    Reply::ok(json!({ "repositories": repositories }))
 }

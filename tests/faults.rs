@@ -1,0 +1,335 @@
+//! Robustness against faulty endpoints: a fault-injecting proxy in front of the embedded reference
+//! server answers `BatchGetImage` badly (connection reset, slow answers, non-JSON 200s, oversized or
+//! truncated bodies, throttling then recovery, 500s) while seeding goes through. For each mode the
+//! run ends within its deadline, with the right exit code and verdict, without a panic, with a
+//! report written and no repository left behind.
+
+use ecr_conformance::report::Verdict;
+use ecr_conformance::server::{self, RunningServer, ServerConfig};
+use ecr_conformance::session::{self, RunOptions};
+use ecr_conformance::target::TargetOptions;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Reset,
+    Slow,
+    NotJson,
+    Oversized,
+    Truncated,
+    /// The first N BatchGetImage calls are throttled, then all go through.
+    ThrottleThenRecover(usize),
+    ServerError,
+}
+
+struct Proxy {
+    addr: SocketAddr,
+    backend: RunningServer,
+    batch_calls: Arc<AtomicUsize>,
+}
+
+/// Reads one HTTP/1.1 request: the head and a body of Content-Length bytes.
+async fn read_request(s: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some((head, buf))
+}
+
+async fn forward(raw: &[u8], backend: SocketAddr) -> Option<Vec<u8>> {
+    // Ask the backend to close after answering, so that its answer ends at EOF.
+    let text = String::from_utf8_lossy(raw);
+    let (head, _) = text.split_once("\r\n\r\n")?;
+    let head_len = head.len() + 4;
+    let mut request = format!("{head}\r\nconnection: close\r\n\r\n").into_bytes();
+    request.extend_from_slice(&raw[head_len..]);
+    let mut b = TcpStream::connect(backend).await.ok()?;
+    b.write_all(&request).await.ok()?;
+    let mut answer = Vec::new();
+    b.read_to_end(&mut answer).await.ok()?;
+    Some(answer)
+}
+
+fn canned(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: Arc<AtomicUsize>) {
+    let Some((head, raw)) = read_request(&mut s).await else {
+        return;
+    };
+    let is_batch = head
+        .to_ascii_lowercase()
+        .contains("x-amz-target: amazonec2containerregistry_v20150921.batchgetimage");
+    if is_batch {
+        let n = calls.fetch_add(1, Ordering::SeqCst);
+        let answer: Option<Vec<u8>> = match fault {
+            Fault::Reset => {
+                let _ = s.set_zero_linger();
+                return; // dropped with SO_LINGER 0: the client sees a reset
+            }
+            Fault::Slow => {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                None
+            }
+            Fault::NotJson => Some(canned("200 OK", "text/html", "<html>maintenance</html>")),
+            Fault::Oversized => Some(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: 900000000\r\nconnection: close\r\n\r\n{\"images\":["
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            Fault::Truncated => Some(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: 5000\r\nconnection: close\r\n\r\n{\"images\":[{\"imageId\""
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            Fault::ThrottleThenRecover(k) if n < k => Some(canned(
+                "400 Bad Request",
+                "application/x-amz-json-1.1",
+                r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+            )),
+            Fault::ServerError => Some(canned("500 Internal Server Error", "text/html", "<html>oops</html>")),
+            Fault::ThrottleThenRecover(_) => forward(&raw, backend).await,
+        };
+        if let Some(a) = answer {
+            let _ = s.write_all(&a).await;
+        }
+        let _ = s.shutdown().await;
+        return;
+    }
+    if let Some(a) = forward(&raw, backend).await {
+        let _ = s.write_all(&a).await;
+    }
+    let _ = s.shutdown().await;
+}
+
+async fn proxy(fault: Fault) -> Proxy {
+    let backend = server::start(ServerConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("backend");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (c, b) = (calls.clone(), backend.addr);
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(serve_one(s, fault, b, c.clone()));
+        }
+    });
+    Proxy {
+        addr,
+        backend,
+        batch_calls: calls,
+    }
+}
+
+fn env() -> HashMap<&'static str, &'static str> {
+    HashMap::from([("HOME", "/nonexistent")])
+}
+
+async fn run_through(
+    fault: Fault,
+    cases: usize,
+    deadline: Duration,
+) -> (ecr_conformance::report::Report, Proxy, Duration) {
+    let p = proxy(fault).await;
+    let out = std::env::temp_dir().join(format!("ecrc-fault-{fault:?}-{}", std::process::id()).replace(['(', ')'], ""));
+    let options = RunOptions {
+        target: TargetOptions {
+            endpoint: Some(format!("http://{}", p.addr)),
+            timeout: Some(Duration::from_secs(2)),
+            max_attempts: Some(3),
+            ..TargetOptions::default()
+        },
+        seed: Some(3),
+        cases,
+        concurrency: 4,
+        cases_dir: None,
+        out: out.clone(),
+        shrink_budget: Duration::from_secs(2),
+        deadline: Some(deadline),
+        ..RunOptions::default()
+    };
+    let started = Instant::now();
+    let result = session::run_with_env(options, &env()).await.expect("the run completes");
+    let took = started.elapsed();
+    assert!(result.report_path.exists(), "a report is written");
+    std::fs::remove_dir_all(&out).ok();
+    (result.report, p, took)
+}
+
+fn assert_no_litter(p: &Proxy) {
+    let ops = p.backend.operations();
+    let created = ops.get("CreateRepository").copied().unwrap_or(0);
+    let deleted = ops.get("DeleteRepository").copied().unwrap_or(0);
+    assert!(created > 0, "seeding happened: {ops:?}");
+    assert_eq!(created, deleted, "every created repository is deleted: {ops:?}");
+}
+
+async fn expect_indeterminate(fault: Fault) {
+    let (report, p, took) = run_through(fault, 8, Duration::from_secs(60)).await;
+    assert_eq!(
+        report.verdict,
+        Verdict::Indeterminate,
+        "{fault:?}: {:?}",
+        report.faults.first()
+    );
+    assert_eq!(report.verdict.exit_code(), 2);
+    assert!(report.counts.faults > 0, "{fault:?}");
+    assert_eq!(
+        report.counts.deviations,
+        0,
+        "{fault:?}: a fault is not a deviation: {:?}",
+        report.deviations.first()
+    );
+    assert!(took < Duration::from_secs(60), "{fault:?} took {took:?}");
+    assert_no_litter(&p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_resets_are_faults() {
+    expect_indeterminate(Fault::Reset).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_json_200s_are_faults_quoting_what_came() {
+    let (report, p, _) = run_through(Fault::NotJson, 4, Duration::from_secs(60)).await;
+    assert_eq!(report.verdict, Verdict::Indeterminate);
+    assert!(
+        report.faults.iter().any(|f| f.message.contains("maintenance")),
+        "{:?}",
+        report.faults.first()
+    );
+    assert_no_litter(&p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_are_not_read() {
+    expect_indeterminate(Fault::Oversized).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_bodies_are_faults() {
+    expect_indeterminate(Fault::Truncated).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_time_out_and_the_run_ends_by_its_deadline() {
+    let (report, p, took) = run_through(Fault::Slow, 200, Duration::from_secs(8)).await;
+    assert_eq!(report.verdict, Verdict::Indeterminate);
+    assert!(took < Duration::from_secs(25), "took {took:?}");
+    assert!(
+        report.aborted.as_deref().is_some_and(|a| a.contains("deadline")),
+        "{:?}",
+        report.aborted
+    );
+    assert_no_litter(&p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_that_recovers_passes_and_counts_as_flaky() {
+    let (report, p, _) = run_through(Fault::ThrottleThenRecover(2), 20, Duration::from_secs(60)).await;
+    assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.faults);
+    assert_eq!(report.verdict.exit_code(), 0);
+    assert!(
+        report.counts.retries >= 2 && report.counts.flaky >= 1,
+        "{:?}",
+        report.counts
+    );
+    assert!(p.batch_calls.load(Ordering::SeqCst) > 20);
+    assert_no_litter(&p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_html_500_is_a_deviation_not_a_fault() {
+    let (report, p, _) = run_through(Fault::ServerError, 10, Duration::from_secs(60)).await;
+    assert_eq!(report.verdict, Verdict::Fail);
+    assert_eq!(report.counts.faults, 0, "{:?}", report.faults.first());
+    assert!(
+        report
+            .rules
+            .iter()
+            .any(|(id, r)| ["W-OK", "W-ERR-STATUS"].contains(id) && r.deviations > 0)
+    );
+    assert_no_litter(&p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_requested_during_seeding_leaves_no_repository_behind() {
+    // The stop comes from the control a signal would set; the signal path itself is tested
+    // through the binary in tests/cli.rs.
+    let backend = server::start(ServerConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("backend");
+    let url = backend.url();
+    let control = ecr_conformance::control::RunControl::new(None);
+    let options = RunOptions {
+        control: Some(control.clone()),
+        target: TargetOptions {
+            endpoint: Some(url),
+            rate_limit: Some(200.0),
+            ..TargetOptions::default()
+        },
+        seed: Some(4),
+        cases: 400,
+        cases_dir: None,
+        out: std::env::temp_dir().join(format!("ecrc-stop-{}", std::process::id())),
+        ..RunOptions::default()
+    };
+    let environment = env();
+    let run = session::run_with_env(options, &environment);
+    // Once seeding has started, stop.
+    let stopper = async {
+        for _ in 0..500 {
+            if backend.operations().get("PutImage").copied().unwrap_or(0) > 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        control.request_stop("test stop");
+    };
+    let (result, ()) = tokio::join!(run, stopper);
+    let report = result.expect("report").report;
+    assert!(report.aborted.is_some());
+    let ops = backend.operations();
+    assert!(
+        ops.get("CreateRepository").copied().unwrap_or(0) > 0,
+        "seeding had started: {ops:?}"
+    );
+    assert_eq!(ops.get("CreateRepository"), ops.get("DeleteRepository"), "{ops:?}");
+}
