@@ -208,3 +208,62 @@ impl CaseFile {
         }
     }
 }
+
+impl CaseFile {
+    /// The self-contained case of a class's minimal example: its state, its request, and what
+    /// ECR answers (the model's answer), so that `replay` re-runs exactly that case.
+    pub fn from_minimal(
+        class: &crate::classes::Class,
+        m: &crate::runner::Minimal,
+        seed: u64,
+        target: &str,
+    ) -> Option<CaseFile> {
+        if m.plan.repositories.is_empty() {
+            return None;
+        }
+        let state = m.plan.build(&m.registry_id).ok()?;
+        let repositories = m
+            .plan
+            .repositories
+            .iter()
+            .map(|r| CaseRepository {
+                name: r.name.clone(),
+                blobs: r.blobs.clone(),
+                images: state
+                    .repository(&r.name)
+                    .map(|repo| {
+                        repo.images
+                            .iter()
+                            .map(|i| CaseImage {
+                                manifest: i.manifest.clone(),
+                                media_type: Some(i.media_type.clone()),
+                                tags: i.tags.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let expected = model::batch_get_image(&state, &m.canonical_request);
+        let (status, body) = match expected.reference_answer() {
+            model::ReferenceAnswer::Ok(b) => (200, serde_json::to_value(b).ok()?),
+            model::ReferenceAnswer::Error { status, body } => (status, serde_json::to_value(body).ok()?),
+        };
+        Some(CaseFile {
+            name: class.slug.clone(),
+            description: format!("The minimal example of deviation class {}", class.title),
+            source: format!(
+                "ecr-conformance run with seed {seed} against target {target}; expected: the reference model"
+            ),
+            notes: Vec::new(),
+            registry_id: m.registry_id.clone(),
+            repositories,
+            request: m.canonical_request.clone(),
+            expected: CaseAnswer { status, body },
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}

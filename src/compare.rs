@@ -31,9 +31,53 @@ pub struct Deviation {
     pub image_id: Option<ImageIdentifier>,
     pub expected: Value,
     pub actual: Value,
+    /// What was expected and what came, in seed-free words (the deviation's class).
+    #[serde(default)]
+    pub expected_kind: String,
+    #[serde(default)]
+    pub actual_kind: String,
+}
+
+/// What an id expects, in seed-free words (for classes).
+fn outcome_kind(o: &Outcome) -> String {
+    match o {
+        Outcome::Image(_) => "an image".into(),
+        Outcome::ImagesByDigest { .. } => "images by digest".into(),
+        Outcome::Failure { code, .. } => format!("failure {code}"),
+    }
+}
+
+/// How an answered imageId differs from the expected one, in seed-free words.
+fn image_id_kind(expected: &ImageIdentifier, actual: &ImageIdentifier) -> String {
+    let part = |e: &Option<String>, a: &Option<String>, name: &str| match (e, a) {
+        (Some(_), None) => Some(format!("no {name}")),
+        (None, Some(_)) => Some(format!("an extra {name}")),
+        (Some(x), Some(y)) if x != y => Some(format!("another {name}")),
+        _ => None,
+    };
+    let parts: Vec<String> = [
+        part(&expected.image_tag, &actual.image_tag, "tag"),
+        part(&expected.image_digest, &actual.image_digest, "digest"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "the same imageId".into()
+    } else {
+        parts.join(" and ")
+    }
 }
 
 impl Deviation {
+    /// Names what was expected and what came, in words that do not depend on the seed: the
+    /// deviation's class is made of them.
+    pub fn kinds(mut self, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        self.expected_kind = expected.into();
+        self.actual_kind = actual.into();
+        self
+    }
+
     pub fn new(rule: &str, level: Level, summary: impl Into<String>, expected: Value, actual: Value) -> Self {
         Deviation {
             rule: rule.to_string(),
@@ -42,6 +86,8 @@ impl Deviation {
             image_id: None,
             expected,
             actual,
+            expected_kind: String::new(),
+            actual_kind: String::new(),
         }
     }
 
@@ -105,17 +151,20 @@ pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
         .as_deref()
         .is_some_and(|c| c.starts_with(wire::CONTENT_TYPE));
     if !ct_ok {
-        out.push(Deviation::new(
-            id::W_CT,
-            Level::Advisory,
-            format!(
-                "Content-Type is {:?}, not {}",
-                reply.content_type.as_deref().unwrap_or("absent"),
-                wire::CONTENT_TYPE
-            ),
-            json!(wire::CONTENT_TYPE),
-            json!(reply.content_type),
-        ));
+        out.push(
+            Deviation::new(
+                id::W_CT,
+                Level::Advisory,
+                format!(
+                    "Content-Type is {:?}, not {}",
+                    reply.content_type.as_deref().unwrap_or("absent"),
+                    wire::CONTENT_TYPE
+                ),
+                json!(wire::CONTENT_TYPE),
+                json!(reply.content_type),
+            )
+            .kinds("content-type json 1.1", "another content-type"),
+        );
     }
     match (expected, parsed) {
         (Expected::Error(e), ParsedReply::Error { status, body, text }) => {
@@ -123,32 +172,41 @@ pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
         }
         (Expected::Error(e), ParsedReply::Ok(resp)) => {
             let r = rule_by_id(e.rule);
-            out.push(Deviation::new(
-                e.rule,
-                r.level,
-                format!(
-                    "expected HTTP {} {}, got HTTP 200 with answers",
-                    e.status,
-                    e.error_types.join(" or ")
-                ),
-                json!({"status": e.status, "__type": e.error_types}),
-                json!({"status": 200, "body": resp}),
-            ));
+            out.push(
+                Deviation::new(
+                    e.rule,
+                    r.level,
+                    format!(
+                        "expected HTTP {} {}, got HTTP 200 with answers",
+                        e.status,
+                        e.error_types.join(" or ")
+                    ),
+                    json!({"status": e.status, "__type": e.error_types}),
+                    json!({"status": 200, "body": resp}),
+                )
+                .kinds(format!("error {}", e.error_types[0]), "answers"),
+            );
         }
         (Expected::Answers(a), ParsedReply::Error { status, body, text }) => {
             let rule = whole_request_rule(a);
             let level = rule_by_id(rule).level;
             let shape = body.as_ref().and_then(|b| b.shape_name().map(str::to_string));
-            out.push(Deviation::new(
-                rule,
-                level,
-                format!(
-                    "expected HTTP 200 with answers, got HTTP {status} {}",
-                    shape.as_deref().unwrap_or("(no __type)")
+            out.push(
+                Deviation::new(
+                    rule,
+                    level,
+                    format!(
+                        "expected HTTP 200 with answers, got HTTP {status} {}",
+                        shape.as_deref().unwrap_or("(no __type)")
+                    ),
+                    json!({"status": 200}),
+                    json!({"status": status, "__type": shape, "body": text}),
+                )
+                .kinds(
+                    "answers",
+                    format!("HTTP {status} {}", shape.as_deref().unwrap_or("without __type")),
                 ),
-                json!({"status": 200}),
-                json!({"status": status, "__type": shape, "body": text}),
-            ));
+            );
         }
         (Expected::Answers(a), ParsedReply::Ok(resp)) => judge_answers(a, &resp, &mut out),
     }
@@ -169,39 +227,51 @@ fn judge_error(e: &ExpectedError, status: u16, body: Option<&ErrorBody>, text: &
     // A deviation never gates more than the rule that predicts the error.
     let cap = |level: Level| level.max(r.level);
     if status != e.status {
-        out.push(Deviation::new(
-            id::W_ERR_STATUS,
-            cap(rule_by_id(id::W_ERR_STATUS).level),
-            format!("HTTP {status} where ECR answers {} ({})", e.status, e.rule),
-            json!(e.status),
-            json!({"status": status, "body": text}),
-        ));
+        out.push(
+            Deviation::new(
+                id::W_ERR_STATUS,
+                cap(rule_by_id(id::W_ERR_STATUS).level),
+                format!("HTTP {status} where ECR answers {} ({})", e.status, e.rule),
+                json!(e.status),
+                json!({"status": status, "body": text}),
+            )
+            .kinds(format!("HTTP {}", e.status), format!("HTTP {status}")),
+        );
     }
     match body.and_then(ErrorBody::shape_name) {
-        None => out.push(Deviation::new(
-            id::W_ERR_TYPE,
-            cap(rule_by_id(id::W_ERR_TYPE).level),
-            format!("error body has no __type (expected {})", e.error_types.join(" or ")),
-            json!({"__type": e.error_types}),
-            json!(text),
-        )),
-        Some(shape) if !e.error_types.contains(&shape) => out.push(Deviation::new(
-            e.rule,
-            r.level,
-            format!("__type {shape} where ECR answers {}", e.error_types.join(" or ")),
-            json!(e.error_types),
-            json!(body.and_then(|b| b.error_type.clone())),
-        )),
+        None => out.push(
+            Deviation::new(
+                id::W_ERR_TYPE,
+                cap(rule_by_id(id::W_ERR_TYPE).level),
+                format!("error body has no __type (expected {})", e.error_types.join(" or ")),
+                json!({"__type": e.error_types}),
+                json!(text),
+            )
+            .kinds(format!("error {}", e.error_types[0]), "no __type"),
+        ),
+        Some(shape) if !e.error_types.contains(&shape) => out.push(
+            Deviation::new(
+                e.rule,
+                r.level,
+                format!("__type {shape} where ECR answers {}", e.error_types.join(" or ")),
+                json!(e.error_types),
+                json!(body.and_then(|b| b.error_type.clone())),
+            )
+            .kinds(format!("error {}", e.error_types[0]), format!("error {shape}")),
+        ),
         Some(_) => {
             let message = body.and_then(ErrorBody::text).unwrap_or("");
             if !e.message.accepts(message) {
-                out.push(Deviation::new(
-                    e.rule,
-                    r.text_level,
-                    "error message differs from ECR's",
-                    serde_json::to_value(&e.message).unwrap_or(Value::Null),
-                    json!(message),
-                ));
+                out.push(
+                    Deviation::new(
+                        e.rule,
+                        r.text_level,
+                        "error message differs from ECR's",
+                        serde_json::to_value(&e.message).unwrap_or(Value::Null),
+                        json!(message),
+                    )
+                    .kinds("ECR's message", "another message"),
+                );
             }
         }
     }
@@ -216,13 +286,16 @@ struct Attributed<'a> {
 
 fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Vec<Deviation>) {
     if resp.images.is_none() || resp.failures.is_none() {
-        out.push(Deviation::new(
-            id::W_BOTH_LISTS,
-            Level::Advisory,
-            "a 200 body lacks `images` or `failures`",
-            json!({"images": [], "failures": []}),
-            json!({"images": resp.images.is_some(), "failures": resp.failures.is_some()}),
-        ));
+        out.push(
+            Deviation::new(
+                id::W_BOTH_LISTS,
+                Level::Advisory,
+                "a 200 body lacks `images` or `failures`",
+                json!({"images": [], "failures": []}),
+                json!({"images": resp.images.is_some(), "failures": resp.failures.is_some()}),
+            )
+            .kinds("both lists", "a list missing"),
+        );
     }
     let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
@@ -232,7 +305,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     for f in failures {
         if let Some(i) = a.ids.iter().position(|e| e.id == f.image_id) {
             slots[i].failures.push(f);
-        } else if let Some(i) = a.ids.iter().position(|e| loosely_same(&e.id, &f.image_id)) {
+        } else if let Some(i) = best_loose(&a.ids, &f.image_id) {
             // I-ECHO: the failure answers this id but does not echo it as sent.
             out.push(
                 Deviation::new(
@@ -241,6 +314,10 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
                     format!("failure echoes {} where the request sent {}", f.image_id, a.ids[i].id),
                     json!(a.ids[i].id),
                     json!(f.image_id),
+                )
+                .kinds(
+                    format!("echo of {}", crate::model::id_shape(&a.ids[i].id)),
+                    format!("echo of {}", crate::model::id_shape(&f.image_id)),
                 )
                 .about(&a.ids[i].id),
             );
@@ -285,7 +362,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
                     usize::MAX - i,
                 )
             })
-            .or_else(|| (0..a.ids.len()).find(|&i| loosely_same(&a.ids[i].id, &img.image_id)))
+            .or_else(|| best_loose(&a.ids, &img.image_id))
             .or_else(|| {
                 // An image under the wrong id still answers the request whose image it is.
                 (0..a.ids.len()).find(|&i| {
@@ -305,13 +382,21 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
         check_integrity(img, out);
     }
     for stray in strays {
-        out.push(Deviation::new(
-            id::P_ACCOUNTED,
-            rule_by_id(id::P_ACCOUNTED).level,
-            "an entry answers no requested id",
-            json!(a.ids.iter().map(|e| &e.id).collect::<Vec<_>>()),
-            stray,
-        ));
+        let kind = if stray.get("image").is_some() {
+            "an unrequested image"
+        } else {
+            "an unrequested failure"
+        };
+        out.push(
+            Deviation::new(
+                id::P_ACCOUNTED,
+                rule_by_id(id::P_ACCOUNTED).level,
+                "an entry answers no requested id",
+                json!(a.ids.iter().map(|e| &e.id).collect::<Vec<_>>()),
+                stray,
+            )
+            .kinds("no other entry", kind),
+        );
     }
 }
 
@@ -344,19 +429,40 @@ fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {
 
 /// Whether an answered id plausibly answers a requested one that it does not equal: a sloppy echo
 /// or a sloppy match (case, prefix) keeps a member recognisable.
-fn loosely_same(requested: &ImageIdentifier, answered: &ImageIdentifier) -> bool {
-    let tag = match (&requested.image_tag, &answered.image_tag) {
-        (Some(r), Some(x)) => r.eq_ignore_ascii_case(x),
-        _ => false,
-    };
-    let digest = match (&requested.image_digest, &answered.image_digest) {
-        (Some(r), Some(x)) => {
-            let (r, x) = (r.to_ascii_lowercase(), x.to_ascii_lowercase());
-            r.starts_with(&x) || x.starts_with(&r) || differs_in_one_char(&r, &x)
+/// The requested id an answered one most plausibly answers, by [`loose_score`] (the first on ties).
+fn best_loose(ids: &[IdExpectation], answered: &ImageIdentifier) -> Option<usize> {
+    (0..ids.len())
+        .filter_map(|i| loose_score(&ids[i].id, answered).map(|s| (s, std::cmp::Reverse(i))))
+        .max()
+        .map(|(_, std::cmp::Reverse(i))| i)
+}
+
+/// How plausibly an answered id answers a requested one it does not equal: the same tag (with
+/// another digest or none), a tag that differs only in case, a digest that differs in case or one character, a digest that is a prefix of the
+/// other (worst). None: unrelated. Malformed requested digests relate to nothing.
+fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifier) -> Option<u8> {
+    if let (Some(r), Some(x)) = (&requested.image_tag, &answered.image_tag) {
+        if r == x {
+            return Some(4);
         }
-        _ => false,
+        if r.eq_ignore_ascii_case(x) {
+            return Some(3);
+        }
+    }
+    let (Some(r), Some(x)) = (&requested.image_digest, &answered.image_digest) else {
+        return None;
     };
-    tag || digest
+    if !syntax::is_well_formed_digest(r) {
+        return None;
+    }
+    let (r, x) = (r.to_ascii_lowercase(), x.to_ascii_lowercase());
+    if r == x || differs_in_one_char(&r, &x) {
+        Some(2)
+    } else if r.starts_with(&x) || x.starts_with(&r) {
+        Some(1)
+    } else {
+        None
+    }
 }
 
 fn differs_in_one_char(a: &str, b: &str) -> bool {
@@ -399,37 +505,49 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
     };
     let answers = got.images.len() + got.failures.len();
     if answers == 0 {
-        out.push(dev(
-            id::P_ACCOUNTED,
-            rule_by_id(id::P_ACCOUNTED).level,
-            format!("no answer for {}", e.id),
-        ));
+        out.push(
+            dev(
+                id::P_ACCOUNTED,
+                rule_by_id(id::P_ACCOUNTED).level,
+                format!("no answer for {}", e.id),
+            )
+            .kinds(outcome_kind(&e.outcome), "no answer"),
+        );
         return;
     }
     match &e.outcome {
         Outcome::Failure { code, reason } => {
             if !got.images.is_empty() {
-                out.push(dev(
-                    e.rule,
-                    r.level,
-                    format!("{}: image returned where ECR answers {code}", e.id),
-                ));
+                out.push(
+                    dev(
+                        e.rule,
+                        r.level,
+                        format!("{}: image returned where ECR answers {code}", e.id),
+                    )
+                    .kinds(outcome_kind(&e.outcome), "an image"),
+                );
                 return;
             }
             for f in &got.failures {
                 let actual_code = f.failure_code.as_ref().map_or("(none)", |c| c.as_str());
                 if f.failure_code.as_ref() != Some(code) {
-                    out.push(dev(
-                        e.rule,
-                        r.level,
-                        format!("{}: failureCode {actual_code} where ECR answers {code}", e.id),
-                    ));
+                    out.push(
+                        dev(
+                            e.rule,
+                            r.level,
+                            format!("{}: failureCode {actual_code} where ECR answers {code}", e.id),
+                        )
+                        .kinds(outcome_kind(&e.outcome), format!("failure {actual_code}")),
+                    );
                 } else if f.failure_reason.as_deref() != Some(reason.as_str()) {
-                    out.push(dev(
-                        e.rule,
-                        r.text_level,
-                        format!("{}: failureReason differs from ECR's", e.id),
-                    ));
+                    out.push(
+                        dev(
+                            e.rule,
+                            r.text_level,
+                            format!("{}: failureReason differs from ECR's", e.id),
+                        )
+                        .kinds("ECR's reason", "another reason"),
+                    );
                 }
             }
             judge_multiplicity(e, got.failures.len(), 1, got, out);
@@ -438,11 +556,14 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                 .windows(2)
                 .any(|w| w[0].failure_code != w[1].failure_code || w[0].failure_reason != w[1].failure_reason)
             {
-                out.push(dev(
-                    id::I_DUP_CONSISTENT,
-                    Level::Gate,
-                    format!("{} answered differently within one request", e.id),
-                ));
+                out.push(
+                    dev(
+                        id::I_DUP_CONSISTENT,
+                        Level::Gate,
+                        format!("{} answered differently within one request", e.id),
+                    )
+                    .kinds("the same answer each time", "different answers"),
+                );
             }
         }
         Outcome::Image(x) => {
@@ -452,20 +573,26 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                     .first()
                     .and_then(|f| f.failure_code.as_ref())
                     .map_or("(none)", |c| c.as_str());
-                out.push(dev(
-                    e.rule,
-                    r.level,
-                    format!("{}: failure {code} where ECR answers the image", e.id),
-                ));
+                out.push(
+                    dev(
+                        e.rule,
+                        r.level,
+                        format!("{}: failure {code} where ECR answers the image", e.id),
+                    )
+                    .kinds(outcome_kind(&e.outcome), format!("failure {code}")),
+                );
                 return;
             }
             for img in &got.images {
                 if img.image_id != x.image_id {
-                    out.push(dev(
-                        e.rule,
-                        r.level,
-                        format!("{}: imageId {} where ECR answers {}", e.id, img.image_id, x.image_id),
-                    ));
+                    out.push(
+                        dev(
+                            e.rule,
+                            r.level,
+                            format!("{}: imageId {} where ECR answers {}", e.id, img.image_id, x.image_id),
+                        )
+                        .kinds("the requested imageId", image_id_kind(&x.image_id, &img.image_id)),
+                    );
                 }
                 judge_image_body(a, e, x, img, out);
             }
@@ -478,11 +605,14 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                     .first()
                     .and_then(|f| f.failure_code.as_ref())
                     .map_or("(none)", |c| c.as_str());
-                out.push(dev(
-                    e.rule,
-                    r.level,
-                    format!("{}: failure {code} where ECR answers the image", e.id),
-                ));
+                out.push(
+                    dev(
+                        e.rule,
+                        r.level,
+                        format!("{}: failure {code} where ECR answers the image", e.id),
+                    )
+                    .kinds(outcome_kind(&e.outcome), format!("failure {code}")),
+                );
                 return;
             }
             let digest = e.id.image_digest.as_deref().unwrap_or_default();
@@ -491,11 +621,14 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
                 let tag = img.image_id.image_tag.as_deref();
                 let tag_ok = tag.is_none() || tags.contains(&tag);
                 if img.image_id.image_digest.as_deref() != Some(digest) || !tag_ok {
-                    out.push(dev(
-                        id::I_DIGEST,
-                        Level::Gate,
-                        format!("{}: imageId {} is not an id of that digest", e.id, img.image_id),
-                    ));
+                    out.push(
+                        dev(
+                            id::I_DIGEST,
+                            Level::Gate,
+                            format!("{}: imageId {} is not an id of that digest", e.id, img.image_id),
+                        )
+                        .kinds("an id of the digest", "another id"),
+                    );
                     continue;
                 }
                 let model = images
@@ -512,16 +645,26 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
             let mut want_each: Vec<Option<&str>> = (0..e.times).flat_map(|_| want.iter().copied()).collect();
             want_each.sort();
             if got_tags != want && got_tags != want_each {
-                out.push(dev(
-                    id::I_DIGEST_TAGS,
-                    Level::Advisory,
-                    format!(
-                        "{}: {} entries where ECR answers one per tag ({})",
-                        e.id,
-                        got_tags.len(),
-                        want.len()
+                out.push(
+                    dev(
+                        id::I_DIGEST_TAGS,
+                        Level::Advisory,
+                        format!(
+                            "{}: {} entries where ECR answers one per tag ({})",
+                            e.id,
+                            got_tags.len(),
+                            want.len()
+                        ),
+                    )
+                    .kinds(
+                        "one entry per tag",
+                        if got_tags.len() < want.len() {
+                            "fewer entries"
+                        } else {
+                            "other entries"
+                        },
                     ),
-                ));
+                );
             } else {
                 judge_multiplicity(e, got.images.len(), want.len(), got, out);
             }
@@ -549,57 +692,80 @@ fn judge_multiplicity(e: &IdExpectation, count: usize, per_sending: usize, got: 
             format!("{} is answered {count} times", e.id),
         )
     };
-    out.push(Deviation::new(rule, level, summary, expected_value(e), actual_value(got)).about(&e.id));
+    let actual_kind = if rule == id::I_DUP_ONCE {
+        "answered per repetition"
+    } else if count > per_sending {
+        "answered more often"
+    } else {
+        "answered less often"
+    };
+    out.push(
+        Deviation::new(rule, level, summary, expected_value(e), actual_value(got))
+            .about(&e.id)
+            .kinds("answered once", actual_kind),
+    );
 }
 
 fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, img: &Image, out: &mut Vec<Deviation>) {
     let r = rule_by_id(e.rule);
-    let mut dev = |rule: &str, level: Level, summary: String, expected: Value, actual: Value| {
-        out.push(Deviation::new(rule, level, summary, expected, actual).about(&e.id));
+    let dev = |rule: &str, level: Level, summary: String, expected: Value, actual: Value| {
+        Deviation::new(rule, level, summary, expected, actual).about(&e.id)
     };
     if img.registry_id.as_deref() != Some(a.registry_id.as_str()) {
-        dev(
-            id::S_REGISTRY_ID,
-            r.level,
-            format!(
-                "{}: registryId {:?} where ECR answers {}",
-                e.id, img.registry_id, a.registry_id
-            ),
-            json!(a.registry_id),
-            json!(img.registry_id),
+        out.push(
+            dev(
+                id::S_REGISTRY_ID,
+                r.level,
+                format!(
+                    "{}: registryId {:?} where ECR answers {}",
+                    e.id, img.registry_id, a.registry_id
+                ),
+                json!(a.registry_id),
+                json!(img.registry_id),
+            )
+            .kinds("the registry's id", "another registryId"),
         );
     }
     if img.repository_name.as_deref() != Some(a.repository_name.as_str()) {
-        dev(
-            e.rule,
-            r.level,
-            format!("{}: repositoryName {:?}", e.id, img.repository_name),
-            json!(a.repository_name),
-            json!(img.repository_name),
+        out.push(
+            dev(
+                e.rule,
+                r.level,
+                format!("{}: repositoryName {:?}", e.id, img.repository_name),
+                json!(a.repository_name),
+                json!(img.repository_name),
+            )
+            .kinds("the repository's name", "another repositoryName"),
         );
     }
     let manifest_level = x.manifest_level.max(r.level);
     match &x.manifest {
         ExpectedManifest::Stored(m) => {
             if img.image_manifest.as_deref() != Some(m.as_str()) {
-                dev(
-                    x.manifest_rule,
-                    manifest_level,
-                    format!("{}: imageManifest is not byte-identical to what was pushed", e.id),
-                    json!(wire::abridge(m, QUOTE_LIMIT)),
-                    json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
+                out.push(
+                    dev(
+                        x.manifest_rule,
+                        manifest_level,
+                        format!("{}: imageManifest is not byte-identical to what was pushed", e.id),
+                        json!(wire::abridge(m, QUOTE_LIMIT)),
+                        json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
+                    )
+                    .kinds("the manifest as pushed", "another manifest"),
                 );
             }
             if img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
-                dev(
-                    x.manifest_rule,
-                    manifest_level,
-                    format!(
-                        "{}: imageManifestMediaType {:?} where ECR answers {}",
-                        e.id, img.image_manifest_media_type, x.media_type
-                    ),
-                    json!(x.media_type),
-                    json!(img.image_manifest_media_type),
+                out.push(
+                    dev(
+                        x.manifest_rule,
+                        manifest_level,
+                        format!(
+                            "{}: imageManifestMediaType {:?} where ECR answers {}",
+                            e.id, img.image_manifest_media_type, x.media_type
+                        ),
+                        json!(x.media_type),
+                        json!(img.image_manifest_media_type),
+                    )
+                    .kinds("the stored media type", "another media type"),
                 );
             }
         }
@@ -609,22 +775,28 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
                 .as_deref()
                 .is_some_and(|m| manifest::is_schema1_for(m, name, tag));
             if !ok {
-                dev(
-                    x.manifest_rule,
-                    manifest_level,
-                    format!("{}: not a schema 1 manifest for {name}:{tag}", e.id),
-                    json!({"schemaVersion": 1, "name": name, "tag": tag}),
-                    json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
+                out.push(
+                    dev(
+                        x.manifest_rule,
+                        manifest_level,
+                        format!("{}: not a schema 1 manifest for {name}:{tag}", e.id),
+                        json!({"schemaVersion": 1, "name": name, "tag": tag}),
+                        json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
+                    )
+                    .kinds("a schema 1 manifest", "another manifest"),
                 );
             }
             let t = img.image_manifest_media_type.as_deref();
             if t != Some(media_type::DOCKER_V1) && t != Some(media_type::DOCKER_V1_SIGNED) {
-                dev(
-                    x.manifest_rule,
-                    manifest_level,
-                    format!("{}: imageManifestMediaType {t:?} where ECR answers docker v1", e.id),
-                    json!(media_type::DOCKER_V1),
-                    json!(t),
+                out.push(
+                    dev(
+                        x.manifest_rule,
+                        manifest_level,
+                        format!("{}: imageManifestMediaType {t:?} where ECR answers docker v1", e.id),
+                        json!(media_type::DOCKER_V1),
+                        json!(t),
+                    )
+                    .kinds("docker v1", "another media type"),
                 );
             }
         }
@@ -642,13 +814,16 @@ fn check_integrity(img: &Image, out: &mut Vec<Deviation>) {
     }
     let actual = syntax::sha256_digest(m.as_bytes());
     if &actual != d {
-        out.push(Deviation::new(
-            id::M_INTEGRITY,
-            Level::Gate,
-            format!("the manifest returned under {d} hashes to {actual}"),
-            json!(d),
-            json!(actual),
-        ));
+        out.push(
+            Deviation::new(
+                id::M_INTEGRITY,
+                Level::Gate,
+                format!("the manifest returned under {d} hashes to {actual}"),
+                json!(d),
+                json!(actual),
+            )
+            .kinds("the manifest's sha256", "another digest"),
+        );
     }
 }
 

@@ -23,7 +23,9 @@
 //!                       endpoint's HTTP answer (wire::HttpReply) ───────┘
 //! ```
 
+pub mod canonical;
 pub mod cases;
+pub mod classes;
 pub mod client;
 pub mod compare;
 pub mod console;
@@ -37,5 +39,8 @@ pub mod runner;
 pub mod seed;
 pub mod server;
 pub mod session;
+pub mod shrink;
+pub mod snapshot;
 pub mod target;
+pub mod trials;
 pub mod wire;

@@ -1,16 +1,14 @@
 //! The command line only: parse, call the library, map errors to exit codes.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use ecr_conformance::console;
+use ecr_conformance::credentials::ProcessEnv;
 use ecr_conformance::server::Variant;
-use ecr_conformance::session::{self, RunOptions};
+use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use ecr_conformance::target::TargetOptions;
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-use ecr_conformance::console;
-
-macro_rules! console_note { ($($t:tt)*) => { console::note(format!($($t)*)) }; }
-macro_rules! console_out { ($($t:tt)*) => { console::out(format!($($t)*)) }; }
 use std::time::Duration;
 
 /// Exit code for usage and configuration errors.
@@ -30,7 +28,37 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the conformance suite against an endpoint (default: the embedded reference server).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Re-run exactly the cases of case files (for example a class's `reports/cases/*.json`).
+    Replay {
+        /// Case files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        #[arg(long)]
+        strict: bool,
+        /// Without --endpoint: replay against this variant of the embedded server.
+        #[arg(long, default_value = "reference", value_parser = parse_variant)]
+        variant: Variant,
+    },
+    /// Accept or reject pending snapshots (`.snap.new`) of new deviation classes.
+    Review {
+        /// The snapshot root.
+        #[arg(long, default_value = "snapshots")]
+        snapshots: PathBuf,
+        /// Only this target's snapshots.
+        #[arg(long)]
+        target: Option<String>,
+        /// Accept every pending snapshot.
+        #[arg(long, conflicts_with = "reject")]
+        accept: bool,
+        /// Reject every pending snapshot.
+        #[arg(long)]
+        reject: bool,
+    },
     /// Serve the embedded reference server on loopback until interrupted.
     Serve {
         #[arg(long, default_value_t = 0)]
@@ -43,30 +71,66 @@ enum Command {
     Variants,
     /// Delete the repositories earlier runs left behind (only names starting with the tool's `ecrc-`).
     Sweep {
-        #[arg(long)]
-        endpoint: Option<String>,
-        #[arg(long)]
-        region: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Only repositories whose names start with this (must start with `ecrc-`).
         #[arg(long, default_value = "ecrc-")]
         prefix: String,
-        #[arg(long)]
-        ca_bundle: Option<PathBuf>,
-        #[arg(long)]
-        insecure: bool,
-        #[arg(long)]
-        allow_http: bool,
     },
 }
 
-#[derive(clap::Args)]
-struct RunArgs {
+/// Where the implementation under test is and how to reach it.
+#[derive(Args)]
+struct TargetArgs {
     /// The endpoint (else AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL, else the embedded server).
     #[arg(long)]
     endpoint: Option<String>,
     /// The region to sign for (else AWS_REGION, AWS_DEFAULT_REGION, else us-east-1).
     #[arg(long)]
     region: Option<String>,
+    /// Per-request timeout, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+    /// Attempts per request, the first included (throttling, 429 and 5xx are retried).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    max_attempts: u32,
+    /// Requests per second at most, e.g. `20/s`.
+    #[arg(long, value_parser = parse_rate)]
+    rate_limit: Option<f64>,
+    /// Trust these PEM roots instead of the system's (else AWS_CA_BUNDLE).
+    #[arg(long)]
+    ca_bundle: Option<PathBuf>,
+    /// Accept any TLS certificate (never for a real registry).
+    #[arg(long)]
+    insecure: bool,
+    /// Allow plain HTTP to a host that is not loopback.
+    #[arg(long)]
+    allow_http: bool,
+}
+
+impl TargetArgs {
+    fn options(&self, read_only: bool) -> Result<TargetOptions, String> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            return Err("--timeout must be a positive number of seconds".into());
+        }
+        Ok(TargetOptions {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            timeout: Some(Duration::from_secs_f64(self.timeout)),
+            max_attempts: Some(self.max_attempts),
+            allow_http: self.allow_http,
+            ca_bundle: self.ca_bundle.clone(),
+            insecure: self.insecure,
+            rate_limit: self.rate_limit,
+            read_only,
+        })
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    target: TargetArgs,
     /// Makes the run reproducible; printed and written in the report. Default: a fresh one.
     #[arg(long)]
     seed: Option<u64>,
@@ -76,18 +140,21 @@ struct RunArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
     concurrency: u64,
-    /// Per-request timeout, in seconds.
-    #[arg(long, default_value_t = 10.0)]
-    timeout: f64,
-    /// Attempts per request, the first included (throttling, 429 and 5xx are retried).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
-    max_attempts: u32,
-    /// Where report.json goes.
+    /// Where the reports go.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// Advisory deviations fail the run too.
+    /// Advisory deviations and fixed classes fail the run too.
     #[arg(long)]
     strict: bool,
+    /// The implementation's name: its snapshots live in `<snapshots>/<target>/`.
+    #[arg(long = "target")]
+    target_name: Option<String>,
+    /// The snapshot root.
+    #[arg(long, default_value = "snapshots")]
+    snapshots: PathBuf,
+    /// Use no baseline and write no snapshot.
+    #[arg(long)]
+    no_snapshots: bool,
     /// The folder of case files run first.
     #[arg(long, default_value = "cases")]
     cases_dir: PathBuf,
@@ -100,18 +167,6 @@ struct RunArgs {
     /// Seconds spent shrinking failing cases, at most.
     #[arg(long, default_value_t = 30)]
     shrink_seconds: u64,
-    /// Allow plain HTTP to a host that is not loopback.
-    #[arg(long)]
-    allow_http: bool,
-    /// Trust these PEM roots instead of the system's (else AWS_CA_BUNDLE).
-    #[arg(long)]
-    ca_bundle: Option<PathBuf>,
-    /// Accept any TLS certificate (never for a real registry).
-    #[arg(long)]
-    insecure: bool,
-    /// Requests per second at most, e.g. `20/s`.
-    #[arg(long, value_parser = parse_rate)]
-    rate_limit: Option<f64>,
     /// The whole run's deadline, in seconds: past it the run stops, cleans up and reports.
     #[arg(long, default_value_t = 1800)]
     deadline: u64,
@@ -124,9 +179,9 @@ struct RunArgs {
     /// A repository to read in --read-only mode (repeatable).
     #[arg(long = "repository", value_name = "NAME", num_args = 1.., requires = "read_only")]
     repository: Vec<String>,
-    /// No progress on stderr.
-    #[arg(long, short)]
-    quiet: bool,
+    /// The test-harness arguments: a filter, --exact, --skip, --list, --format terse, --quiet.
+    #[command(flatten)]
+    harness: libtest_mimic::Arguments,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -156,62 +211,66 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            console_note!("error: cannot start the async runtime: {e}");
+            console::note(format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(USAGE);
         }
     };
     match cli.command {
-        Command::Run(args) => runtime.block_on(run(args)),
+        Command::Run(args) => runtime.block_on(run(*args)),
+        Command::Replay {
+            files,
+            target,
+            out,
+            strict,
+            variant,
+        } => runtime.block_on(replay(files, target, out, strict, variant)),
+        Command::Review {
+            snapshots,
+            target,
+            accept,
+            reject,
+        } => review(&snapshots, target.as_deref(), accept, reject),
         Command::Serve { port, variant } => runtime.block_on(serve(port, variant)),
-        Command::Sweep {
-            endpoint,
-            region,
-            prefix,
-            ca_bundle,
-            insecure,
-            allow_http,
-        } => {
-            let target = TargetOptions {
-                endpoint,
-                region,
-                ca_bundle,
-                insecure,
-                allow_http,
-                ..TargetOptions::default()
-            };
-            runtime.block_on(sweep(target, prefix))
-        }
+        Command::Sweep { target, prefix } => runtime.block_on(sweep(target, prefix)),
         Command::Variants => {
             for v in Variant::all() {
-                console_out!(
+                console::out(format!(
                     "{:<30} {:<16} {}",
                     v.name(),
                     v.expected_rule().unwrap_or("(conforms)"),
                     v.description()
-                );
+                ));
             }
             ExitCode::SUCCESS
         }
     }
 }
 
-async fn run(args: RunArgs) -> ExitCode {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        console_note!("error: --timeout must be a positive number of seconds");
-        return ExitCode::from(USAGE);
+async fn finish(options: RunOptions, harness: &libtest_mimic::Arguments) -> ExitCode {
+    match session::run_trials(options, harness, &ProcessEnv).await {
+        Ok(TrialsOutcome::Listed) => ExitCode::SUCCESS,
+        Ok(TrialsOutcome::Ran(result)) => {
+            console::note(result.report.summary().trim_end());
+            console::note(format!("report: {}", result.report_path.display()));
+            ExitCode::from(result.exit_code())
+        }
+        Err(e) => {
+            console::note(format!("error: {e}"));
+            ExitCode::from(e.exit_code())
+        }
     }
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let target = match args.target.options(args.read_only) {
+        Ok(t) => t,
+        Err(e) => {
+            console::note(format!("error: {e}"));
+            return ExitCode::from(USAGE);
+        }
+    };
     let options = RunOptions {
-        target: TargetOptions {
-            endpoint: args.endpoint,
-            region: args.region,
-            timeout: Some(Duration::from_secs_f64(args.timeout)),
-            max_attempts: Some(args.max_attempts),
-            allow_http: args.allow_http,
-            ca_bundle: args.ca_bundle,
-            insecure: args.insecure,
-            rate_limit: args.rate_limit,
-            read_only: args.read_only,
-        },
+        target,
         seed: args.seed,
         cases: args.cases,
         concurrency: args.concurrency as usize,
@@ -220,22 +279,70 @@ async fn run(args: RunArgs) -> ExitCode {
         cases_dir: (!args.no_case_files).then_some(args.cases_dir),
         variant: args.variant,
         shrink_budget: Duration::from_secs(args.shrink_seconds),
-        progress: !args.quiet,
+        progress: true,
         deadline: Some(Duration::from_secs(args.deadline)),
         keep: args.keep,
         read_only: args.read_only.then_some(args.repository),
         handle_signals: true,
-        control: None,
+        target_name: args.target_name,
+        snapshots: (!args.no_snapshots).then_some(args.snapshots),
+        ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"),
+        ..RunOptions::default()
     };
-    match session::run(options).await {
-        Ok(result) => {
-            console_note!("{}", result.report.summary().trim_end());
-            console_note!("report: {}", result.report_path.display());
-            ExitCode::from(result.exit_code())
+    finish(options, &args.harness).await
+}
+
+async fn replay(files: Vec<PathBuf>, target: TargetArgs, out: PathBuf, strict: bool, variant: Variant) -> ExitCode {
+    let target = match target.options(false) {
+        Ok(t) => t,
+        Err(e) => {
+            console::note(format!("error: {e}"));
+            return ExitCode::from(USAGE);
+        }
+    };
+    let options = RunOptions {
+        target,
+        cases: 0,
+        out,
+        strict,
+        variant,
+        case_paths: files,
+        cases_dir: None,
+        progress: true,
+        handle_signals: true,
+        ..RunOptions::default()
+    };
+    finish(options, &libtest_mimic::Arguments::default()).await
+}
+
+fn review(root: &std::path::Path, target: Option<&str>, accept: bool, reject: bool) -> ExitCode {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let outcome = session::review(root, target, |path, text| {
+        if accept || reject {
+            console::note(format!(
+                "{} {}",
+                if accept { "accepted" } else { "rejected" },
+                path.display()
+            ));
+            return Some(accept);
+        }
+        console::out(format!("\n{}\n{text}", path.display()));
+        console::out("[a]ccept, [r]eject, [s]kip?");
+        match lines.next() {
+            Some(Ok(answer)) if answer.trim().starts_with('a') => Some(true),
+            Some(Ok(answer)) if answer.trim().starts_with('r') => Some(false),
+            _ => None,
+        }
+    });
+    match outcome {
+        Ok((a, r)) => {
+            console::note(format!("{a} accepted, {r} rejected"));
+            ExitCode::SUCCESS
         }
         Err(e) => {
-            console_note!("error: {e}");
-            ExitCode::from(e.exit_code())
+            console::note(format!("error: {e}"));
+            ExitCode::from(USAGE)
         }
     }
 }
@@ -244,35 +351,42 @@ async fn serve(port: u16, variant: Variant) -> ExitCode {
     let server = match session::serve(port, variant).await {
         Ok(s) => s,
         Err(e) => {
-            console_note!("error: {e}");
+            console::note(format!("error: {e}"));
             return ExitCode::from(e.exit_code());
         }
     };
-    console_out!("{}", server.url());
-    console_note!(
+    console::out(server.url());
+    console::note(format!(
         "serving the embedded reference server ({}) on {}; Ctrl-C stops it",
         variant.name(),
         server.url()
-    );
+    ));
     let _ = tokio::signal::ctrl_c().await;
     server.stop().await;
     ExitCode::SUCCESS
 }
 
-async fn sweep(target: TargetOptions, prefix: String) -> ExitCode {
-    match session::sweep(&target, &prefix, &ecr_conformance::credentials::ProcessEnv).await {
+async fn sweep(target: TargetArgs, prefix: String) -> ExitCode {
+    let target = match target.options(false) {
+        Ok(t) => t,
+        Err(e) => {
+            console::note(format!("error: {e}"));
+            return ExitCode::from(USAGE);
+        }
+    };
+    match session::sweep(&target, &prefix, &ProcessEnv).await {
         Ok((deleted, failed)) => {
             for name in &deleted {
-                console_out!("deleted {name}");
+                console::out(format!("deleted {name}"));
             }
             for (name, why) in &failed {
-                console_note!("not deleted {name}: {why}");
+                console::note(format!("not deleted {name}: {why}"));
             }
-            console_note!("{} deleted, {} not deleted", deleted.len(), failed.len());
+            console::note(format!("{} deleted, {} not deleted", deleted.len(), failed.len()));
             ExitCode::from(if failed.is_empty() { 0 } else { 2 })
         }
         Err(e) => {
-            console_note!("error: {e}");
+            console::note(format!("error: {e}"));
             ExitCode::from(e.exit_code())
         }
     }

@@ -5,6 +5,7 @@
 //! knows neither ECR (the model does) nor HTTP (the client does).
 
 use crate::cases::CaseFile;
+use crate::classes::ClassKey;
 use crate::client::EcrClient;
 use crate::compare::{self, Deviation, Judgement};
 use crate::control::RunControl;
@@ -12,6 +13,7 @@ use crate::generate::{IdCategory, RequestCategory, plans, requests};
 use crate::model::{self, RegistryPlan, RegistryState};
 use crate::rules::{Level, id, rule_by_id};
 use crate::seed;
+use crate::shrink::ShrinkContext;
 use crate::wire::{BatchGetImageRequest, HttpReply};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
@@ -51,9 +53,21 @@ pub struct RunConfig {
     pub keep: bool,
     /// Read-only mode: no seeding; the generated requests run against these repositories as they are.
     pub read_only: Option<Vec<String>>,
+    /// The properties selected (`model`, `seed`, the `P-*` ids); None: all.
+    pub properties: Option<BTreeSet<String>>,
 }
 
 impl RunConfig {
+    /// Whether a property (`model`, `seed`, a `P-*` id) is selected.
+    pub fn checks(&self, property: &str) -> bool {
+        self.properties.as_ref().is_none_or(|p| p.contains(property))
+    }
+
+    /// Whether any generated world is needed.
+    fn generates(&self) -> bool {
+        crate::trials::PROPERTIES.iter().any(|p| self.checks(p))
+    }
+
     pub fn new(seed: u64) -> Self {
         RunConfig {
             seed,
@@ -68,6 +82,7 @@ impl RunConfig {
             control: RunControl::default(),
             keep: false,
             read_only: None,
+            properties: None,
         }
     }
 }
@@ -107,13 +122,25 @@ pub struct Fault {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Minimal {
-    pub rule: String,
-    pub level: Level,
+    /// The class this is the example of.
+    pub class: ClassKey,
     pub trial: String,
+    /// Ids in the failing request before shrinking.
     pub original_ids: usize,
+    /// The minimal request as sent.
     pub request: BatchGetImageRequest,
+    /// The minimal state and request with canonical names (`repo-1`, `tag-1`), when the class
+    /// reproduced on them; else the shrunk state and request under their generated names.
+    pub plan: RegistryPlan,
+    pub canonical_request: BatchGetImageRequest,
+    pub canonical: bool,
+    /// The images' digests in the example, in order (for placeholders).
+    pub image_digests: Vec<String>,
+    pub registry_id: String,
     pub deviation: Deviation,
+    /// Requests sent while shrinking the request, and states seeded while shrinking the state.
     pub shrink_steps: usize,
+    pub state_steps: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -155,12 +182,23 @@ impl RunOutcome {
 }
 
 /// The result of one case, computed in a task.
-struct CaseResult {
-    index: usize,
-    deviations: Vec<Deviation>,
-    property_results: Vec<(String, Vec<Deviation>)>,
-    fault: Option<String>,
-    flaky: bool,
+pub(crate) struct CaseResult {
+    pub(crate) index: usize,
+    pub(crate) deviations: Vec<Deviation>,
+    pub(crate) property_results: Vec<(String, Vec<Deviation>)>,
+    pub(crate) fault: Option<String>,
+    pub(crate) flaky: bool,
+}
+
+impl CaseResult {
+    /// Every deviation with the property that found it (`model` or a property id).
+    pub(crate) fn all(&self) -> impl Iterator<Item = (&str, &Deviation)> {
+        self.deviations.iter().map(|d| ("model", d)).chain(
+            self.property_results
+                .iter()
+                .flat_map(|(p, ds)| ds.iter().map(move |d| (p.as_str(), d))),
+        )
+    }
 }
 
 /// An answer reduced to what the properties compare: status, error type, and entry multisets.
@@ -207,11 +245,12 @@ fn as_value(n: &Normalised) -> Value {
 
 fn property_deviation(rule: &str, summary: &str, first: &Normalised, second: &Normalised) -> Deviation {
     Deviation::new(rule, rule_by_id(rule).level, summary, as_value(first), as_value(second))
+        .kinds("the same answers", "different answers")
 }
 
 /// Sends one request and judges it against the model; with `metamorphic`, also checks the
 /// properties that compare answers with each other.
-async fn run_case(
+pub(crate) async fn run_case(
     client: EcrClient,
     state: Arc<RegistryState>,
     index: usize,
@@ -343,12 +382,6 @@ fn progress(config: &RunConfig, line: impl AsRef<str>) {
     }
 }
 
-/// The rules of a case's deviations that decide whether shrinking keeps a step: the same rule
-/// must still be broken.
-fn still_shows(deviations: &[Deviation], rule: &str) -> Option<Deviation> {
-    deviations.iter().find(|d| d.rule == rule).cloned()
-}
-
 /// Runs the whole conformance run against `client`.
 pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
     let started = Instant::now();
@@ -380,7 +413,11 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         }
     }
 
-    let worlds = config.cases.div_ceil(CASES_PER_WORLD);
+    let worlds = if config.generates() {
+        config.cases.div_ceil(CASES_PER_WORLD)
+    } else {
+        0
+    };
     let mut rng_runner = TestRunner::new_with_rng(
         ProptestConfig::default(),
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
@@ -397,10 +434,10 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         let n = remaining.min(CASES_PER_WORLD);
         remaining -= n;
         let world = format!("world-{}", w + 1);
-        let state = match &read_state {
-            Some(state) => state.clone(),
+        let (state, plan, world_prefix) = match &read_state {
+            Some(state) => (state.clone(), None, String::new()),
             None => match seed_world(client, config, &mut rng_runner, &world, w, &mut out).await {
-                Some(state) => state,
+                Some((state, plan, prefix)) => (state, Some(plan), prefix),
                 None => continue,
             },
         };
@@ -413,17 +450,13 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
                 state.repositories.len()
             ),
         );
-        run_world(
-            client,
-            config,
-            &mut rng_runner,
-            &world,
+        let seeded = SeededWorld {
+            name: &world,
             state,
-            n,
-            &mut out,
-            &mut shrink_left,
-        )
-        .await;
+            plan: plan.as_ref(),
+            prefix: &world_prefix,
+        };
+        run_world(client, config, &mut rng_runner, seeded, n, &mut out, &mut shrink_left).await;
     }
 
     if config.keep {
@@ -483,7 +516,7 @@ async fn run_case_files(client: &EcrClient, config: &RunConfig, out: &mut RunOut
         }
         let state = Arc::new(seeded.state);
         let r = run_case(client.clone(), state, 0, request.clone(), true).await;
-        absorb(out, &trial, &request, None, &[], r);
+        absorb(out, &trial, &request, None, &[], r, true);
         out.cases_run += 1;
     }
 }
@@ -496,7 +529,7 @@ async fn seed_world(
     world: &str,
     index: usize,
     out: &mut RunOutcome,
-) -> Option<Arc<RegistryState>> {
+) -> Option<(Arc<RegistryState>, RegistryPlan, String)> {
     let plan: RegistryPlan = match plans::registry_plan().new_tree(rng) {
         Ok(tree) => tree.current(),
         Err(e) => {
@@ -507,8 +540,17 @@ async fn seed_world(
             return None;
         }
     };
-    let plan = plan.with_prefix(&format!("{}-w{}/", config.prefix, index + 1));
-    let (seeded, error) = seed::seed(client, &plan, &config.registry_hint, &config.control).await;
+    let world_prefix = format!("{}-w{}/", config.prefix, index + 1);
+    let (mut seeded, error) = seed::seed(
+        client,
+        &plan.with_prefix(&world_prefix),
+        &config.registry_hint,
+        &config.control,
+    )
+    .await;
+    if !config.checks("seed") {
+        seeded.deviations.clear();
+    }
     record_seeding(out, world, &seeded, error.as_ref());
     if unreachable(out, &seeded, error.as_ref()) {
         return None;
@@ -520,22 +562,31 @@ async fn seed_world(
         progress(config, format!("{world}: seeding stopped; its cases are not run"));
         return None;
     }
-    Some(Arc::new(seeded.state))
+    Some((Arc::new(seeded.state), plan, world_prefix))
+}
+
+/// A world ready for its cases.
+struct SeededWorld<'a> {
+    name: &'a str,
+    state: Arc<RegistryState>,
+    /// The plan seeded, without its prefix (None in read-only mode).
+    plan: Option<&'a RegistryPlan>,
+    prefix: &'a str,
 }
 
 /// Runs `n` generated cases against one state, checks P-READ-ONLY over them, and shrinks the
-/// first failing case of each rule.
-#[allow(clippy::too_many_arguments)]
+/// first failing case of each deviation class into its minimal example.
 async fn run_world(
     client: &EcrClient,
     config: &RunConfig,
     rng: &mut TestRunner,
-    world: &str,
-    state: Arc<RegistryState>,
+    seeded: SeededWorld<'_>,
     n: usize,
     out: &mut RunOutcome,
     shrink_left: &mut Duration,
 ) {
+    let world = seeded.name;
+    let state = seeded.state.clone();
     let before = listings(client, &state).await;
     let strategy = requests::case(state.clone());
     let mut trees = Vec::with_capacity(n);
@@ -576,19 +627,33 @@ async fn run_world(
         }
     }
     results.sort_by_key(|r| r.index);
-    let mut failing: Vec<(usize, String)> = Vec::new();
+    let mut failing: Vec<(usize, ClassKey)> = Vec::new();
     for r in results {
         let case = &cases[r.index];
         let trial = format!("{world}/case-{}", r.index + 1);
-        if let Some(d) = r.deviations.first() {
-            failing.push((r.index, d.rule.clone()));
+        let mut r = r;
+        if !config.checks("model") {
+            r.deviations.clear();
         }
-        absorb(out, &trial, &case.request, Some(case.category), &case.id_categories, r);
+        r.property_results.retain(|(p, _)| config.checks(p));
+        failing.extend(
+            r.all()
+                .map(|(p, d)| (r.index, ClassKey::from_deviation(p, d, Some(Some(case.category))))),
+        );
+        absorb(
+            out,
+            &trial,
+            &case.request,
+            Some(case.category),
+            &case.id_categories,
+            r,
+            config.checks("model"),
+        );
         out.cases_run += 1;
     }
     // P-READ-ONLY: the listings after all those reads are those before.
     let after = listings(client, &state).await;
-    if let (Some(before), Some(after)) = (before, after) {
+    if let (Some(before), Some(after), true) = (before, after, config.checks(id::P_READ_ONLY)) {
         let changed = before != after;
         out.count(id::P_READ_ONLY, changed);
         if changed {
@@ -599,7 +664,8 @@ async fn run_world(
                     "the repositories list other images or tags after the BatchGetImage calls",
                     json!(before),
                     json!(after),
-                ),
+                )
+                .kinds("the same listing", "another listing"),
                 property: id::P_READ_ONLY.into(),
                 trial: world.into(),
                 request: None,
@@ -608,29 +674,41 @@ async fn run_world(
             });
         }
     }
-    // Shrink the first failing case of each rule not yet shrunk.
-    let mut seen: BTreeSet<String> = out.minimal.iter().map(|m| m.rule.clone()).collect();
-    for (index, rule) in failing {
-        if !seen.insert(rule.clone()) || shrink_left.is_zero() || config.control.should_stop() {
+    // Shrink each class not yet shrunk, from its first failing case that no other class has
+    // shrunk already (a value tree shrinks once); a case that no longer shows the class gives
+    // way to the next.
+    let mut done: BTreeSet<ClassKey> = out.minimal.iter().map(|m| m.class.clone()).collect();
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    let mut tries: std::collections::BTreeMap<ClassKey, usize> = std::collections::BTreeMap::new();
+    for (index, key) in failing {
+        if done.contains(&key) || used.contains(&index) || shrink_left.is_zero() || config.control.should_stop() {
             continue;
         }
+        let attempts = tries.entry(key.clone()).or_default();
+        if *attempts >= 3 {
+            continue;
+        }
+        *attempts += 1;
+        used.insert(index);
         let t0 = Instant::now();
         let trial = format!("{world}/case-{}", index + 1);
         let mut deadline = t0 + *shrink_left;
         if let Some(d) = config.control.deadline() {
             deadline = deadline.min(d);
         }
-        if let Some(m) = shrink(
+        let ctx = ShrinkContext {
             client,
-            &state,
-            trees[index].as_mut(),
-            &rule,
-            &trial,
-            config.shrink_steps,
+            control: &config.control,
+            run_prefix: &config.prefix,
+            state: state.clone(),
+            world_prefix: seeded.prefix,
+            plan: seeded.plan,
+            max_steps: config.shrink_steps,
             deadline,
-        )
-        .await
-        {
+            registry_hint: &config.registry_hint,
+        };
+        if let Some(m) = crate::shrink::minimise(&ctx, trees[index].as_mut(), &key, &trial).await {
+            done.insert(key);
             out.minimal.push(m);
         }
         *shrink_left = shrink_left.saturating_sub(t0.elapsed());
@@ -693,6 +771,13 @@ fn record_seeding(out: &mut RunOutcome, trial: &str, seeded: &seed::Seeded, erro
                 format!("seeding stopped: {e}"),
                 json!("the repository is created"),
                 json!(e.to_string()),
+            )
+            .kinds(
+                "CreateRepository accepted",
+                format!(
+                    "CreateRepository refused with {}",
+                    e.error_type().unwrap_or("no __type")
+                ),
             ),
             property: "seed".into(),
             trial: trial.into(),
@@ -711,6 +796,7 @@ fn absorb(
     category: Option<RequestCategory>,
     ids: &[IdCategory],
     r: CaseResult,
+    count_model: bool,
 ) {
     if let Some(fault) = r.fault {
         out.faults.push(Fault {
@@ -727,7 +813,9 @@ fn absorb(
         request_category: category,
         id_categories: ids.to_vec(),
     };
-    out.count("model", !r.deviations.is_empty());
+    if count_model {
+        out.count("model", !r.deviations.is_empty());
+    }
     for d in r.deviations {
         out.findings.push(finding(d, "model"));
     }
@@ -737,61 +825,4 @@ fn absorb(
             out.findings.push(finding(d, &property));
         }
     }
-}
-
-/// Shrinks a failing case with proptest's value tree: each simpler request is sent, and kept while
-/// it still shows a deviation of `rule`.
-async fn shrink(
-    client: &EcrClient,
-    state: &Arc<RegistryState>,
-    tree: &mut dyn ValueTree<Value = requests::Case>,
-    rule: &str,
-    trial: &str,
-    max_steps: usize,
-    deadline: Instant,
-) -> Option<Minimal> {
-    let original = tree.current();
-    let judge_once = |request: BatchGetImageRequest| {
-        let client = client.clone();
-        let state = state.clone();
-        async move {
-            let expected = model::batch_get_image(&state, &request);
-            match client.batch_get_image(&request).await {
-                Ok(x) => match compare::judge(&expected, &x.reply) {
-                    Judgement::Answer(d) => d,
-                    Judgement::Fault(_) => Vec::new(),
-                },
-                Err(_) => Vec::new(),
-            }
-        }
-    };
-    let mut best_deviation = still_shows(&judge_once(original.request.clone()).await, rule)?;
-    let mut best = original.request.clone();
-    let mut steps = 0;
-    if tree.simplify() {
-        while steps < max_steps && Instant::now() < deadline {
-            steps += 1;
-            let candidate = tree.current().request;
-            let kept = match still_shows(&judge_once(candidate.clone()).await, rule) {
-                Some(d) => {
-                    best = candidate;
-                    best_deviation = d;
-                    tree.simplify()
-                }
-                None => tree.complicate(),
-            };
-            if !kept {
-                break;
-            }
-        }
-    }
-    Some(Minimal {
-        rule: rule.into(),
-        level: best_deviation.level,
-        trial: trial.into(),
-        original_ids: original.request.image_ids.len(),
-        request: best,
-        deviation: best_deviation,
-        shrink_steps: steps,
-    })
 }

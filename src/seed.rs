@@ -127,7 +127,7 @@ async fn seed_repository(
         }
         other => rec.once(
             id::S_REGISTRY_ID,
-            "create",
+            "no registryId",
             "CreateRepository does not answer a 12-digit repository.registryId".into(),
             json!("12 digits"),
             json!(other),
@@ -153,7 +153,7 @@ async fn seed_repository(
             }
             Err(e) => rec.once(
                 id::S_SEED,
-                "blob",
+                "a blob upload refused",
                 format!("uploading a blob fails: {e}"),
                 json!("the blob is stored"),
                 json!(e.to_string()),
@@ -179,7 +179,7 @@ async fn seed_repository(
                 // The push did not happen: the model leaves it out, and the run goes on.
                 rec.once(
                     id::S_SEED,
-                    &format!("put:{}", e.error_type().unwrap_or("?")),
+                    &format!("PutImage refused with {}", e.error_type().unwrap_or("no __type")),
                     format!("PutImage of a valid {} manifest is refused: {e}", push.media_type),
                     json!({"status": 200}),
                     json!(e.to_string()),
@@ -193,7 +193,7 @@ async fn seed_repository(
                     Some(d) => {
                         rec.once(
                             id::S_PUT_DIGEST,
-                            "digest",
+                            "another digest",
                             format!("PutImage assigns {d}, not the SHA-256 of the manifest bytes ({computed})"),
                             json!(computed),
                             json!(d),
@@ -203,7 +203,7 @@ async fn seed_repository(
                     None => {
                         rec.once(
                             id::S_PUT_DIGEST,
-                            "missing",
+                            "no digest",
                             "PutImage answers no image.imageId.imageDigest".into(),
                             json!(computed),
                             json!(null),

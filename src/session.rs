@@ -10,7 +10,7 @@ use crate::runner::{self, RunConfig};
 use crate::server::{self, ServerConfig, Variant};
 use crate::target::{self, ConfigError, TargetOptions};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -38,6 +38,17 @@ pub struct RunOptions {
     pub handle_signals: bool,
     /// A control of the caller's, to stop the run from outside (else one is made from `deadline`).
     pub control: Option<RunControl>,
+    /// The implementation's name for its snapshots (`snapshots/<target>/`); default: derived from
+    /// the endpoint (`embedded`, `embedded-<variant>`, `host-port`).
+    pub target_name: Option<String>,
+    /// The snapshot root (`snapshots/`); None: no baseline, no snapshots written.
+    pub snapshots: Option<PathBuf>,
+    /// In CI nothing under the snapshot root is written: pending snapshots go to the report folder.
+    pub ci: bool,
+    /// The trials selected (None: all).
+    pub selection: Option<crate::trials::Selection>,
+    /// Case files given by path (`replay`), run instead of `cases_dir`.
+    pub case_paths: Vec<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -58,6 +69,11 @@ impl Default for RunOptions {
             read_only: None,
             handle_signals: false,
             control: None,
+            target_name: None,
+            snapshots: None,
+            ci: false,
+            selection: None,
+            case_paths: Vec::new(),
         }
     }
 }
@@ -80,6 +96,8 @@ pub enum SessionError {
     Endpoint(String),
     #[error("cannot start the embedded server: {0}")]
     Server(std::io::Error),
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error("cannot write the report into {dir}: {source}")]
     Report { dir: PathBuf, source: std::io::Error },
 }
@@ -120,10 +138,10 @@ pub async fn run(options: RunOptions) -> Result<RunResult, SessionError> {
 }
 
 pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResult, SessionError> {
-    let case_files = match &options.cases_dir {
-        Some(dir) => CaseFile::load_dir(dir)?,
-        None => Vec::new(),
-    };
+    let mut case_files = load_case_files(&options)?;
+    if let Some(sel) = &options.selection {
+        case_files.retain(|(_, c)| sel.case_files.contains(&c.name));
+    }
     let case_files = if options.read_only.is_some() {
         Vec::new()
     } else {
@@ -158,7 +176,14 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     let mut target_options = options.target.clone();
     target_options.read_only |= options.read_only.is_some();
     let (client, credentials) = target::client_for(&url, &target_options, env)?;
-    let name = target::target_name(endpoint.as_deref());
+    let name = options
+        .target_name
+        .clone()
+        .unwrap_or_else(|| match (&endpoint, options.variant) {
+            (None, Variant::Reference) => "embedded".to_string(),
+            (None, v) => format!("embedded-{}", v.name()),
+            (Some(e), _) => target::target_name(Some(e)),
+        });
     if options.progress {
         crate::console::note(format!(
             "ecr-conformance: seed {seed}, target {name} ({url}), region {}, credentials from {}",
@@ -176,6 +201,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         config.registry_hint = server::REGISTRY_ID.into();
     }
     config.keep = options.keep;
+    config.properties = options.selection.as_ref().map(|s| s.properties.clone());
     config.read_only = options.read_only.clone();
     config.control = options
         .control
@@ -198,8 +224,8 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         requests: client.stats().requests.load(Ordering::Relaxed),
         retries: client.stats().retries.load(Ordering::Relaxed),
     };
-    let report = Report::new(&outcome, &ctx);
-    let report_path = report.write(&options.out).map_err(|source| SessionError::Report {
+    let report = build_report(&options, &outcome, &ctx)?;
+    let report_path = crate::report::write_all(&report, &options.out).map_err(|source| SessionError::Report {
         dir: options.out.clone(),
         source,
     })?;
@@ -313,4 +339,167 @@ mod tests {
             "http://127.0.0.1:5000"
         );
     }
+}
+
+fn load_case_files(options: &RunOptions) -> Result<Vec<(PathBuf, CaseFile)>, SessionError> {
+    if !options.case_paths.is_empty() {
+        let mut out = Vec::new();
+        for p in &options.case_paths {
+            out.push((p.clone(), CaseFile::load(p)?));
+        }
+        return Ok(out);
+    }
+    match &options.cases_dir {
+        Some(dir) => Ok(CaseFile::load_dir(dir)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Classes, the baseline comparison, the class case files, and the report.
+fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunContext) -> Result<Report, SessionError> {
+    let classes = crate::classes::classify(&outcome.findings);
+    let baseline = match &options.snapshots {
+        Some(root) => {
+            let dir = root.join(&ctx.target);
+            let pending = if options.ci {
+                options.out.join("snapshots").join(&ctx.target)
+            } else {
+                dir.clone()
+            };
+            Some(crate::snapshot::compare(
+                &classes,
+                &outcome.minimal,
+                &ctx.target,
+                &dir,
+                &pending,
+            )?)
+        }
+        None => None,
+    };
+    let cases_dir = options.out.join("cases");
+    let mut reports = Vec::with_capacity(classes.len());
+    for class in &classes {
+        let minimal = outcome.minimal.iter().find(|m| m.class == class.key);
+        let status = match &baseline {
+            Some(b) if b.known.contains(&class.slug) => "known",
+            Some(_) => "new",
+            None => "unbaselined",
+        };
+        let fails_gate = status != "known" && (options.strict || class.key.level == crate::rules::Level::Gate);
+        let case_file =
+            match minimal.and_then(|m| crate::cases::CaseFile::from_minimal(class, m, ctx.seed, &ctx.target)) {
+                Some(case) => {
+                    let path = cases_dir.join(format!("{}.json", class.slug));
+                    std::fs::create_dir_all(&cases_dir)
+                        .and_then(|_| std::fs::write(&path, case.to_json()))
+                        .map_err(|source| SessionError::Report {
+                            dir: cases_dir.clone(),
+                            source,
+                        })?;
+                    Some(format!("cases/{}.json", class.slug))
+                }
+                None => None,
+            };
+        let (deviation, digests, registry) = match minimal {
+            Some(m) => (&m.deviation, m.image_digests.clone(), m.registry_id.clone()),
+            None => (&class.first.deviation, Vec::new(), String::new()),
+        };
+        let text = |v: &serde_json::Value| {
+            let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+            if registry.is_empty() {
+                pretty
+            } else {
+                crate::canonical::placeholders(&pretty, &digests, &registry)
+            }
+        };
+        reports.push(crate::report::ClassReport {
+            expected: text(&deviation.expected),
+            actual: text(&deviation.actual),
+            slug: class.slug.clone(),
+            title: class.title.clone(),
+            key: class.key.clone(),
+            count: class.count,
+            status,
+            fails_gate,
+            snapshot: crate::snapshot::render(class, minimal),
+            case_file,
+            request: minimal
+                .map(|m| m.canonical_request.clone())
+                .or_else(|| class.first.request.clone()),
+        });
+    }
+    Ok(Report::new(outcome, ctx, reports, baseline))
+}
+
+/// What a trial run did.
+#[derive(Debug)]
+pub enum TrialsOutcome {
+    /// `--list`: the trials were listed, nothing ran.
+    Listed,
+    Ran(Box<RunResult>),
+}
+
+/// A run whose selection and output follow the test-harness arguments: `--list` lists the trials,
+/// a filter (`--exact`, `--skip`) selects some, and the trials' results are printed in the
+/// harness's format on stdout (the summary goes to stderr).
+pub async fn run_trials(
+    mut options: RunOptions,
+    args: &libtest_mimic::Arguments,
+    env: &dyn Env,
+) -> Result<TrialsOutcome, SessionError> {
+    let case_files = if options.read_only.is_some() {
+        Vec::new()
+    } else {
+        load_case_files(&options)?
+    };
+    let names = crate::trials::all(&case_files, options.cases > 0);
+    let ignored = crate::trials::ignored(&case_files);
+    if args.list {
+        let _ = crate::trials::list(args, &names, &ignored);
+        return Ok(TrialsOutcome::Listed);
+    }
+    let selected = crate::trials::selected(args, &names, &ignored);
+    if selected.is_empty() {
+        return Err(SessionError::NothingSelected);
+    }
+    if selected.len() < names.len() {
+        options.selection = Some(crate::trials::selection(&selected));
+    }
+    if args.quiet {
+        options.progress = false;
+    }
+    let result = run_with_env(options, env).await?;
+    // The exit code is the verdict's, not the harness's: a known (accepted) class passes its trial.
+    let _ = crate::trials::conclude(args, &names, &result.report);
+    Ok(TrialsOutcome::Ran(Box::new(result)))
+}
+
+/// `ecr-conformance review`: accepts or rejects pending snapshots. `decide` is asked for each one
+/// (with its path and text) and answers Some(true) to accept, Some(false) to reject, None to skip.
+pub fn review(
+    root: &Path,
+    target: Option<&str>,
+    mut decide: impl FnMut(&Path, &str) -> Option<bool>,
+) -> std::io::Result<(usize, usize)> {
+    let (mut accepted, mut rejected) = (0, 0);
+    for pending in crate::snapshot::pending_under(root) {
+        if let Some(t) = target
+            && pending.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) != Some(t)
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&pending)?;
+        match decide(&pending, &text) {
+            Some(true) => {
+                crate::snapshot::decide(&pending, true)?;
+                accepted += 1;
+            }
+            Some(false) => {
+                crate::snapshot::decide(&pending, false)?;
+                rejected += 1;
+            }
+            None => {}
+        }
+    }
+    Ok((accepted, rejected))
 }

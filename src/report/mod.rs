@@ -1,11 +1,31 @@
 //! `report.json`: the verdict of a run and everything behind it. Reports render; they do not
 //! decide: the verdict comes from [`Verdict::of`].
 
+use crate::classes::ClassKey;
 use crate::rules::{Level, RULES};
 use crate::runner::{Finding, Minimal, PropertyCount, RunOutcome};
+use crate::snapshot::Comparison;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+mod html;
+mod junit;
+mod markdown;
+
+/// Writes every report of a run into `dir`: `report.json`, `junit.xml`, `summary.md` and
+/// `report.html`. Returns the path of `report.json`.
+pub fn write_all(report: &Report, dir: &Path) -> Result<PathBuf, std::io::Error> {
+    let path = report.write(dir)?;
+    let out = dir.display().to_string();
+    std::fs::write(
+        dir.join("junit.xml"),
+        junit::render(report).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::write(dir.join("summary.md"), markdown::render(report, &out))?;
+    std::fs::write(dir.join("report.html"), html::render(report, &out))?;
+    Ok(path)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -18,8 +38,11 @@ pub enum Verdict {
 impl Verdict {
     /// Fail on any gate deviation (any deviation under `strict`); otherwise indeterminate when
     /// faults kept requests from an answer, or nothing was run; else pass.
-    pub fn of(outcome: &RunOutcome, strict: bool) -> Verdict {
-        if outcome.gate_deviations(strict) > 0 {
+    /// Fail on a class that fails the gate (a new gate class; any new class, or a fixed one, under
+    /// `strict`); otherwise indeterminate when faults kept requests from an answer, nothing ran, or
+    /// the run stopped early; else pass.
+    pub fn of(outcome: &RunOutcome, classes: &[ClassReport], fixed: usize, strict: bool) -> Verdict {
+        if classes.iter().any(|c| c.fails_gate) || (strict && fixed > 0) {
             Verdict::Fail
         } else if !outcome.faults.is_empty() || outcome.cases_run == 0 || outcome.aborted.is_some() {
             Verdict::Indeterminate
@@ -85,6 +108,11 @@ pub struct Report {
     pub counts: Counts,
     pub properties: BTreeMap<String, PropertyCount>,
     pub rules: BTreeMap<&'static str, RuleSummary>,
+    /// The deviation classes, each with its status against the baseline.
+    pub classes: Vec<ClassReport>,
+    /// The baseline comparison (absent when the run used no snapshots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Comparison>,
     pub deviations: Vec<Finding>,
     pub minimal: Vec<Minimal>,
     pub faults: Vec<crate::runner::Fault>,
@@ -107,6 +135,31 @@ pub struct Leftover {
     pub error: String,
 }
 
+/// A class as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassReport {
+    pub slug: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub key: ClassKey,
+    pub count: usize,
+    /// `known` (an accepted snapshot), `new`, or `unbaselined` (no snapshots used).
+    pub status: &'static str,
+    pub fails_gate: bool,
+    /// The snapshot's body: the rule, the minimal example, both answers.
+    pub snapshot: String,
+    /// The self-contained case file that replays the example (relative to the report folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_file: Option<String>,
+    /// The minimal request (canonical names), if the class has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<crate::wire::BatchGetImageRequest>,
+    /// Both answers of the example, as text with placeholders for digests.
+    pub expected: String,
+    pub actual: String,
+}
+
 /// Where the run was pointed.
 #[derive(Debug, Clone)]
 pub struct RunContext {
@@ -120,7 +173,12 @@ pub struct RunContext {
 }
 
 impl Report {
-    pub fn new(outcome: &RunOutcome, ctx: &RunContext) -> Report {
+    pub fn new(
+        outcome: &RunOutcome,
+        ctx: &RunContext,
+        classes: Vec<ClassReport>,
+        baseline: Option<Comparison>,
+    ) -> Report {
         let gate = outcome
             .findings
             .iter()
@@ -150,7 +208,12 @@ impl Report {
         Report {
             tool: "ecr-conformance",
             version: env!("CARGO_PKG_VERSION"),
-            verdict: Verdict::of(outcome, ctx.strict),
+            verdict: Verdict::of(
+                outcome,
+                &classes,
+                baseline.as_ref().map_or(0, |b| b.fixed.len()),
+                ctx.strict,
+            ),
             seed: ctx.seed,
             target: ctx.target.clone(),
             endpoint: ctx.endpoint.clone(),
@@ -170,6 +233,8 @@ impl Report {
             },
             properties: outcome.properties.clone(),
             rules,
+            classes,
+            baseline,
             deviations: outcome.findings.clone(),
             minimal: outcome.minimal.clone(),
             faults: outcome.faults.clone(),
@@ -204,6 +269,38 @@ impl Report {
         Ok(path)
     }
 
+    /// `ecr-conformance replay` for a class's case file.
+    pub fn replay_command(&self, case_file: &str, out: &str) -> String {
+        let endpoint = if self.target.starts_with("embedded") {
+            String::new()
+        } else {
+            format!(" --endpoint {}", self.endpoint)
+        };
+        format!("ecr-conformance replay {out}/{case_file}{endpoint}")
+    }
+
+    /// The `aws ecr batch-get-image` command that sends a request (once its repository exists).
+    pub fn aws_command(&self, r: &crate::wire::BatchGetImageRequest) -> String {
+        let ids = serde_json::to_string(&r.image_ids).unwrap_or_default();
+        let mut c = format!(
+            "aws ecr batch-get-image --endpoint-url {} --region {} --repository-name {} --image-ids '{}'",
+            self.endpoint,
+            self.region,
+            r.repository_name,
+            ids.replace('\'', "'\\''")
+        );
+        if let Some(id) = &r.registry_id {
+            c.push_str(&format!(" --registry-id {id}"));
+        }
+        if let Some(types) = &r.accepted_media_types {
+            c.push_str(" --accepted-media-types");
+            for t in types {
+                c.push_str(&format!(" {t}"));
+            }
+        }
+        c
+    }
+
     /// The short human summary printed at the end of a run.
     pub fn summary(&self) -> String {
         let c = &self.counts;
@@ -230,22 +327,25 @@ impl Report {
             c.faults,
             c.flaky
         );
-        for (id, r) in self.rules.iter().filter(|(_, r)| r.deviations > 0) {
+        if !self.classes.is_empty() {
+            s.push_str(&format!("{} deviation classes:\n", self.classes.len()));
+        }
+        for c in &self.classes {
+            let mark = if c.fails_gate { "FAIL" } else { "    " };
             s.push_str(&format!(
-                "  {id:<22} {:<8} {} deviations  ({})\n",
-                r.level.as_str(),
-                r.deviations,
-                r.summary
+                "  {mark} {:<11} {} ({} deviations)\n",
+                c.status, c.title, c.count
             ));
         }
-        for m in &self.minimal {
-            s.push_str(&format!(
-                "  minimal {:<14} {} ids (from {}): {}\n",
-                m.rule,
-                m.request.image_ids.len(),
-                m.original_ids,
-                serde_json::to_string(&m.request).unwrap_or_default()
-            ));
+        if let Some(b) = &self.baseline {
+            for f in &b.fixed {
+                s.push_str(&format!(
+                    "  fixed       {f} (its snapshot is accepted but the class did not occur)\n"
+                ));
+            }
+            for p in &b.pending {
+                s.push_str(&format!("  pending     {}\n", p.display()));
+            }
         }
         for c in &self.skipped_cases {
             s.push_str(&format!("  skipped case {}: {}\n", c.name, wire_abridge(&c.reason)));

@@ -1,0 +1,71 @@
+//! `summary.md`: the verdict, the counts and one line per class, ready for a CI step summary.
+
+use super::Report;
+use std::fmt::Write as _;
+
+pub fn render(report: &Report, out: &str) -> String {
+    let c = &report.counts;
+    let mut s = String::new();
+    let icon = match report.verdict {
+        super::Verdict::Pass => "✅",
+        super::Verdict::Fail => "❌",
+        super::Verdict::Indeterminate => "⚠️",
+    };
+    let _ = writeln!(
+        s,
+        "## {icon} ecr-conformance: {} ({})\n",
+        report.verdict.as_str(),
+        report.target
+    );
+    let _ = writeln!(
+        s,
+        "Seed `{}` against `{}` ({}): {} cases, {} requests, {} deviations ({} gate, {} advisory) in {} classes, {} faults, {} flaky.\n",
+        report.seed,
+        report.endpoint,
+        report.region,
+        c.cases,
+        c.requests,
+        c.deviations,
+        c.gate_deviations,
+        c.advisory_deviations,
+        report.classes.len(),
+        c.faults,
+        c.flaky
+    );
+    if let Some(reason) = &report.aborted {
+        let _ = writeln!(s, "**The run stopped early:** {reason}\n");
+    }
+    if !report.classes.is_empty() {
+        let _ = writeln!(s, "| | class | status | deviations | example |");
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for class in &report.classes {
+            let mark = if class.fails_gate { "❌" } else { "·" };
+            let example = class
+                .case_file
+                .as_deref()
+                .map(|f| format!("`{out}/{f}`"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {mark} | {} | {} | {} | {example} |",
+                class.title.replace('|', "\\|"),
+                class.status,
+                class.count
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(b) = &report.baseline {
+        for f in &b.fixed {
+            let _ = writeln!(s, "- fixed: `{f}` (accepted, but it did not occur)");
+        }
+        if !b.pending.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n{} pending snapshots: accept with `ecr-conformance review --accept` (or `cargo insta review`).",
+                b.pending.len()
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,355 @@
+//! Minimal examples: a failing case is shrunk, first the request (cheap: no re-seeding), with
+//! proptest's value tree, then the registry state (each step re-seeded into fresh repositories),
+//! by removing repositories and pushes while the deviation's class still shows; last, the example
+//! is rebuilt canonically (see [`crate::canonical`]) and kept in that form if the class still shows
+//! there, so that two seeds finding one bug give one example.
+
+use crate::canonical;
+use crate::classes::ClassKey;
+use crate::client::EcrClient;
+use crate::compare::Deviation;
+use crate::control::RunControl;
+use crate::generate::requests::{Case, RequestCategory};
+use crate::model::{RegistryPlan, RegistryState};
+use crate::runner::{Minimal, run_case};
+use crate::seed;
+use crate::wire::BatchGetImageRequest;
+use proptest::strategy::ValueTree;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What shrinking may use.
+pub struct ShrinkContext<'a> {
+    pub client: &'a EcrClient,
+    pub control: &'a RunControl,
+    /// The run's prefix: each re-seeded state gets `{prefix}-s{n}/`.
+    pub run_prefix: &'a str,
+    /// The world's seeded state and the prefix its repositories carry.
+    pub state: Arc<RegistryState>,
+    pub world_prefix: &'a str,
+    /// The world's plan, without the prefix (None in read-only mode: the state is not ours).
+    pub plan: Option<&'a RegistryPlan>,
+    pub max_steps: usize,
+    pub deadline: Instant,
+    pub registry_hint: &'a str,
+}
+
+/// Sends `request` against `state` (metamorphic properties too when the class is one) and returns
+/// the deviation of class `key`, if it shows.
+async fn shows(
+    client: &EcrClient,
+    state: Arc<RegistryState>,
+    request: &BatchGetImageRequest,
+    category: RequestCategory,
+    key: &ClassKey,
+) -> Option<Deviation> {
+    let metamorphic = key.property != "model";
+    let result = run_case(client.clone(), state, 0, request.clone(), metamorphic).await;
+    result
+        .all()
+        .find(|(p, d)| &ClassKey::from_deviation(p, d, Some(Some(category))) == key)
+        .map(|(_, d)| d.clone())
+}
+
+/// A counter of seeded attempts, for fresh prefixes.
+static ATTEMPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Seeds `plan` under a fresh prefix, sends `request` (whose repository name is under
+/// `from_prefix`), checks for the class, and deletes what it seeded.
+async fn attempt(
+    ctx: &ShrinkContext<'_>,
+    plan: &RegistryPlan,
+    request: &BatchGetImageRequest,
+    from_prefix: &str,
+    key: &ClassKey,
+    category: RequestCategory,
+) -> Option<(Deviation, BatchGetImageRequest, String)> {
+    if ctx.control.should_stop() {
+        return None;
+    }
+    let n = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let prefix = format!("{}-s{n}/", ctx.run_prefix);
+    let (seeded, error) = seed::seed(ctx.client, &plan.with_prefix(&prefix), ctx.registry_hint, ctx.control).await;
+    let mut shown = None;
+    if error.is_none() {
+        let mut sent = request.clone();
+        sent.repository_name = if from_prefix.is_empty() {
+            format!("{prefix}{}", request.repository_name)
+        } else {
+            request.repository_name.replacen(from_prefix, &prefix, 1)
+        };
+        let registry_id = seeded.state.registry_id.clone();
+        if let Some(d) = shows(ctx.client, Arc::new(seeded.state.clone()), &sent, category, key).await {
+            shown = Some((d, sent, registry_id));
+        }
+    }
+    let left = seed::cleanup(ctx.client, &seeded.created).await;
+    let deleted: Vec<String> = seeded
+        .created
+        .iter()
+        .filter(|c| !left.iter().any(|(l, _)| l == *c))
+        .cloned()
+        .collect();
+    ctx.control.deleted(&deleted);
+    shown
+}
+
+/// The smaller plans to try: without one repository (not the request's), without one push, or
+/// with one push untagged.
+fn smaller_plans(plan: &RegistryPlan, target: &str) -> Vec<RegistryPlan> {
+    let mut out = Vec::new();
+    for (r, repo) in plan.repositories.iter().enumerate() {
+        if repo.name != target {
+            let mut p = plan.clone();
+            p.repositories.remove(r);
+            out.push(p);
+        }
+    }
+    for (r, repo) in plan.repositories.iter().enumerate() {
+        for k in (0..repo.pushes.len()).rev() {
+            let mut p = plan.clone();
+            p.repositories[r].pushes.remove(k);
+            out.push(p.normalised());
+        }
+    }
+    // An untagged push is simpler than a tagged one.
+    for (r, repo) in plan.repositories.iter().enumerate() {
+        for k in 0..repo.pushes.len() {
+            if repo.pushes[k].tag.is_some() {
+                let mut p = plan.clone();
+                p.repositories[r].pushes[k].tag = None;
+                out.push(p.normalised());
+            }
+        }
+    }
+    out.retain(|p| p != plan);
+    out
+}
+
+/// The target repository's name in the plan (the request's name without the world prefix).
+fn target_in(plan: &RegistryPlan, request: &BatchGetImageRequest, world_prefix: &str) -> String {
+    let name = request
+        .repository_name
+        .strip_prefix(world_prefix)
+        .unwrap_or(&request.repository_name);
+    plan.repositories
+        .iter()
+        .map(|r| r.name.as_str())
+        .filter(|n| name.starts_with(n) || name.contains(n))
+        .max_by_key(|n| n.len())
+        .unwrap_or("")
+        .to_string()
+}
+
+type Found = (Deviation, BatchGetImageRequest, String);
+
+/// Simpler requests: without `acceptedMediaTypes`, without `registryId`, without one of the ids,
+/// or with an image named by its tag instead of its digest.
+fn simpler_requests(r: &BatchGetImageRequest, plan: &RegistryPlan) -> Vec<BatchGetImageRequest> {
+    let mut out = Vec::new();
+    let tag_of = |digest: &str| {
+        plan.repositories
+            .iter()
+            .flat_map(|repo| repo.pushes.iter())
+            .find_map(|p| {
+                (crate::model::syntax::sha256_digest(p.manifest.as_bytes()) == digest)
+                    .then(|| p.tag.clone())
+                    .flatten()
+            })
+    };
+    for (i, id) in r.image_ids.iter().enumerate() {
+        if let (None, Some(d)) = (&id.image_tag, &id.image_digest)
+            && let Some(t) = tag_of(d)
+        {
+            let mut by_tag = r.clone();
+            by_tag.image_ids[i] = crate::wire::ImageIdentifier::tag(t);
+            out.push(by_tag);
+        }
+    }
+    if r.accepted_media_types.is_some() {
+        out.push(BatchGetImageRequest {
+            accepted_media_types: None,
+            ..r.clone()
+        });
+    }
+    if r.registry_id.is_some() {
+        out.push(BatchGetImageRequest {
+            registry_id: None,
+            ..r.clone()
+        });
+    }
+    if r.image_ids.len() > 1 {
+        for i in 0..r.image_ids.len() {
+            let mut fewer = r.clone();
+            fewer.image_ids.remove(i);
+            out.push(fewer);
+        }
+    }
+    out
+}
+
+/// The last pass, in canonical form: simpler requests and smaller states while the class shows,
+/// re-canonicalised after each change so that names stay in order of appearance.
+async fn polish(
+    ctx: &ShrinkContext<'_>,
+    mut c: canonical::Canonical,
+    mut found: Found,
+    form: canonical::Form,
+    key: &ClassKey,
+    category: RequestCategory,
+    steps: &mut usize,
+) -> (canonical::Canonical, Found) {
+    for _ in 0..8 {
+        let mut changed: Option<(RegistryPlan, BatchGetImageRequest)> = None;
+        for r in simpler_requests(&c.request, &c.plan) {
+            if Instant::now() >= ctx.deadline {
+                break;
+            }
+            *steps += 1;
+            if attempt(ctx, &c.plan, &r, "", key, category).await.is_some() {
+                changed = Some((c.plan.clone(), r));
+                break;
+            }
+        }
+        if changed.is_none() {
+            let target = target_in(&c.plan, &c.request, "");
+            for p in smaller_plans(&c.plan, &target) {
+                if Instant::now() >= ctx.deadline {
+                    break;
+                }
+                *steps += 1;
+                if attempt(ctx, &p, &c.request, "", key, category).await.is_some() {
+                    changed = Some((p, c.request.clone()));
+                    break;
+                }
+            }
+        }
+        let Some((plan, request)) = changed else { break };
+        let again = canonical::canonicalise(&plan, &request, form);
+        *steps += 1;
+        match attempt(ctx, &again.plan, &again.request, "", key, category).await {
+            Some(f) => {
+                c = again;
+                found = f;
+            }
+            None => break,
+        }
+    }
+    (c, found)
+}
+
+/// Shrinks one failing case of class `key` into its minimal example.
+pub async fn minimise(
+    ctx: &ShrinkContext<'_>,
+    tree: &mut dyn ValueTree<Value = Case>,
+    key: &ClassKey,
+    trial: &str,
+) -> Option<Minimal> {
+    let original = tree.current();
+    let category = original.category;
+    let mut deviation = shows(ctx.client, ctx.state.clone(), &original.request, category, key).await?;
+    let mut request = original.request.clone();
+
+    // 1. The request, against the seeded world.
+    let mut steps = 0;
+    if tree.simplify() {
+        while steps < ctx.max_steps && Instant::now() < ctx.deadline && !ctx.control.should_stop() {
+            steps += 1;
+            let current = tree.current();
+            let candidate = current.request;
+            let more = match shows(ctx.client, ctx.state.clone(), &candidate, current.category, key).await {
+                Some(d) => {
+                    request = candidate;
+                    deviation = d;
+                    tree.simplify()
+                }
+                None => tree.complicate(),
+            };
+            if !more {
+                break;
+            }
+        }
+    }
+
+    let mut example = Minimal {
+        class: key.clone(),
+        trial: trial.into(),
+        original_ids: original.request.image_ids.len(),
+        request: request.clone(),
+        plan: RegistryPlan::default(),
+        canonical_request: request.clone(),
+        canonical: false,
+        image_digests: ctx
+            .state
+            .repositories
+            .values()
+            .flat_map(|r| r.images.iter().map(|i| i.digest.clone()))
+            .collect(),
+        registry_id: ctx.state.registry_id.clone(),
+        deviation: deviation.clone(),
+        shrink_steps: steps,
+        state_steps: 0,
+    };
+    let Some(plan) = ctx.plan else { return Some(example) };
+
+    // 2. The state: drop repositories and pushes while the class still shows.
+    let mut plan = plan.clone();
+    let unprefixed = |r: &BatchGetImageRequest| BatchGetImageRequest {
+        repository_name: r.repository_name.replacen(ctx.world_prefix, "", 1),
+        ..r.clone()
+    };
+    let current = unprefixed(&request);
+    let target = target_in(&plan, &request, ctx.world_prefix);
+    let mut improved = true;
+    while improved && Instant::now() < ctx.deadline {
+        improved = false;
+        for candidate in smaller_plans(&plan, &target) {
+            if Instant::now() >= ctx.deadline {
+                break;
+            }
+            example.state_steps += 1;
+            if let Some((d, _, _)) = attempt(ctx, &candidate, &current, "", key, category).await {
+                plan = candidate;
+                example.deviation = d;
+                improved = true;
+                break;
+            }
+        }
+    }
+    example.plan = plan.clone();
+    example.canonical_request = current.clone();
+
+    // 3. Canonical names and manifests, the simplest form first; then, in that form, a last pass
+    // over the request and the state.
+    for form in canonical::Form::ALL {
+        if Instant::now() >= ctx.deadline {
+            break;
+        }
+        let c = canonical::canonicalise(&plan, &current, form);
+        example.state_steps += 1;
+        let Some(found) = attempt(ctx, &c.plan, &c.request, "", key, category).await else {
+            continue;
+        };
+        let (c, found) = polish(ctx, c, found, form, key, category, &mut example.state_steps).await;
+        let (d, sent, registry_id) = found;
+        example.plan = c.plan;
+        example.canonical_request = c.request;
+        example.image_digests = c.image_digests;
+        example.registry_id = registry_id;
+        example.deviation = d;
+        example.request = sent;
+        example.canonical = true;
+        break;
+    }
+    if !example.canonical {
+        // Keep the shrunk, uncanonical form, with its images' digests for placeholders.
+        if let Ok(state) = example.plan.build(&example.registry_id) {
+            example.image_digests = state
+                .repositories
+                .values()
+                .flat_map(|r| r.images.iter().map(|i| i.digest.clone()))
+                .collect();
+        }
+    }
+    Some(example)
+}

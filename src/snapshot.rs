@@ -1,0 +1,274 @@
+//! Snapshots: each deviation class is an insta snapshot file under `snapshots/<target>/`, showing
+//! the rule, its evidence, the minimal example (state and request) and both answers. Accepted
+//! snapshots (`.snap`) are the target's baseline of known deviations; a new class leaves a pending
+//! `.snap.new` that `cargo insta review` or `ecr-conformance review` accepts or rejects. In CI
+//! (`CI` set) nothing under `snapshots/` is written: pending snapshots go to the report folder.
+
+use crate::canonical::placeholders;
+use crate::classes::Class;
+use crate::model::RegistryPlan;
+use crate::rules::rule_by_id;
+use crate::runner::Minimal;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The body of a class's snapshot: what a person reviews.
+pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
+    let rule = rule_by_id(&class.key.rule);
+    let mut s = String::new();
+    let _ = writeln!(s, "class: {}", class.key.title());
+    let _ = writeln!(s, "rule: {} ({})", rule.id, class.key.level.as_str());
+    let _ = writeln!(s, "claim: {}", rule.summary);
+    let _ = writeln!(s, "evidence: {}", rule.source);
+    let (deviation, digests, registry) = match minimal {
+        Some(m) => (&m.deviation, m.image_digests.clone(), m.registry_id.clone()),
+        None => (&class.first.deviation, Vec::new(), String::new()),
+    };
+    let mut body = String::new();
+    if let Some(m) = minimal {
+        let _ = writeln!(
+            body,
+            "example: {}",
+            if m.canonical { "minimal, canonical" } else { "minimal" }
+        );
+        let _ = writeln!(body, "state:");
+        body.push_str(&render_state(&m.plan));
+        let _ = writeln!(body, "request:");
+        body.push_str(&indent(&pretty(
+            &serde_json::to_value(&m.canonical_request).unwrap_or(Value::Null),
+        )));
+    } else if let Some(r) = &class.first.request {
+        let _ = writeln!(body, "example: as found (not shrunk)");
+        let _ = writeln!(body, "request:");
+        body.push_str(&indent(&pretty(&serde_json::to_value(r).unwrap_or(Value::Null))));
+    } else {
+        let _ = writeln!(
+            body,
+            "example: found while {}",
+            if class.key.property == "seed" {
+                "seeding"
+            } else {
+                "comparing listings"
+            }
+        );
+    }
+    let _ = writeln!(body, "deviation: {}", deviation.summary);
+    let _ = writeln!(body, "expected:");
+    body.push_str(&indent(&pretty(&deviation.expected)));
+    let _ = writeln!(body, "actual:");
+    body.push_str(&indent(&pretty(&deviation.actual)));
+    let body = match minimal {
+        // The canonical example's repositories are named repo-N under a run prefix: drop it.
+        Some(m) => strip_prefixes(&body, &m.request.repository_name, &m.canonical_request.repository_name),
+        None => body,
+    };
+    s.push_str(&placeholders(
+        &body,
+        &digests,
+        if registry.is_empty() { "\u{0}" } else { &registry },
+    ));
+    s
+}
+
+fn strip_prefixes(text: &str, sent: &str, canonical: &str) -> String {
+    match sent.strip_suffix(canonical) {
+        Some(prefix) if !prefix.is_empty() => text.replace(prefix, ""),
+        _ => text.to_string(),
+    }
+}
+
+fn render_state(plan: &RegistryPlan) -> String {
+    let mut s = String::new();
+    let Ok(state) = plan.build("000000000000") else {
+        return "  (the state does not build)\n".into();
+    };
+    let mut n = 0;
+    for (name, repo) in &state.repositories {
+        let _ = writeln!(s, "  {name}:");
+        for image in &repo.images {
+            n += 1;
+            let tags = if image.tags.is_empty() {
+                "untagged".to_string()
+            } else {
+                format!("tags {}", image.tags.join(", "))
+            };
+            let _ = writeln!(
+                s,
+                "    image-{n}: {} ({tags}), {} bytes of manifest",
+                image.media_type,
+                image.manifest.len()
+            );
+        }
+    }
+    s
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// An insta snapshot file: a YAML header and the body.
+pub fn file_text(class: &Class, body: &str) -> String {
+    let rule = rule_by_id(&class.key.rule);
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        "---\nsource: ecr-conformance\ndescription: {}\nexpression: {}\n---\n{body}",
+        q(rule.summary),
+        q(&class.title)
+    )
+}
+
+/// What the run's classes are against the target's baseline.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comparison {
+    pub target: String,
+    pub baseline_dir: PathBuf,
+    /// Classes with an accepted snapshot.
+    pub known: Vec<String>,
+    /// Classes without one: they fail the gate (gate level, or any level under --strict).
+    pub new: Vec<String>,
+    /// Accepted snapshots whose class did not occur: reported as fixed (fail under --strict).
+    pub fixed: Vec<String>,
+    /// Where the pending snapshots of new classes were written.
+    pub pending: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("baseline {path}: {problem}")]
+    Baseline { path: PathBuf, problem: String },
+    #[error("cannot write snapshot {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// The accepted snapshots of a baseline folder, by class slug.
+pub fn accepted(dir: &Path) -> Result<BTreeSet<String>, SnapshotError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) => {
+            return Err(SnapshotError::Baseline {
+                path: dir.into(),
+                problem: e.to_string(),
+            });
+        }
+    };
+    let mut out = BTreeSet::new();
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".snap") else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| SnapshotError::Baseline {
+            path: path.clone(),
+            problem: e.to_string(),
+        })?;
+        if !text.starts_with("---\n") || text.matches("\n---\n").count() < 1 {
+            return Err(SnapshotError::Baseline {
+                path,
+                problem: "not an insta snapshot (no --- header)".into(),
+            });
+        }
+        out.insert(stem.to_string());
+    }
+    Ok(out)
+}
+
+/// Compares the classes with the baseline under `dir` and writes the pending snapshots of new
+/// classes into `pending_dir` (the baseline folder itself, or the report folder in CI).
+pub fn compare(
+    classes: &[Class],
+    minimal: &[Minimal],
+    target: &str,
+    dir: &Path,
+    pending_dir: &Path,
+) -> Result<Comparison, SnapshotError> {
+    let accepted = accepted(dir)?;
+    let mut c = Comparison {
+        target: target.into(),
+        baseline_dir: dir.into(),
+        ..Comparison::default()
+    };
+    for class in classes {
+        if accepted.contains(&class.slug) {
+            c.known.push(class.slug.clone());
+            continue;
+        }
+        c.new.push(class.slug.clone());
+        let m = minimal.iter().find(|m| m.class == class.key);
+        let text = file_text(class, &render(class, m));
+        std::fs::create_dir_all(pending_dir).map_err(|source| SnapshotError::Write {
+            path: pending_dir.into(),
+            source,
+        })?;
+        let path = pending_dir.join(format!("{}.snap.new", class.slug));
+        std::fs::write(&path, text).map_err(|source| SnapshotError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        c.pending.push(path);
+    }
+    let occurred: BTreeSet<&str> = classes.iter().map(|c| c.slug.as_str()).collect();
+    c.fixed = accepted
+        .iter()
+        .filter(|a| !occurred.contains(a.as_str()))
+        .cloned()
+        .collect();
+    // Pending files of classes that no longer occur are stale: remove them.
+    if let Ok(entries) = std::fs::read_dir(pending_dir) {
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if let Some(stem) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".snap.new"))
+                && !c.new.iter().any(|n| n == stem)
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// A pending snapshot accepted (renamed to `.snap`) or rejected (deleted).
+pub fn decide(pending: &Path, accept: bool) -> std::io::Result<()> {
+    if accept {
+        let name = pending.to_string_lossy();
+        let target = PathBuf::from(name.strip_suffix(".new").unwrap_or(&name));
+        std::fs::rename(pending, target)
+    } else {
+        std::fs::remove_file(pending)
+    }
+}
+
+/// Every pending snapshot under `root` (one level of target folders).
+pub fn pending_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(targets) = std::fs::read_dir(root) else {
+        return out;
+    };
+    for t in targets.filter_map(Result::ok) {
+        let Ok(files) = std::fs::read_dir(t.path()) else {
+            continue;
+        };
+        for f in files.filter_map(Result::ok) {
+            if f.path().to_string_lossy().ends_with(".snap.new") {
+                out.push(f.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,82 @@
+//! The conformance trials as a test target (`harness = false`): `cargo test --test conformance`
+//! and `cargo nextest run --test conformance --partition count:K/N` run the same trials as
+//! `ecr-conformance run`, with the test harness's own arguments (filters, `--list`, `--exact`).
+//!
+//! Configured by environment variables: `ECRC_ENDPOINT` (default: the embedded reference server),
+//! `ECRC_SEED` (default 1), `ECRC_CASES` (default 200), `ECRC_TARGET`, `ECRC_SNAPSHOTS` (a snapshot
+//! root: gate against its baseline), `ECRC_STRICT`, `ECRC_VARIANT`, `ECRC_OUT` (the report folder).
+
+use ecr_conformance::credentials::ProcessEnv;
+use ecr_conformance::server::Variant;
+use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
+use ecr_conformance::target::TargetOptions;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn main() -> ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = var("ECRC_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("ecrc-conformance-{}", std::process::id())));
+    let variant = match var("ECRC_VARIANT").map(|v| Variant::parse(&v).ok_or(v)) {
+        None => Variant::Reference,
+        Some(Ok(v)) => v,
+        Some(Err(v)) => {
+            ecr_conformance::console::note(format!("ECRC_VARIANT: unknown variant {v:?}"));
+            return ExitCode::from(3);
+        }
+    };
+    let number = |name: &str, default: u64| -> Result<u64, String> {
+        var(name).map_or(Ok(default), |v| {
+            v.parse().map_err(|_| format!("{name}: {v:?} is not a number"))
+        })
+    };
+    let (seed, cases) = match (number("ECRC_SEED", 1), number("ECRC_CASES", 200)) {
+        (Ok(s), Ok(c)) => (s, c as usize),
+        (Err(e), _) | (_, Err(e)) => {
+            ecr_conformance::console::note(e);
+            return ExitCode::from(3);
+        }
+    };
+    let options = RunOptions {
+        target: TargetOptions {
+            endpoint: var("ECRC_ENDPOINT"),
+            ..TargetOptions::default()
+        },
+        seed: Some(seed),
+        cases,
+        out,
+        strict: var("ECRC_STRICT").is_some_and(|v| v != "0" && v != "false"),
+        cases_dir: Some(root.join("cases")),
+        variant,
+        target_name: var("ECRC_TARGET"),
+        snapshots: var("ECRC_SNAPSHOTS").map(PathBuf::from),
+        ci: true,
+        progress: false,
+        ..RunOptions::default()
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else {
+        ecr_conformance::console::note("cannot start the async runtime");
+        return ExitCode::from(3);
+    };
+    match runtime.block_on(session::run_trials(options, &args, &ProcessEnv)) {
+        Ok(TrialsOutcome::Listed) => ExitCode::SUCCESS,
+        Ok(TrialsOutcome::Ran(result)) if result.exit_code() == 0 => ExitCode::SUCCESS,
+        Ok(TrialsOutcome::Ran(result)) => {
+            ecr_conformance::console::note(result.report.summary());
+            ExitCode::from(101)
+        }
+        // A filter that selects nothing is no failure for a test harness (nextest runs each
+        // partition with its own filter).
+        Err(e) if e.exit_code() == 4 => ExitCode::SUCCESS,
+        Err(e) => {
+            ecr_conformance::console::note(format!("error: {e}"));
+            ExitCode::from(3)
+        }
+    }
+}
