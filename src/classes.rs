@@ -38,8 +38,10 @@ impl ClassKey {
         // the kind of request (which invalid parameter, which missing repository).
         let shape = match (&d.image_id, request) {
             (Some(id), _) => crate::model::id_shape(id).to_string(),
-            (None, Some(Some(category))) => format!("request {}", category.name()),
-            (None, Some(None)) => "request".to_string(),
+            // The wire rules apply to every kind of request: which kind says where. Other rules
+            // name the kind of request themselves.
+            (None, Some(Some(category))) if d.rule.starts_with("W-") => format!("request {}", category.name()),
+            (None, Some(_)) => "request".to_string(),
             (None, None) if property == "seed" => "seeding".to_string(),
             (None, None) => "world".to_string(),
         };

@@ -301,6 +301,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
     let mut slots: Vec<Attributed> = a.ids.iter().map(|_| Attributed::default()).collect();
     let mut strays: Vec<Value> = Vec::new();
+    let mut stray_failures: Vec<&ImageFailure> = Vec::new();
 
     for f in failures {
         if let Some(i) = a.ids.iter().position(|e| e.id == f.image_id) {
@@ -324,6 +325,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
             slots[i].failures.push(f);
         } else {
             strays.push(json!({"failure": f}));
+            stray_failures.push(f);
         }
     }
     // Images go to the most specific id that can claim them and still has room; duplicates of an
@@ -338,43 +340,117 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     let capacity = |e: &IdExpectation| -> usize { e.times * per_sending(e) };
     let specificity =
         |x: &ImageIdentifier| usize::from(x.image_tag.is_some()) * 2 + usize::from(x.image_digest.is_some());
+    let claims = |e: &IdExpectation, img: &Image| {
+        (e.id.image_tag.is_some() || e.id.image_digest.is_some())
+            && e.id
+                .image_tag
+                .as_ref()
+                .is_none_or(|t| img.image_id.image_tag.as_ref() == Some(t))
+            && e.id
+                .image_digest
+                .as_ref()
+                .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d))
+    };
+    // Pass 1: every id that expects images gets its first one, from the images it claims.
+    let mut leftovers: Vec<&Image> = Vec::new();
     for img in images {
-        let claims = |e: &IdExpectation| {
-            (e.id.image_tag.is_some() || e.id.image_digest.is_some())
-                && e.id
-                    .image_tag
-                    .as_ref()
-                    .is_none_or(|t| img.image_id.image_tag.as_ref() == Some(t))
-                && e.id
-                    .image_digest
-                    .as_ref()
-                    .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d))
-        };
-        let best = (0..a.ids.len())
-            .filter(|&i| claims(&a.ids[i]))
-            .max_by_key(|&i| {
-                let taken = slots[i].images.len();
-                (
-                    taken < per_sending(&a.ids[i]),
-                    fits(&a.ids[i], img),
-                    taken < capacity(&a.ids[i]),
-                    specificity(&a.ids[i].id),
-                    usize::MAX - i,
-                )
+        let first = (0..a.ids.len())
+            .filter(|&i| claims(&a.ids[i], img) && per_sending(&a.ids[i]) > 0 && slots[i].images.is_empty())
+            .max_by_key(|&i| (fits(&a.ids[i], img), specificity(&a.ids[i].id), usize::MAX - i));
+        // An image that fits an id with room better than the empty ids it could go to waits for
+        // pass 2 (the second entry by digest, beside a translation for the same tag).
+        let fits_elsewhere = || {
+            (0..a.ids.len()).any(|i| {
+                claims(&a.ids[i], img)
+                    && !slots[i].images.is_empty()
+                    && slots[i].images.len() < capacity(&a.ids[i])
+                    && fits(&a.ids[i], img)
             })
-            .or_else(|| best_loose(&a.ids, &img.image_id))
+        };
+        match first {
+            Some(i) if fits(&a.ids[i], img) || !fits_elsewhere() => slots[i].images.push(img),
+            _ => leftovers.push(img),
+        }
+    }
+    // Pass 2: an id still without any answer whose image this is takes it (an answer under the
+    // wrong tag still answers its request); then the claims with room; then sloppy matches.
+    for img in leftovers {
+        let digest = img.image_id.image_digest.as_deref();
+        let best = (0..a.ids.len())
+            .find(|&i| {
+                slots[i].images.is_empty()
+                    && slots[i].failures.is_empty()
+                    && expected_digests(&a.ids[i]).any(|d| digest == Some(d))
+            })
             .or_else(|| {
-                // An image under the wrong id still answers the request whose image it is.
-                (0..a.ids.len()).find(|&i| {
-                    slots[i].images.len() < capacity(&a.ids[i])
-                        && expected_digests(&a.ids[i]).any(|d| img.image_id.image_digest.as_deref() == Some(d))
-                })
-            });
+                (0..a.ids.len())
+                    .filter(|&i| claims(&a.ids[i], img) && slots[i].images.len() < capacity(&a.ids[i]))
+                    .max_by_key(|&i| {
+                        let taken = slots[i].images.len();
+                        (
+                            taken < per_sending(&a.ids[i]),
+                            fits(&a.ids[i], img),
+                            specificity(&a.ids[i].id),
+                            usize::MAX - i,
+                        )
+                    })
+            })
+            .or_else(|| {
+                // A sloppy match for an id that has no answer yet, before any id gets one too many.
+                best_loose(&a.ids, &img.image_id)
+                    .filter(|&i| slots[i].images.is_empty() && slots[i].failures.is_empty())
+            })
+            .or_else(|| {
+                (0..a.ids.len())
+                    .filter(|&i| claims(&a.ids[i], img))
+                    .max_by_key(|&i| (fits(&a.ids[i], img), specificity(&a.ids[i].id), usize::MAX - i))
+            })
+            .or_else(|| best_loose(&a.ids, &img.image_id));
         match best {
             Some(i) => slots[i].images.push(img),
             None => strays.push(json!({"image": summarise_image(img)})),
         }
     }
+    // By elimination: a failure that answers no id is given, in order, to the ids left without any
+    // answer that expect a failure (an echo so wrong that nothing of the id is left, such as
+    // `{"imageTag": "null"}` for a digest, still answers its id).
+    let unanswered: Vec<usize> = (0..a.ids.len())
+        .filter(|&i| slots[i].images.is_empty() && slots[i].failures.is_empty())
+        .filter(|&i| matches!(a.ids[i].outcome, Outcome::Failure { .. }))
+        .collect();
+    let mut pool = stray_failures.into_iter();
+    let mut used = 0;
+    'ids: for &i in &unanswered {
+        for _ in 0..a.ids[i].times {
+            let Some(f) = pool.next() else { break 'ids };
+            used += 1;
+            out.push(
+                Deviation::new(
+                    id::I_ECHO,
+                    rule_by_id(id::I_ECHO).level,
+                    format!("failure echoes {} where the request sent {}", f.image_id, a.ids[i].id),
+                    json!(a.ids[i].id),
+                    json!(f.image_id),
+                )
+                .about(&a.ids[i].id)
+                .kinds(
+                    format!("echo of {}", crate::model::id_shape(&a.ids[i].id)),
+                    format!("echo of {}", crate::model::id_shape(&f.image_id)),
+                ),
+            );
+            slots[i].failures.push(f);
+        }
+    }
+    // The stray failures given to ids are no longer strays.
+    let mut dropped = 0;
+    strays.retain(|s| {
+        if s.get("failure").is_some() && dropped < used {
+            dropped += 1;
+            false
+        } else {
+            true
+        }
+    });
     for (e, got) in a.ids.iter().zip(&slots) {
         judge_id(a, e, got, out);
     }
@@ -387,6 +463,13 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
         } else {
             "an unrequested failure"
         };
+        // Classed by the shape of the id the stray entry carries.
+        let stray_id: ImageIdentifier = stray
+            .get("image")
+            .and_then(|i| i.get("imageId"))
+            .or_else(|| stray.get("failure").and_then(|f| f.get("imageId")))
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
         out.push(
             Deviation::new(
                 id::P_ACCOUNTED,
@@ -395,6 +478,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
                 json!(a.ids.iter().map(|e| &e.id).collect::<Vec<_>>()),
                 stray,
             )
+            .about(&stray_id)
             .kinds("no other entry", kind),
         );
     }
@@ -822,6 +906,7 @@ fn check_integrity(img: &Image, out: &mut Vec<Deviation>) {
                 json!(d),
                 json!(actual),
             )
+            .about(&img.image_id)
             .kinds("the manifest's sha256", "another digest"),
         );
     }

@@ -41,6 +41,7 @@ pub mod server;
 pub mod session;
 pub mod shrink;
 pub mod snapshot;
+pub mod spawn;
 pub mod target;
 pub mod trials;
 pub mod wire;

@@ -179,6 +179,13 @@ struct RunArgs {
     /// A repository to read in --read-only mode (repeatable).
     #[arg(long = "repository", value_name = "NAME", num_args = 1.., requires = "read_only")]
     repository: Vec<String>,
+    /// Start the implementation under test with this command (`{port}` becomes a free loopback
+    /// port), wait until it answers, run against it, and stop it at the end.
+    #[arg(long, conflicts_with = "endpoint")]
+    spawn: Option<String>,
+    /// Seconds a spawned implementation may take to answer.
+    #[arg(long, default_value_t = 90)]
+    spawn_timeout: u64,
     /// The test-harness arguments: a filter, --exact, --skip, --list, --format terse, --quiet.
     #[command(flatten)]
     harness: libtest_mimic::Arguments,
@@ -287,6 +294,8 @@ async fn run(args: RunArgs) -> ExitCode {
         target_name: args.target_name,
         snapshots: (!args.no_snapshots).then_some(args.snapshots),
         ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"),
+        spawn: args.spawn,
+        spawn_startup: Duration::from_secs(args.spawn_timeout),
         ..RunOptions::default()
     };
     finish(options, &args.harness).await

@@ -49,6 +49,11 @@ pub struct RunOptions {
     pub selection: Option<crate::trials::Selection>,
     /// Case files given by path (`replay`), run instead of `cases_dir`.
     pub case_paths: Vec<PathBuf>,
+    /// Start the implementation under test with this command (`{port}`: a free loopback port) and
+    /// stop it at the end.
+    pub spawn: Option<String>,
+    /// How long a spawned implementation may take to answer.
+    pub spawn_startup: Duration,
 }
 
 impl Default for RunOptions {
@@ -74,6 +79,8 @@ impl Default for RunOptions {
             ci: false,
             selection: None,
             case_paths: Vec::new(),
+            spawn: None,
+            spawn_startup: Duration::from_secs(90),
         }
     }
 }
@@ -98,6 +105,8 @@ pub enum SessionError {
     Server(std::io::Error),
     #[error(transparent)]
     Snapshot(#[from] crate::snapshot::SnapshotError),
+    #[error(transparent)]
+    Spawn(#[from] crate::spawn::SpawnError),
     #[error("cannot write the report into {dir}: {source}")]
     Report { dir: PathBuf, source: std::io::Error },
 }
@@ -156,6 +165,23 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         return Err(SessionError::ReadOnlyWithoutRepositories);
     }
     let seed = options.seed.unwrap_or_else(fresh_seed);
+    // A spawned implementation lives as long as this function (stopped when dropped, on every path).
+    let mut options = options;
+    let _spawned = match &options.spawn {
+        Some(command) => {
+            let spawned = crate::spawn::spawn(command, options.spawn_startup).await?;
+            if options.progress {
+                crate::console::note(format!(
+                    "ecr-conformance: started {:?} on {}",
+                    spawned.command,
+                    spawned.endpoint()
+                ));
+            }
+            options.target.endpoint = Some(spawned.endpoint());
+            Some(spawned)
+        }
+        None => None,
+    };
     let endpoint = target::endpoint_from(&options.target, env);
     // The embedded reference server lives as long as this run.
     let (embedded, url) = match &endpoint {
