@@ -67,6 +67,17 @@ enum Command {
         #[arg(long, default_value = "reference", value_parser = parse_variant)]
         variant: Variant,
     },
+    /// The conformance matrix (rules by implementation) from report files: `REPORT[=NAME]...`.
+    Matrix {
+        #[arg(required = true)]
+        reports: Vec<String>,
+        /// Put the matrix into this file, between `<!-- matrix:begin -->` and `<!-- matrix:end -->`.
+        #[arg(long)]
+        readme: Option<PathBuf>,
+        /// With --readme: change nothing; exit 1 if the file's matrix is not the current one.
+        #[arg(long, requires = "readme")]
+        check: bool,
+    },
     /// List the embedded server's variants, one per line: name, the rule it breaks, what it does.
     Variants,
     /// Delete the repositories earlier runs left behind (only names starting with the tool's `ecrc-`).
@@ -239,6 +250,7 @@ fn main() -> ExitCode {
         } => review(&snapshots, target.as_deref(), accept, reject),
         Command::Serve { port, variant } => runtime.block_on(serve(port, variant)),
         Command::Sweep { target, prefix } => runtime.block_on(sweep(target, prefix)),
+        Command::Matrix { reports, readme, check } => matrix(&reports, readme.as_deref(), check),
         Command::Variants => {
             for v in Variant::all() {
                 console::out(format!(
@@ -397,6 +409,58 @@ async fn sweep(target: TargetArgs, prefix: String) -> ExitCode {
         Err(e) => {
             console::note(format!("error: {e}"));
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn matrix(reports: &[String], readme: Option<&std::path::Path>, check: bool) -> ExitCode {
+    use ecr_conformance::report::matrix;
+    let parsed: Vec<(PathBuf, Option<String>)> = reports
+        .iter()
+        .map(|r| match r.split_once('=') {
+            Some((path, name)) => (PathBuf::from(path), Some(name.to_string())),
+            None => (PathBuf::from(r), None),
+        })
+        .collect();
+    let table = match matrix::render(&parsed) {
+        Ok(t) => t,
+        Err(e) => {
+            console::note(format!("error: {e}"));
+            return ExitCode::from(USAGE);
+        }
+    };
+    let Some(path) = readme else {
+        console::out(table.trim_end());
+        return ExitCode::SUCCESS;
+    };
+    let shown = path.display().to_string();
+    let result = std::fs::read_to_string(path)
+        .map_err(|source| matrix::MatrixError::Io {
+            path: shown.clone(),
+            source,
+        })
+        .and_then(|text| matrix::splice(&text, &table, &shown).map(|new| (text, new)));
+    match result {
+        Ok((old, new)) if check => {
+            if old == new {
+                ExitCode::SUCCESS
+            } else {
+                console::note(format!(
+                    "{shown}: the matrix is not the current one; run `ecr-conformance matrix ... --readme {shown}`"
+                ));
+                ExitCode::from(1)
+            }
+        }
+        Ok((_, new)) => match std::fs::write(path, new) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                console::note(format!("error: {shown}: {e}"));
+                ExitCode::from(USAGE)
+            }
+        },
+        Err(e) => {
+            console::note(format!("error: {e}"));
+            ExitCode::from(USAGE)
         }
     }
 }

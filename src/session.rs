@@ -408,6 +408,7 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
         let minimal = outcome.minimal.iter().find(|m| m.class == class.key);
         let status = match &baseline {
             Some(b) if b.known.contains(&class.slug) => "known",
+            Some(b) if b.changed.contains(&class.slug) => "changed",
             Some(_) => "new",
             None => "unbaselined",
         };

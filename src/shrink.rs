@@ -308,9 +308,10 @@ pub async fn minimise(
                 break;
             }
             example.state_steps += 1;
-            if let Some((d, _, _)) = attempt(ctx, &candidate, &current, "", key, category).await {
+            if let Some((d, sent, _)) = attempt(ctx, &candidate, &current, "", key, category).await {
                 plan = candidate;
                 example.deviation = d;
+                example.request = sent;
                 improved = true;
                 break;
             }

@@ -15,6 +15,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// The line that marks a canonical example in a snapshot.
+const CANONICAL_MARK: &str = "example: minimal, canonical";
+
 /// The body of a class's snapshot: what a person reviews.
 pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
     let rule = rule_by_id(&class.key.rule);
@@ -65,6 +68,7 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
         Some(m) => strip_prefixes(&body, &m.request.repository_name, &m.canonical_request.repository_name),
         None => body,
     };
+    let body = strip_run_prefixes(&body);
     s.push_str(&placeholders(
         &body,
         &digests,
@@ -78,6 +82,34 @@ fn strip_prefixes(text: &str, sent: &str, canonical: &str) -> String {
         Some(prefix) if !prefix.is_empty() => text.replace(prefix, ""),
         _ => text.to_string(),
     }
+}
+
+/// Removes every run prefix (`ecrc-1a2b3c4d-w1/`, `-s12/`, `-c3/`): they name the run, not the bug.
+fn strip_run_prefixes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(crate::seed::TOOL_PREFIX) {
+        out.push_str(&rest[..pos]);
+        let tail = &rest[pos + crate::seed::TOOL_PREFIX.len()..];
+        let hex = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+        let after_hex = &tail[hex..];
+        let kind_ok =
+            after_hex.len() > 2 && after_hex.as_bytes()[0] == b'-' && after_hex.as_bytes()[1].is_ascii_lowercase();
+        let digits = if kind_ok {
+            after_hex[2..].bytes().take_while(u8::is_ascii_digit).count()
+        } else {
+            0
+        };
+        let end = 2 + digits;
+        if hex == 8 && kind_ok && digits > 0 && after_hex[end..].starts_with('/') {
+            rest = &after_hex[end + 1..];
+        } else {
+            out.push_str(crate::seed::TOOL_PREFIX);
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn render_state(plan: &RegistryPlan) -> String {
@@ -126,6 +158,18 @@ pub fn file_text(class: &Class, body: &str) -> String {
 }
 
 /// What the run's classes are against the target's baseline.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run_prefixes_are_stripped() {
+        let t = "name 'ecrc-0000000a-s12/web' and ecrc-1a2b3c4d-w3/team/x and ecrc-notaprefix";
+        assert_eq!(
+            super::strip_run_prefixes(t),
+            "name 'web' and team/x and ecrc-notaprefix"
+        );
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Comparison {
@@ -135,6 +179,9 @@ pub struct Comparison {
     pub known: Vec<String>,
     /// Classes without one: they fail the gate (gate level, or any level under --strict).
     pub new: Vec<String>,
+    /// Classes whose accepted snapshot shows another example or other answers than this run: they
+    /// fail the gate like new ones (a committed snapshot edited by hand is caught here).
+    pub changed: Vec<String>,
     /// Accepted snapshots whose class did not occur: reported as fixed (fail under --strict).
     pub fixed: Vec<String>,
     /// Where the pending snapshots of new classes were written.
@@ -147,6 +194,34 @@ pub enum SnapshotError {
     Baseline { path: PathBuf, problem: String },
     #[error("cannot write snapshot {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+}
+
+/// A snapshot file's body: what follows its header. insta compares bodies too; the header's
+/// `description` is where a reviewer writes what the implementation does differently.
+pub fn body_of(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    Some(&rest[end + 5..])
+}
+
+/// The header of a snapshot file, up to and including its closing `---` line.
+fn header_of(text: &str) -> Option<&str> {
+    let body = body_of(text)?;
+    Some(&text[..text.len() - body.len()])
+}
+
+/// The accepted snapshots of a baseline folder: slug to file text.
+pub fn accepted_texts(dir: &Path) -> Result<std::collections::BTreeMap<String, String>, SnapshotError> {
+    let mut out = std::collections::BTreeMap::new();
+    for slug in accepted(dir)? {
+        let path = dir.join(format!("{slug}.snap"));
+        let text = std::fs::read_to_string(&path).map_err(|e| SnapshotError::Baseline {
+            path,
+            problem: e.to_string(),
+        })?;
+        out.insert(slug, text);
+    }
+    Ok(out)
 }
 
 /// The accepted snapshots of a baseline folder, by class slug.
@@ -174,7 +249,7 @@ pub fn accepted(dir: &Path) -> Result<BTreeSet<String>, SnapshotError> {
             path: path.clone(),
             problem: e.to_string(),
         })?;
-        if !text.starts_with("---\n") || text.matches("\n---\n").count() < 1 {
+        if body_of(&text).is_none() {
             return Err(SnapshotError::Baseline {
                 path,
                 problem: "not an insta snapshot (no --- header)".into(),
@@ -194,20 +269,38 @@ pub fn compare(
     dir: &Path,
     pending_dir: &Path,
 ) -> Result<Comparison, SnapshotError> {
-    let accepted = accepted(dir)?;
+    let accepted = accepted_texts(dir)?;
     let mut c = Comparison {
         target: target.into(),
         baseline_dir: dir.into(),
         ..Comparison::default()
     };
     for class in classes {
-        if accepted.contains(&class.slug) {
-            c.known.push(class.slug.clone());
-            continue;
-        }
-        c.new.push(class.slug.clone());
         let m = minimal.iter().find(|m| m.class == class.key);
-        let text = file_text(class, &render(class, m));
+        let body = render(class, m);
+        // A canonical example is the same for every run that finds the class, so its accepted
+        // body must match to the byte; an example that could not be made canonical may vary
+        // with the endpoint's history, so for it the class's presence is what counts.
+        let canonical = |text: &str| text.contains(CANONICAL_MARK);
+        let text = match accepted.get(&class.slug) {
+            Some(old) if body_of(old) == Some(body.as_str()) => {
+                c.known.push(class.slug.clone());
+                continue;
+            }
+            Some(old) if !(canonical(&body) && body_of(old).is_some_and(canonical)) => {
+                c.known.push(class.slug.clone());
+                continue;
+            }
+            Some(old) => {
+                // Keep the reviewer's header (their note on the class) on the pending update.
+                c.changed.push(class.slug.clone());
+                format!("{}{body}", header_of(old).unwrap_or_default())
+            }
+            None => {
+                c.new.push(class.slug.clone());
+                file_text(class, &body)
+            }
+        };
         std::fs::create_dir_all(pending_dir).map_err(|source| SnapshotError::Write {
             path: pending_dir.into(),
             source,
@@ -221,7 +314,7 @@ pub fn compare(
     }
     let occurred: BTreeSet<&str> = classes.iter().map(|c| c.slug.as_str()).collect();
     c.fixed = accepted
-        .iter()
+        .keys()
         .filter(|a| !occurred.contains(a.as_str()))
         .cloned()
         .collect();
@@ -233,7 +326,7 @@ pub fn compare(
                 .file_name()
                 .and_then(|n| n.to_str())
                 .and_then(|n| n.strip_suffix(".snap.new"))
-                && !c.new.iter().any(|n| n == stem)
+                && !c.new.iter().chain(&c.changed).any(|n| n == stem)
             {
                 let _ = std::fs::remove_file(&path);
             }

@@ -95,6 +95,43 @@ async fn a_baseline_is_stable_across_seeds_accepted_then_passes_and_a_fixed_bug_
     );
     assert!(again.classes.iter().all(|c| c.status == "known"));
 
+    // A reviewer's note in a snapshot's header changes nothing; an edited body fails the gate.
+    let accepted_dir = snaps_a.join("gated");
+    let first = std::fs::read_dir(&accepted_dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .next()
+        .expect("a snapshot");
+    let text = std::fs::read_to_string(&first).expect("read");
+    let noted = text.replacen(
+        "description: ",
+        "description: \"The registry answers another account's id.\" # ",
+        1,
+    );
+    std::fs::write(&first, &noted).expect("write");
+    assert_eq!(
+        run(Variant::WrongRegistryId, 13, &snaps_a, &out, false, false)
+            .await
+            .verdict,
+        Verdict::Pass
+    );
+    std::fs::write(&first, noted.replace("000000000000", "999999999999")).expect("write");
+    let edited = run(Variant::WrongRegistryId, 13, &snaps_a, &out, false, false).await;
+    assert_eq!(edited.verdict, Verdict::Fail);
+    assert!(edited.classes.iter().any(|c| c.status == "changed"));
+    let pending = accepted_dir.join(format!(
+        "{}.new",
+        first.file_name().and_then(|n| n.to_str()).expect("name")
+    ));
+    let pending_text = std::fs::read_to_string(&pending).expect("a pending update");
+    assert!(
+        pending_text.contains("The registry answers another account's id."),
+        "the note is kept"
+    );
+    std::fs::write(&first, &noted).expect("restore");
+    std::fs::remove_file(&pending).ok();
+
     // Reverting the bug: the known classes are reported as fixed; --strict fails on them.
     let fixed = run(Variant::Reference, 13, &snaps_a, &out, false, false).await;
     assert_eq!(fixed.verdict, Verdict::Pass);

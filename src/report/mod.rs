@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 mod html;
 mod junit;
 mod markdown;
+pub mod matrix;
 
 /// Writes every report of a run into `dir`: `report.json`, `junit.xml`, `summary.md` and
 /// `report.html`. Returns the path of `report.json`.

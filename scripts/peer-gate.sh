@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# peer-gate.sh: the conformance gate against the real peers (moto, MiniStack) installed by
+# scripts/install-peers.sh, each started by the tool itself (--spawn) and gated against its
+# committed baseline under snapshots/<peer>/ with --strict: a new deviation class fails, and so
+# does a known one that disappears. Then the README's conformance matrix must be the current one.
+#
+#   scripts/peer-gate.sh            # the gate (what CI runs)
+#   RECORD=1 scripts/peer-gate.sh   # write pending snapshots for review instead of gating
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BIN="${ECRC_BIN:-target/release/ecr-conformance}"
+[[ -x "$BIN" ]] || cargo build --release --quiet
+# The baseline's examples are those of this seed and these settings: keep them with the snapshots.
+COMMON=(--seed 1 --cases 300 --shrink-seconds 900 --deadline 1500 -q)
+status=0
+for peer in moto ministack; do
+    [[ -x ".peers/${peer}-venv/bin/$([[ $peer == moto ]] && echo moto_server || echo ministack)" ]] \
+        || { echo "peer-gate: ${peer} is not installed (scripts/install-peers.sh)" >&2; exit 1; }
+    if [[ "${RECORD:-0}" == "1" ]]; then
+        "$BIN" run --spawn "scripts/start-peer.sh ${peer} {port}" --target "$peer" --out "reports/${peer}" "${COMMON[@]}" || true
+    else
+        "$BIN" run --spawn "scripts/start-peer.sh ${peer} {port}" --target "$peer" --out "reports/${peer}" --strict "${COMMON[@]}" \
+            || { echo "peer-gate: ${peer} deviates from its baseline (reports/${peer}/summary.md)" >&2; status=1; }
+    fi
+done
+[[ -f reports/report.json ]] || "$BIN" run --seed 1 -q >/dev/null
+MATRIX=(reports/report.json=embedded reports/moto/report.json=moto reports/ministack/report.json=MiniStack)
+if [[ "${RECORD:-0}" == "1" ]]; then
+    "$BIN" matrix "${MATRIX[@]}" --readme README.md
+else
+    "$BIN" matrix "${MATRIX[@]}" --readme README.md --check || status=1
+fi
+exit $status
