@@ -599,6 +599,23 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
         );
         return;
     }
+    // An id that ECR answers with its image(s), answered with a failure only.
+    if !matches!(e.outcome, Outcome::Failure { .. }) && got.images.is_empty() {
+        let code = got
+            .failures
+            .first()
+            .and_then(|f| f.failure_code.as_ref())
+            .map_or("(none)", |c| c.as_str());
+        out.push(
+            dev(
+                e.rule,
+                r.level,
+                format!("{}: failure {code} where ECR answers the image", e.id),
+            )
+            .kinds(outcome_kind(&e.outcome), format!("failure {code}")),
+        );
+        return;
+    }
     match &e.outcome {
         Outcome::Failure { code, reason } => {
             if !got.images.is_empty() {
@@ -651,22 +668,6 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
             }
         }
         Outcome::Image(x) => {
-            if got.images.is_empty() {
-                let code = got
-                    .failures
-                    .first()
-                    .and_then(|f| f.failure_code.as_ref())
-                    .map_or("(none)", |c| c.as_str());
-                out.push(
-                    dev(
-                        e.rule,
-                        r.level,
-                        format!("{}: failure {code} where ECR answers the image", e.id),
-                    )
-                    .kinds(outcome_kind(&e.outcome), format!("failure {code}")),
-                );
-                return;
-            }
             for img in &got.images {
                 if img.image_id != x.image_id {
                     out.push(
@@ -683,22 +684,6 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
             judge_multiplicity(e, got.images.len(), 1, got, out);
         }
         Outcome::ImagesByDigest { images } => {
-            if got.images.is_empty() {
-                let code = got
-                    .failures
-                    .first()
-                    .and_then(|f| f.failure_code.as_ref())
-                    .map_or("(none)", |c| c.as_str());
-                out.push(
-                    dev(
-                        e.rule,
-                        r.level,
-                        format!("{}: failure {code} where ECR answers the image", e.id),
-                    )
-                    .kinds(outcome_kind(&e.outcome), format!("failure {code}")),
-                );
-                return;
-            }
             let digest = e.id.image_digest.as_deref().unwrap_or_default();
             let tags: Vec<Option<&str>> = images.iter().map(|x| x.image_id.image_tag.as_deref()).collect();
             for img in &got.images {

@@ -202,6 +202,12 @@ struct RunArgs {
     harness: libtest_mimic::Arguments,
 }
 
+/// A usage error: one line, exit 3.
+fn usage(problem: &str) -> ExitCode {
+    console::note(format!("error: {problem}"));
+    ExitCode::from(USAGE)
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     let number = text.strip_suffix("/s").unwrap_or(text);
     match number.parse::<f64>() {
@@ -283,10 +289,7 @@ async fn finish(options: RunOptions, harness: &libtest_mimic::Arguments) -> Exit
 async fn run(args: RunArgs) -> ExitCode {
     let target = match args.target.options(args.read_only) {
         Ok(t) => t,
-        Err(e) => {
-            console::note(format!("error: {e}"));
-            return ExitCode::from(USAGE);
-        }
+        Err(e) => return usage(&e),
     };
     let options = RunOptions {
         target,
@@ -316,10 +319,7 @@ async fn run(args: RunArgs) -> ExitCode {
 async fn replay(files: Vec<PathBuf>, target: TargetArgs, out: PathBuf, strict: bool, variant: Variant) -> ExitCode {
     let target = match target.options(false) {
         Ok(t) => t,
-        Err(e) => {
-            console::note(format!("error: {e}"));
-            return ExitCode::from(USAGE);
-        }
+        Err(e) => return usage(&e),
     };
     let options = RunOptions {
         target,
@@ -390,10 +390,7 @@ async fn serve(port: u16, variant: Variant) -> ExitCode {
 async fn sweep(target: TargetArgs, prefix: String) -> ExitCode {
     let target = match target.options(false) {
         Ok(t) => t,
-        Err(e) => {
-            console::note(format!("error: {e}"));
-            return ExitCode::from(USAGE);
-        }
+        Err(e) => return usage(&e),
     };
     match session::sweep(&target, &prefix, &ProcessEnv).await {
         Ok((deleted, failed)) => {

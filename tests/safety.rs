@@ -31,14 +31,17 @@ async fn backend() -> RunningServer {
         .expect("server")
 }
 
-fn client(url: &str) -> EcrClient {
-    let creds = Credentials {
+fn creds() -> Credentials {
+    Credentials {
         access_key_id: "test".into(),
         secret_access_key: "test".into(),
         session_token: None,
         source: "test".into(),
-    };
-    EcrClient::new(ClientConfig::new(url, "us-east-1", creds), reqwest::Client::new())
+    }
+}
+
+fn client(url: &str) -> EcrClient {
+    EcrClient::new(ClientConfig::new(url, "us-east-1", creds()), reqwest::Client::new())
 }
 
 fn env() -> HashMap<&'static str, &'static str> {
@@ -106,16 +109,7 @@ async fn read_only_mode_makes_no_write_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_refuses_writes_in_read_only_mode() {
     let server = backend().await;
-    let mut config = ClientConfig::new(
-        server.url(),
-        "us-east-1",
-        Credentials {
-            access_key_id: "test".into(),
-            secret_access_key: "test".into(),
-            session_token: None,
-            source: "test".into(),
-        },
-    );
+    let mut config = ClientConfig::new(server.url(), "us-east-1", creds());
     config.read_only = true;
     let c = EcrClient::new(config, reqwest::Client::new());
     let err = c
@@ -253,16 +247,7 @@ fn a_ca_bundle_that_cannot_be_used_is_a_configuration_error_naming_the_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_space_requests() {
     let server = backend().await;
-    let mut config = ClientConfig::new(
-        server.url(),
-        "us-east-1",
-        Credentials {
-            access_key_id: "test".into(),
-            secret_access_key: "test".into(),
-            session_token: None,
-            source: "test".into(),
-        },
-    );
+    let mut config = ClientConfig::new(server.url(), "us-east-1", creds());
     config.rate_limit = Some(50.0);
     let c = EcrClient::new(config, reqwest::Client::new());
     let started = tokio::time::Instant::now();
