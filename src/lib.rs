@@ -6,21 +6,44 @@
 //!
 //! ## Layout
 //!
+//! The pure core:
 //! - [`rules`]: the catalogue: every rule's id, level (gate or advisory) and evidence. Data.
 //! - [`wire`]: the AWS JSON 1.1 shapes of the ECR operations, the error body, `__type` forms.
-//! - [`model`]: the pure core: registry state with ECR's push semantics, and
+//! - [`model`]: registry state with ECR's push semantics, and
 //!   `batch_get_image(state, request) -> Expected`, each part naming its rule.
 //! - [`generate`]: proptest strategies: manifests and blobs, registry plans, id lists by category,
 //!   request-level cases. They know nothing of HTTP.
 //! - [`compare`]: one answer against the expectation, into [`compare::Deviation`]s.
+//! - [`classes`]: deviations grouped by a seed-independent signature.
+//! - [`canonical`]: examples rebuilt with stable names, so two seeds give one example.
 //! - [`cases`]: the human-editable case files under `cases/`: state, request, ECR's answer.
+//!
+//! The shell around it:
+//! - [`credentials`], [`target`], [`client`]: who signs, which endpoint, signed HTTP with retries.
+//! - [`seed`]: a plan made real on an endpoint (and read back, in read-only mode); cleanup, sweep.
+//! - [`control`]: the run's stop flag, deadline and ledger of created repositories.
+//! - [`runner`]: case files, then worlds of generated cases, metamorphic properties, shrinking.
+//! - [`shrink`]: a failing case to its minimal, canonical example.
+//! - [`snapshot`]: classes as insta snapshots; the baseline: known, new, changed, fixed.
+//! - [`trials`]: the run's trials for the test-harness arguments (libtest-mimic).
+//! - [`report`]: `report.json`, `junit.xml`, `summary.md`, `report.html`, the matrix. They render;
+//!   they do not decide.
+//! - [`server`]: the embedded reference server (the model over HTTP) and its broken variants.
+//! - [`spawn`]: an implementation under test started and stopped by the tool.
+//! - [`session`]: one run from options to written reports; `main.rs` only parses arguments.
+//! - [`console`]: terminal output that never panics.
 //!
 //! ## How a request flows
 //!
 //! ```text
-//! gen ──> (RegistryPlan, Case) ──> model::batch_get_image ──> Expected ─┐
-//!                                                                      compare ──> [Deviation]
-//!                       endpoint's HTTP answer (wire::HttpReply) ───────┘
+//! generate ──> (RegistryPlan, Case)
+//!                 │            │
+//!               seed ──> endpoint <── client (SigV4, retries, timeouts)
+//!                              │
+//! model::batch_get_image ──> Expected │ HttpReply
+//!                         compare ──> [Deviation] ──> classes ──> shrink + canonical
+//!                                                         │
+//!                                      snapshot (baseline)   report (json, junit, md, html)
 //! ```
 
 pub mod canonical;
