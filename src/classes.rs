@@ -70,15 +70,7 @@ impl ClassKey {
 
     /// A file-name stem, stable across seeds and runs.
     pub fn slug(&self) -> String {
-        let raw = format!(
-            "{}--{}--{}--{}--{}--{}",
-            self.rule,
-            self.level.as_str(),
-            self.property,
-            self.shape,
-            self.expected_kind,
-            self.actual_kind
-        );
+        let raw = self.title();
         let mut slug = String::with_capacity(raw.len());
         for c in raw.to_lowercase().chars() {
             if c.is_ascii_alphanumeric() {

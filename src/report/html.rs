@@ -41,23 +41,15 @@ pub fn render(report: &Report, out: &str) -> String {
         s,
         "<h1>ecr-conformance <span id=\"verdict\" class=\"verdict {verdict}\">{verdict}</span></h1>"
     );
-    let c = &report.counts;
     let _ = write!(
         s,
-        "<p id=\"context\">Target <b>{}</b> at <code>{}</code>, region {}, seed <code>{}</code>{}: {} cases, {} requests, {} deviations ({} gate, {} advisory) in {} classes, {} faults, {} flaky, {:.1} s.</p>",
+        "<p id=\"context\">Target <b>{}</b> at <code>{}</code>, region {}, seed <code>{}</code>{}: {}, {:.1} s.</p>",
         esc(&report.target),
         esc(&report.endpoint),
         esc(&report.region),
         report.seed,
         if report.strict { ", strict" } else { "" },
-        c.cases,
-        c.requests,
-        c.deviations,
-        c.gate_deviations,
-        c.advisory_deviations,
-        report.classes.len(),
-        c.faults,
-        c.flaky,
+        esc(&report.counts_sentence()),
         report.duration_seconds
     );
     if let Some(reason) = &report.aborted {

@@ -4,7 +4,6 @@ use super::Report;
 use std::fmt::Write as _;
 
 pub fn render(report: &Report, out: &str) -> String {
-    let c = &report.counts;
     let mut s = String::new();
     let icon = match report.verdict {
         super::Verdict::Pass => "✅",
@@ -19,18 +18,11 @@ pub fn render(report: &Report, out: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "Seed `{}` against `{}` ({}): {} cases, {} requests, {} deviations ({} gate, {} advisory) in {} classes, {} faults, {} flaky.\n",
+        "Seed `{}` against `{}` ({}): {}.\n",
         report.seed,
         report.endpoint,
         report.region,
-        c.cases,
-        c.requests,
-        c.deviations,
-        c.gate_deviations,
-        c.advisory_deviations,
-        report.classes.len(),
-        c.faults,
-        c.flaky
+        report.counts_sentence()
     );
     if let Some(reason) = &report.aborted {
         let _ = writeln!(s, "**The run stopped early:** {reason}\n");

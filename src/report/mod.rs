@@ -270,6 +270,22 @@ impl Report {
         Ok(path)
     }
 
+    /// The counts in one sentence, for the Markdown and HTML reports.
+    pub fn counts_sentence(&self) -> String {
+        let c = &self.counts;
+        format!(
+            "{} cases, {} requests, {} deviations ({} gate, {} advisory) in {} classes, {} faults, {} flaky",
+            c.cases,
+            c.requests,
+            c.deviations,
+            c.gate_deviations,
+            c.advisory_deviations,
+            self.classes.len(),
+            c.faults,
+            c.flaky
+        )
+    }
+
     /// `ecr-conformance replay` for a class's case file.
     pub fn replay_command(&self, case_file: &str, out: &str) -> String {
         let endpoint = if self.target.starts_with("embedded") {
