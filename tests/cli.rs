@@ -312,3 +312,69 @@ fn read_only_needs_repositories_and_an_endpoint() {
         3
     );
 }
+
+#[test]
+fn spawn_starts_the_implementation_runs_against_it_and_stops_it() {
+    let dir = out_dir("spawn");
+    let serve = format!(
+        "{} serve --port {{port}} --variant wrong-registry-id",
+        env!("CARGO_BIN_EXE_ecr-conformance")
+    );
+    let args = [
+        "run",
+        "--spawn",
+        &serve,
+        "--seed",
+        "2",
+        "--cases",
+        "60",
+        "--no-case-files",
+        "--no-snapshots",
+    ];
+    let o = bin()
+        .args(args)
+        .args(["--out", dir.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    // A gate deviation of the spawned (broken) server: exit 1, and the report names it.
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("started"));
+    let r = report(&dir);
+    assert!(
+        r["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("http://127.0.0.1:")),
+        "{r}"
+    );
+    assert!(
+        r["classes"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["rule"] == "S-REGISTRY-ID")),
+        "{}",
+        r["classes"]
+    );
+    // The spawned server is gone: its port no longer answers.
+    let port: u16 = r["endpoint"]
+        .as_str()
+        .and_then(|e| e.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the spawned server still listens"
+    );
+}
+
+#[test]
+fn a_spawn_that_cannot_start_exits_3_with_its_output() {
+    let o = run(&[
+        "run",
+        "--spawn",
+        "sh -c 'echo no such peer; exit 9'",
+        "--cases",
+        "5",
+        "--no-case-files",
+    ]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no such peer"));
+}
