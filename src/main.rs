@@ -43,6 +43,9 @@ enum Command {
         /// Without --endpoint: replay against this variant of the embedded server.
         #[arg(long, default_value = "reference", value_parser = parse_variant)]
         variant: Variant,
+        /// Start the implementation with this command (`{port}`: a free loopback port), as `run`.
+        #[arg(long, conflicts_with = "endpoint")]
+        spawn: Option<String>,
     },
     /// Accept or reject pending snapshots (`.snap.new`) of new deviation classes.
     Review {
@@ -247,7 +250,8 @@ fn main() -> ExitCode {
             out,
             strict,
             variant,
-        } => runtime.block_on(replay(files, target, out, strict, variant)),
+            spawn,
+        } => runtime.block_on(replay(files, target, out, strict, variant, spawn)),
         Command::Review {
             snapshots,
             target,
@@ -316,7 +320,14 @@ async fn run(args: RunArgs) -> ExitCode {
     finish(options, &args.harness).await
 }
 
-async fn replay(files: Vec<PathBuf>, target: TargetArgs, out: PathBuf, strict: bool, variant: Variant) -> ExitCode {
+async fn replay(
+    files: Vec<PathBuf>,
+    target: TargetArgs,
+    out: PathBuf,
+    strict: bool,
+    variant: Variant,
+    spawn: Option<String>,
+) -> ExitCode {
     let target = match target.options(false) {
         Ok(t) => t,
         Err(e) => return usage(&e),
@@ -329,6 +340,7 @@ async fn replay(files: Vec<PathBuf>, target: TargetArgs, out: PathBuf, strict: b
         variant,
         case_paths: files,
         cases_dir: None,
+        spawn,
         progress: true,
         handle_signals: true,
         ..RunOptions::default()

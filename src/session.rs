@@ -247,6 +247,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         endpoint: without_userinfo(&url),
         region: client.config().region.clone(),
         strict: options.strict,
+        spawn: options.spawn.clone(),
         requests: client.stats().requests.load(Ordering::Relaxed),
         retries: client.stats().retries.load(Ordering::Relaxed),
     };
@@ -432,7 +433,7 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
             None => (&class.first.deviation, Vec::new(), String::new()),
         };
         let text = |v: &serde_json::Value| {
-            let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+            let pretty = crate::snapshot::strip_run_prefixes(&serde_json::to_string_pretty(v).unwrap_or_default());
             if registry.is_empty() {
                 pretty
             } else {

@@ -85,7 +85,7 @@ fn strip_prefixes(text: &str, sent: &str, canonical: &str) -> String {
 }
 
 /// Removes every run prefix (`ecrc-1a2b3c4d-w1/`, `-s12/`, `-c3/`): they name the run, not the bug.
-fn strip_run_prefixes(text: &str) -> String {
+pub fn strip_run_prefixes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find(crate::seed::TOOL_PREFIX) {

@@ -122,6 +122,9 @@ pub struct Report {
     /// Why the run stopped early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aborted: Option<String>,
+    /// The `--spawn` command the run started the implementation with, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spawn: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,6 +170,8 @@ pub struct RunContext {
     pub seed: u64,
     pub target: String,
     pub endpoint: String,
+    /// The `--spawn` command, when the run started the implementation itself.
+    pub spawn: Option<String>,
     pub region: String,
     pub strict: bool,
     pub requests: u64,
@@ -248,6 +253,7 @@ impl Report {
                 })
                 .collect(),
             aborted: outcome.aborted.clone(),
+            spawn: ctx.spawn.clone(),
             leftovers: outcome
                 .leftovers
                 .iter()
@@ -288,12 +294,13 @@ impl Report {
 
     /// `ecr-conformance replay` for a class's case file.
     pub fn replay_command(&self, case_file: &str, out: &str) -> String {
-        let endpoint = if self.target.starts_with("embedded") {
-            String::new()
-        } else {
-            format!(" --endpoint {}", self.endpoint)
+        // A spawned implementation is gone after the run: the replay spawns it again.
+        let target = match &self.spawn {
+            Some(command) => format!(" --spawn '{}'", command.replace('\'', "'\\''")),
+            None if self.target.starts_with("embedded") => String::new(),
+            None => format!(" --endpoint {}", self.endpoint),
         };
-        format!("ecr-conformance replay {out}/{case_file}{endpoint}")
+        format!("ecr-conformance replay {out}/{case_file}{target}")
     }
 
     /// The `aws ecr batch-get-image` command that sends a request (once its repository exists).
