@@ -380,3 +380,90 @@ fn a_spawn_that_cannot_start_exits_3_with_its_output() {
     assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no such peer"));
 }
+
+#[test]
+fn review_accepts_pending_snapshots_and_the_next_run_passes() {
+    let snaps = out_dir("review-snaps");
+    let out = out_dir("review-out");
+    let s = snaps.to_str().expect("utf-8");
+    let o = out.to_str().expect("utf-8");
+    let args = [
+        "run",
+        "--seed",
+        "4",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--variant",
+        "wrong-registry-id",
+    ];
+    // Outside CI, pending snapshots go under the snapshot root.
+    let first = bin()
+        .env_remove("CI")
+        .args(args)
+        .args(["--snapshots", s, "--out", o])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&first), 1);
+    let target = snaps.join("embedded-wrong-registry-id");
+    let pending = std::fs::read_dir(&target).expect("pending").count();
+    assert!(pending > 0);
+    let review = run(&["review", "--snapshots", s, "--accept"]);
+    assert_eq!(code(&review), 0, "{}", String::from_utf8_lossy(&review.stderr));
+    let accepted = std::fs::read_dir(&target)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "snap"))
+        .count();
+    assert_eq!(accepted, pending);
+    let second = bin()
+        .args(args)
+        .args(["--snapshots", s, "--out", o])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&second), 0, "{}", String::from_utf8_lossy(&second.stderr));
+}
+
+#[test]
+fn trials_are_listed_in_the_harness_formats() {
+    let terse = run(&["run", "--list", "--format", "terse"]);
+    assert_eq!(code(&terse), 0);
+    let text = String::from_utf8_lossy(&terse.stdout);
+    assert!(text.lines().any(|l| l == "property::model: test"), "{text}");
+    assert!(text.lines().any(|l| l == "case::mixed-failures: test"), "{text}");
+    // A filter that selects nothing is "nothing selected".
+    assert_eq!(code(&run(&["run", "--exact", "property::nope"])), 4);
+}
+
+#[test]
+fn the_matrix_check_fails_on_a_stale_readme_and_errors_on_a_bad_report() {
+    let dir = out_dir("matrix");
+    let o = dir.to_str().expect("utf-8");
+    assert_eq!(
+        code(&run(&[
+            "run",
+            "--seed",
+            "1",
+            "--cases",
+            "20",
+            "--no-case-files",
+            "--no-snapshots",
+            "--out",
+            o
+        ])),
+        0
+    );
+    let report = format!("{o}/report.json=embedded");
+    let readme = dir.join("README.md");
+    std::fs::write(&readme, "# x\n<!-- matrix:begin -->\nstale\n<!-- matrix:end -->\n").expect("write");
+    let r = readme.to_str().expect("utf-8");
+    assert_eq!(code(&run(&["matrix", &report, "--readme", r, "--check"])), 1);
+    assert_eq!(code(&run(&["matrix", &report, "--readme", r])), 0);
+    assert_eq!(code(&run(&["matrix", &report, "--readme", r, "--check"])), 0);
+    assert!(
+        std::fs::read_to_string(&readme)
+            .expect("read")
+            .contains("| `I-TAG` | gate | pass |")
+    );
+    assert_eq!(code(&run(&["matrix", "Cargo.toml"])), 3);
+}
