@@ -248,6 +248,21 @@ fn property_deviation(rule: &str, summary: &str, first: &Normalised, second: &No
         .kinds("the same answers", "different answers")
 }
 
+/// Sends `request` and compares its answer with `first`: a deviation of `rule` when they differ.
+async fn same_answer(
+    client: &EcrClient,
+    request: &BatchGetImageRequest,
+    first: &Normalised,
+    rule: &str,
+    summary: &str,
+) -> Result<Vec<Deviation>, String> {
+    let reply = client.batch_get_image(request).await.map_err(|e| e.to_string())?.reply;
+    Ok(match normalise(&reply) {
+        Some(second) if &second != first => vec![property_deviation(rule, summary, first, &second)],
+        _ => Vec::new(),
+    })
+}
+
 /// Sends one request and judges it against the model; with `metamorphic`, also checks the
 /// properties that compare answers with each other.
 pub(crate) async fn run_case(
@@ -287,22 +302,16 @@ pub(crate) async fn run_case(
         return result;
     };
     // P-IDEMPOTENT
-    match client.batch_get_image(&request).await {
-        Ok(again) => {
-            let mut d = Vec::new();
-            if let Some(second) = normalise(&again.reply)
-                && second != first
-            {
-                d.push(property_deviation(
-                    id::P_IDEMPOTENT,
-                    "the same request answered differently the second time",
-                    &first,
-                    &second,
-                ));
-            }
-            result.property_results.push((id::P_IDEMPOTENT.into(), d));
-        }
-        Err(e) => result.fault = Some(e.to_string()),
+    let again = same_answer(
+        &client,
+        &request,
+        &first,
+        id::P_IDEMPOTENT,
+        "the same request answered differently the second time",
+    );
+    match again.await {
+        Ok(d) => result.property_results.push((id::P_IDEMPOTENT.into(), d)),
+        Err(e) => result.fault = Some(e),
     }
     if request.image_ids.len() < 2 {
         return result;
@@ -310,22 +319,17 @@ pub(crate) async fn run_case(
     // P-PERMUTE
     let mut permuted = request.clone();
     permuted.image_ids.reverse();
-    match client.batch_get_image(&permuted).await {
-        Ok(p) => {
-            let mut d = Vec::new();
-            if let Some(second) = normalise(&p.reply)
-                && second != first
-            {
-                d.push(property_deviation(
-                    id::P_PERMUTE,
-                    "the ids in reverse order are answered differently",
-                    &first,
-                    &second,
-                ));
-            }
-            result.property_results.push((id::P_PERMUTE.into(), d));
-        }
-        Err(e) => result.fault = Some(e.to_string()),
+    match same_answer(
+        &client,
+        &permuted,
+        &first,
+        id::P_PERMUTE,
+        "the ids in reverse order are answered differently",
+    )
+    .await
+    {
+        Ok(d) => result.property_results.push((id::P_PERMUTE.into(), d)),
+        Err(e) => result.fault = Some(e),
     }
     // P-SPLIT: only where the whole is answered per id, so that both halves are too.
     if let Normalised::Entries { images, failures } = &first {

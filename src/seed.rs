@@ -328,19 +328,22 @@ pub async fn cleanup(client: &EcrClient, names: &[String]) -> Vec<(String, Strin
     left
 }
 
-/// What a repository lists: every (digest, tag) pair and every untagged digest (P-READ-ONLY).
-pub async fn listing(client: &EcrClient, repo: &str) -> Result<BTreeSet<ImageIdentifier>, ApiError> {
-    let mut out = BTreeSet::new();
+/// Every item of a paginated read: `request(token)` builds each page's request, `items(page)`
+/// takes its items and its `nextToken`. Bounded, so an endpoint that never stops paging cannot
+/// hang the run.
+async fn all_pages<Req: serde::Serialize, Page: serde::de::DeserializeOwned, T>(
+    client: &EcrClient,
+    operation: &str,
+    request: impl Fn(Option<String>) -> Req,
+    items: impl Fn(Page) -> (Vec<T>, Option<String>),
+) -> Result<Vec<T>, ApiError> {
+    let mut out = Vec::new();
     let mut token = None;
-    for _ in 0..1000 {
-        let request = wire::ListImagesRequest {
-            repository_name: repo.into(),
-            next_token: token.clone(),
-            max_results: Some(1000),
-        };
-        let page: wire::ListImagesResponse = client.call("ListImages", &request, true).await?;
-        out.extend(page.image_ids);
-        token = page.next_token.filter(|t| !t.is_empty());
+    for _ in 0..10_000 {
+        let page: Page = client.call(operation, &request(token.clone()), true).await?;
+        let (found, next) = items(page);
+        out.extend(found);
+        token = next.filter(|t| !t.is_empty());
         if token.is_none() {
             break;
         }
@@ -348,23 +351,34 @@ pub async fn listing(client: &EcrClient, repo: &str) -> Result<BTreeSet<ImageIde
     Ok(out)
 }
 
+/// What a repository lists: every (digest, tag) pair and every untagged digest (P-READ-ONLY).
+pub async fn listing(client: &EcrClient, repo: &str) -> Result<BTreeSet<ImageIdentifier>, ApiError> {
+    let request = |next_token| wire::ListImagesRequest {
+        repository_name: repo.into(),
+        next_token,
+        max_results: Some(1000),
+    };
+    let ids = all_pages(client, "ListImages", request, |p: wire::ListImagesResponse| {
+        (p.image_ids, p.next_token)
+    })
+    .await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// Every repository of the registry (DescribeRepositories, all pages).
 pub async fn repositories(client: &EcrClient) -> Result<Vec<String>, ApiError> {
-    let mut out = Vec::new();
-    let mut token = None;
-    for _ in 0..10_000 {
-        let request = wire::DescribeRepositoriesRequest {
-            next_token: token.clone(),
-            max_results: Some(1000),
-        };
-        let page: wire::DescribeRepositoriesResponse = client.call("DescribeRepositories", &request, true).await?;
-        out.extend(page.repositories.into_iter().filter_map(|r| r.repository_name));
-        token = page.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+    let request = |next_token| wire::DescribeRepositoriesRequest {
+        next_token,
+        max_results: Some(1000),
+    };
+    let repos = all_pages(
+        client,
+        "DescribeRepositories",
+        request,
+        |p: wire::DescribeRepositoriesResponse| (p.repositories, p.next_token),
+    )
+    .await?;
+    Ok(repos.into_iter().filter_map(|r| r.repository_name).collect())
 }
 
 /// The tool's own mark: every repository a run creates starts with it, and `sweep` deletes
@@ -393,21 +407,15 @@ pub async fn read_state(client: &EcrClient, names: &[String], registry_hint: &st
     let mut state = RegistryState::new(registry_hint);
     let mut registry_known = false;
     for name in names {
-        let mut details = Vec::new();
-        let mut token = None;
-        for _ in 0..10_000 {
-            let request = wire::DescribeImagesRequest {
-                repository_name: name.clone(),
-                next_token: token.clone(),
-                max_results: Some(1000),
-            };
-            let page: wire::DescribeImagesResponse = client.call("DescribeImages", &request, true).await?;
-            details.extend(page.image_details);
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                break;
-            }
-        }
+        let request = |next_token| wire::DescribeImagesRequest {
+            repository_name: name.clone(),
+            next_token,
+            max_results: Some(1000),
+        };
+        let details = all_pages(client, "DescribeImages", request, |p: wire::DescribeImagesResponse| {
+            (p.image_details, p.next_token)
+        })
+        .await?;
         state.create_repository(name).ok();
         let digests: Vec<String> = details.iter().filter_map(|d| d.image_digest.clone()).collect();
         let mut manifests = std::collections::HashMap::new();
