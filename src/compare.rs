@@ -6,12 +6,15 @@
 //! that cannot be read at all (a 200 that is not a `BatchGetImage` body) is a fault, which the
 //! runner reports apart from verdicts.
 
+mod attribution;
+
 use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedImage, ExpectedManifest, IdExpectation, Outcome};
 use crate::model::{manifest, syntax};
 use crate::rules::{Level, id, rule_by_id};
 use crate::wire::{
     self, BatchGetImageResponse, ErrorBody, HttpReply, Image, ImageFailure, ImageIdentifier, media_type,
 };
+use attribution::{Attributed, Attribution, Reading, Stray};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -277,13 +280,6 @@ fn judge_error(e: &ExpectedError, status: u16, body: Option<&ErrorBody>, text: &
     }
 }
 
-/// The actual entries attributed to one requested id.
-#[derive(Default)]
-struct Attributed<'a> {
-    images: Vec<&'a Image>,
-    failures: Vec<&'a ImageFailure>,
-}
-
 fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Vec<Deviation>) {
     if resp.images.is_none() || resp.failures.is_none() {
         out.push(
@@ -299,258 +295,77 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     }
     let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
-    let mut slots: Vec<Attributed> = a.ids.iter().map(|_| Attributed::default()).collect();
-    let mut strays: Vec<Value> = Vec::new();
-    let mut stray_failures: Vec<&ImageFailure> = Vec::new();
-
-    for f in failures {
-        if let Some(i) = a.ids.iter().position(|e| e.id == f.image_id) {
-            slots[i].failures.push(f);
-        } else if let Some(i) = best_loose(&a.ids, &f.image_id) {
-            // I-ECHO: the failure answers this id but does not echo it as sent.
-            out.push(
-                Deviation::new(
-                    id::I_ECHO,
-                    rule_by_id(id::I_ECHO).level,
-                    format!("failure echoes {} where the request sent {}", f.image_id, a.ids[i].id),
-                    json!(a.ids[i].id),
-                    json!(f.image_id),
-                )
-                .kinds(
-                    format!("echo of {}", crate::model::id_shape(&a.ids[i].id)),
-                    format!("echo of {}", crate::model::id_shape(&f.image_id)),
-                )
-                .about(&a.ids[i].id),
-            );
-            slots[i].failures.push(f);
-        } else {
-            strays.push(json!({"failure": f}));
-            stray_failures.push(f);
-        }
-    }
-    // Images go to the most specific id that can claim them and still has room; duplicates of an
-    // id and entries per tag give an id room for several.
-    let per_sending = |e: &IdExpectation| -> usize {
-        match &e.outcome {
-            Outcome::Image(_) => 1,
-            Outcome::ImagesByDigest { images } => images.len(),
-            Outcome::Failure { .. } => 0,
-        }
-    };
-    let capacity = |e: &IdExpectation| -> usize { e.times * per_sending(e) };
-    let specificity =
-        |x: &ImageIdentifier| usize::from(x.image_tag.is_some()) * 2 + usize::from(x.image_digest.is_some());
-    let claims = |e: &IdExpectation, img: &Image| {
-        (e.id.image_tag.is_some() || e.id.image_digest.is_some())
-            && e.id
-                .image_tag
-                .as_ref()
-                .is_none_or(|t| img.image_id.image_tag.as_ref() == Some(t))
-            && e.id
-                .image_digest
-                .as_ref()
-                .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d))
-    };
-    // Pass 1: every id that expects images gets its first one, from the images it claims.
-    let mut leftovers: Vec<&Image> = Vec::new();
-    for img in images {
-        let first = (0..a.ids.len())
-            .filter(|&i| claims(&a.ids[i], img) && per_sending(&a.ids[i]) > 0 && slots[i].images.is_empty())
-            .max_by_key(|&i| (fits(&a.ids[i], img), specificity(&a.ids[i].id), usize::MAX - i));
-        // An image that fits an id with room better than the empty ids it could go to waits for
-        // pass 2 (the second entry by digest, beside a translation for the same tag).
-        let fits_elsewhere = || {
-            (0..a.ids.len()).any(|i| {
-                claims(&a.ids[i], img)
-                    && !slots[i].images.is_empty()
-                    && slots[i].images.len() < capacity(&a.ids[i])
-                    && fits(&a.ids[i], img)
-            })
-        };
-        match first {
-            Some(i) if fits(&a.ids[i], img) || !fits_elsewhere() => slots[i].images.push(img),
-            _ => leftovers.push(img),
-        }
-    }
-    // Pass 2: an id still without any answer whose image this is takes it (an answer under the
-    // wrong tag still answers its request); then the claims with room; then sloppy matches.
-    for img in leftovers {
-        let digest = img.image_id.image_digest.as_deref();
-        let best = (0..a.ids.len())
-            .find(|&i| {
-                slots[i].images.is_empty()
-                    && slots[i].failures.is_empty()
-                    && expected_digests(&a.ids[i]).any(|d| digest == Some(d))
-            })
-            .or_else(|| {
-                (0..a.ids.len())
-                    .filter(|&i| claims(&a.ids[i], img) && slots[i].images.len() < capacity(&a.ids[i]))
-                    .max_by_key(|&i| {
-                        let taken = slots[i].images.len();
-                        (
-                            taken < per_sending(&a.ids[i]),
-                            fits(&a.ids[i], img),
-                            specificity(&a.ids[i].id),
-                            usize::MAX - i,
-                        )
-                    })
-            })
-            .or_else(|| {
-                // A sloppy match for an id that has no answer yet, before any id gets one too many.
-                best_loose(&a.ids, &img.image_id)
-                    .filter(|&i| slots[i].images.is_empty() && slots[i].failures.is_empty())
-            })
-            .or_else(|| {
-                (0..a.ids.len())
-                    .filter(|&i| claims(&a.ids[i], img))
-                    .max_by_key(|&i| (fits(&a.ids[i], img), specificity(&a.ids[i].id), usize::MAX - i))
-            })
-            .or_else(|| best_loose(&a.ids, &img.image_id));
-        match best {
-            Some(i) => slots[i].images.push(img),
-            None => strays.push(json!({"image": summarise_image(img)})),
-        }
-    }
-    // By elimination: a failure that answers no id is given, in order, to the ids left without any
-    // answer that expect a failure (an echo so wrong that nothing of the id is left, such as
-    // `{"imageTag": "null"}` for a digest, still answers its id).
-    let unanswered: Vec<usize> = (0..a.ids.len())
-        .filter(|&i| slots[i].images.is_empty() && slots[i].failures.is_empty())
-        .filter(|&i| matches!(a.ids[i].outcome, Outcome::Failure { .. }))
-        .collect();
-    let mut pool = stray_failures.into_iter();
-    let mut used = 0;
-    'ids: for &i in &unanswered {
-        for _ in 0..a.ids[i].times {
-            let Some(f) = pool.next() else { break 'ids };
-            used += 1;
-            out.push(
-                Deviation::new(
-                    id::I_ECHO,
-                    rule_by_id(id::I_ECHO).level,
-                    format!("failure echoes {} where the request sent {}", f.image_id, a.ids[i].id),
-                    json!(a.ids[i].id),
-                    json!(f.image_id),
-                )
-                .about(&a.ids[i].id)
-                .kinds(
-                    format!("echo of {}", crate::model::id_shape(&a.ids[i].id)),
-                    format!("echo of {}", crate::model::id_shape(&f.image_id)),
-                ),
-            );
-            slots[i].failures.push(f);
-        }
-    }
-    // The stray failures given to ids are no longer strays.
-    let mut dropped = 0;
-    strays.retain(|s| {
-        if s.get("failure").is_some() && dropped < used {
-            dropped += 1;
-            false
-        } else {
-            true
-        }
+    // Both readings of the answer, and the one whose counts explain it better: fewer entries left
+    // unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity (I-DUP-ONCE,
+    // I-DIGEST-TAGS), then fewer in all; per sending on a tie.
+    let judged = [Reading::PerSending, Reading::PerTag].map(|reading| {
+        let mut found = Vec::new();
+        judge_attribution(a, &attribution::attribute(a, images, failures, reading), &mut found);
+        let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
+        let score = (
+            count(&[id::P_ACCOUNTED]),
+            count(&[id::I_DUP_ONCE, id::I_DIGEST_TAGS]),
+            found.len(),
+        );
+        (score, found)
     });
-    for (e, got) in a.ids.iter().zip(&slots) {
-        judge_id(a, e, got, out);
-    }
+    let [per_sending, per_tag] = judged;
+    out.extend(if per_tag.0 < per_sending.0 {
+        per_tag.1
+    } else {
+        per_sending.1
+    });
     for img in images {
         check_integrity(img, out);
     }
-    for stray in strays {
-        let kind = if stray.get("image").is_some() {
-            "an unrequested image"
-        } else {
-            "an unrequested failure"
+}
+
+/// The deviations of an answer attributed to its ids: echoes (I-ECHO), each id's entries, strays.
+fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, out: &mut Vec<Deviation>) {
+    // I-ECHO: a failure answers its id but does not echo it as sent.
+    for (e, got) in a.ids.iter().zip(&at.slots) {
+        for f in got.failures.iter().filter(|f| f.image_id != e.id) {
+            out.push(
+                Deviation::new(
+                    id::I_ECHO,
+                    rule_by_id(id::I_ECHO).level,
+                    format!("failure echoes {} where the request sent {}", f.image_id, e.id),
+                    json!(e.id),
+                    json!(f.image_id),
+                )
+                .kinds(
+                    format!("echo of {}", crate::model::id_shape(&e.id)),
+                    format!("echo of {}", crate::model::id_shape(&f.image_id)),
+                )
+                .about(&e.id),
+            );
+        }
+    }
+    for (e, got) in a.ids.iter().zip(&at.slots) {
+        judge_id(a, e, got, out);
+    }
+    for stray in &at.strays {
+        let (kind, entry, stray_id) = match stray {
+            Stray::Image(img) => (
+                "an unrequested image",
+                json!({"image": summarise_image(img)}),
+                &img.image_id,
+            ),
+            Stray::Failure(f) => ("an unrequested failure", json!({"failure": f}), &f.image_id),
         };
         // Classed by the shape of the id the stray entry carries.
-        let stray_id: ImageIdentifier = stray
-            .get("image")
-            .and_then(|i| i.get("imageId"))
-            .or_else(|| stray.get("failure").and_then(|f| f.get("imageId")))
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
         out.push(
             Deviation::new(
                 id::P_ACCOUNTED,
                 rule_by_id(id::P_ACCOUNTED).level,
                 "an entry answers no requested id",
                 json!(a.ids.iter().map(|e| &e.id).collect::<Vec<_>>()),
-                stray,
+                entry,
             )
-            .about(&stray_id)
+            .about(stray_id)
             .kinds("no other entry", kind),
         );
     }
-}
-
-/// Whether an image is exactly one the id expects: when two ids claim the same imageId (a tag
-/// alone, and the tag with its digest), the manifest tells which answer is which.
-fn fits(e: &IdExpectation, img: &Image) -> bool {
-    expected_images(e).iter().any(|x| {
-        x.image_id == img.image_id
-            && match (&x.manifest, img.image_manifest.as_deref()) {
-                (ExpectedManifest::Stored(m), Some(got)) => m == got,
-                (ExpectedManifest::Schema1 { name, tag, .. }, Some(got)) => manifest::is_schema1_for(got, name, tag),
-                (_, None) => false,
-            }
-    })
-}
-
-fn expected_images(e: &IdExpectation) -> &[ExpectedImage] {
-    match &e.outcome {
-        Outcome::Image(x) => std::slice::from_ref(x),
-        Outcome::ImagesByDigest { images } => images,
-        Outcome::Failure { .. } => &[],
-    }
-}
-
-fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {
-    expected_images(e)
-        .iter()
-        .filter_map(|x| x.image_id.image_digest.as_deref())
-}
-
-/// Whether an answered id plausibly answers a requested one that it does not equal: a sloppy echo
-/// or a sloppy match (case, prefix) keeps a member recognisable.
-/// The requested id an answered one most plausibly answers, by [`loose_score`] (the first on ties).
-fn best_loose(ids: &[IdExpectation], answered: &ImageIdentifier) -> Option<usize> {
-    (0..ids.len())
-        .filter_map(|i| loose_score(&ids[i].id, answered).map(|s| (s, std::cmp::Reverse(i))))
-        .max()
-        .map(|(_, std::cmp::Reverse(i))| i)
-}
-
-/// How plausibly an answered id answers a requested one it does not equal: the same tag (with
-/// another digest or none), a tag that differs only in case, a digest that differs in case or one character, a digest that is a prefix of the
-/// other (worst). None: unrelated. Malformed requested digests relate to nothing.
-fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifier) -> Option<u8> {
-    if let (Some(r), Some(x)) = (&requested.image_tag, &answered.image_tag) {
-        if r == x {
-            return Some(4);
-        }
-        if r.eq_ignore_ascii_case(x) {
-            return Some(3);
-        }
-    }
-    let (Some(r), Some(x)) = (&requested.image_digest, &answered.image_digest) else {
-        return None;
-    };
-    if !syntax::is_well_formed_digest(r) {
-        return None;
-    }
-    let (r, x) = (r.to_ascii_lowercase(), x.to_ascii_lowercase());
-    if r == x || differs_in_one_char(&r, &x) {
-        Some(2)
-    } else if r.starts_with(&x) || x.starts_with(&r) {
-        Some(1)
-    } else {
-        None
-    }
-}
-
-fn differs_in_one_char(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).count() == 1
 }
 
 fn summarise_image(img: &Image) -> Value {
@@ -891,7 +706,7 @@ fn check_integrity(img: &Image, out: &mut Vec<Deviation>) {
                 json!(d),
                 json!(actual),
             )
-            .about(&img.image_id)
+            // About an answered image, not a requested id: classed with the request.
             .kinds("the manifest's sha256", "another digest"),
         );
     }

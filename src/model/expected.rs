@@ -57,6 +57,18 @@ pub struct ExpectedAnswers {
     pub repository_name: String,
     /// One entry per distinct requested id, in order of first appearance.
     pub ids: Vec<IdExpectation>,
+    /// The repository's images: what lets the comparer recognise an answered image by its
+    /// manifest when the endpoint's echo of the id cannot be trusted.
+    #[serde(skip)]
+    pub held: Vec<HeldImage>,
+}
+
+/// An image the repository holds, as an answer can be recognised by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldImage {
+    pub digest: String,
+    pub manifest: String,
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

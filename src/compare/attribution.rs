@@ -1,0 +1,597 @@
+//! Which requested id each entry of an answer answers. An endpoint's echo of an id can lie (a
+//! stale tag, a tag of another image, `{"imageTag": "null"}` for a digest), an endpoint may
+//! answer a sending twice or a repeated id once per sending, so an entry is placed by all the
+//! evidence it carries: its echo, and for an image its manifest, recognised among the images the
+//! repository holds. Every (entry, id) pair has an [`Affinity`], and one maximum-weight assignment
+//! over all entries takes the best ([`assign`]). A correct answer fits its ids exactly, so on a
+//! conforming endpoint every entry lands where ECR put it; on a deviating one, one wrong echo does
+//! not pull the other answers out of place with it, and one bug stays one deviation.
+
+use crate::model::{ExpectedAnswers, ExpectedImage, ExpectedManifest, HeldImage, IdExpectation, Outcome};
+use crate::model::{manifest, syntax};
+use crate::wire::{Image, ImageFailure, ImageIdentifier};
+
+/// The entries attributed to one requested id.
+#[derive(Default)]
+pub(super) struct Attributed<'a> {
+    pub(super) images: Vec<&'a Image>,
+    pub(super) failures: Vec<&'a ImageFailure>,
+}
+
+/// An entry that answers no requested id.
+pub(super) enum Stray<'a> {
+    Image(&'a Image),
+    Failure(&'a ImageFailure),
+}
+
+/// Every requested id's entries (in the order of `ExpectedAnswers::ids`), and the strays.
+pub(super) struct Attribution<'a> {
+    pub(super) slots: Vec<Attributed<'a>>,
+    pub(super) strays: Vec<Stray<'a>>,
+}
+
+/// How an answer to a repeated id by digest is read when the evidence is even: ECR's way (one
+/// entry per tag, a repeated id answered once) or the way of endpoints that answer every sending
+/// (one entry per sending). The comparer judges both readings and keeps the one that explains the
+/// answer with fewer deviations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    PerTag,
+    PerSending,
+}
+
+/// Attributes the answer's entries to the requested ids of `a`.
+pub(super) fn attribute<'a>(
+    a: &ExpectedAnswers,
+    images: &'a [Image],
+    failures: &'a [ImageFailure],
+    reading: Reading,
+) -> Attribution<'a> {
+    let mut slots: Vec<Attributed> = a.ids.iter().map(|_| Attributed::default()).collect();
+    let mut strays: Vec<Stray> = Vec::new();
+
+    // Every entry goes to the id it answers. An echo can lie (a stale tag, a tag of another image,
+    // `{"imageTag": "null"}` for a digest), so an image is recognised by its manifest too, and a
+    // failure whose echo keeps nothing of any id still answers one that is otherwise left without
+    // an answer. Every (entry, id) pair has an affinity, and one assignment over all entries takes
+    // the best (see `assign`). A correct answer fits its ids exactly, so on a conforming endpoint
+    // every entry lands where ECR put it; on a deviating one, one wrong echo does not pull the
+    // other answers out of place with it.
+    let held_of = |img: &Image| -> Option<&HeldImage> {
+        let m = img.image_manifest.as_deref()?;
+        a.held.iter().find(|h| h.manifest == m)
+    };
+    let mut affinities: Vec<Vec<Option<Affinity>>> = images
+        .iter()
+        .map(|img| {
+            let held = held_of(img);
+            a.ids.iter().map(|e| image_affinity(e, img, held)).collect()
+        })
+        .map(surest)
+        .chain(failures.iter().map(|f| {
+            let row: Vec<Option<Affinity>> = a.ids.iter().map(|e| failure_affinity(e, f)).collect();
+            // Only a failure whose echo keeps nothing of any requested id answers by elimination.
+            let related = row.iter().any(|x| *x != Some(Affinity::Elimination));
+            row.into_iter()
+                .map(|x| x.filter(|x| !related || *x != Affinity::Elimination))
+                .collect()
+        }))
+        .collect();
+    // And only an id that nothing else surely answers is answered by elimination.
+    for i in 0..a.ids.len() {
+        if affinities.iter().any(|row| row[i] >= Some(Affinity::Loose(0))) {
+            for row in &mut affinities {
+                row[i] = row[i].filter(|x| *x != Affinity::Elimination);
+            }
+        }
+    }
+    let places: Vec<Places> = a.ids.iter().map(places_for).collect();
+    let mut assigned = vec![false; affinities.len()];
+    for (j, i) in assign(&affinities, &places, reading) {
+        assigned[j] = true;
+        match j.checked_sub(images.len()) {
+            None => slots[i].images.push(&images[j]),
+            Some(k) => slots[i].failures.push(&failures[k]),
+        }
+    }
+    // What is left answers an id one time too many (the one it answers best), or none.
+    for (j, row) in affinities.iter().enumerate() {
+        if assigned[j] {
+            continue;
+        }
+        // An endpoint that answers one sending twice answers it with two different entries (the
+        // image of the tag and the image of the digest): among the ids the entry surely answers
+        // (its image, or one the id names), the one that does not hold this entry yet is the
+        // likelier one.
+        let holds = |i: usize| match j.checked_sub(images.len()) {
+            None => slots[i].images.iter().any(|x| **x == images[j]),
+            Some(k) => slots[i].failures.iter().any(|x| **x == failures[k]),
+        };
+        let best = (0..a.ids.len())
+            .filter_map(|i| {
+                row[i].filter(|x| x.answers_more_than_once()).map(|x| {
+                    let sure = x >= Affinity::Named;
+                    let id = &a.ids[i].id;
+                    // Only an id with a tag and a digest can match two different images.
+                    let both = id.image_tag.is_some() && id.image_digest.is_some();
+                    (
+                        sure,
+                        sure && !holds(i),
+                        sure && both,
+                        x,
+                        specificity(id),
+                        std::cmp::Reverse(i),
+                    )
+                })
+            })
+            .max()
+            .map(|(.., std::cmp::Reverse(i))| i);
+        match (j.checked_sub(images.len()), best) {
+            (None, Some(i)) => slots[i].images.push(&images[j]),
+            (None, None) => strays.push(Stray::Image(&images[j])),
+            (Some(k), Some(i)) => slots[i].failures.push(&failures[k]),
+            (Some(k), None) => strays.push(Stray::Failure(&failures[k])),
+        }
+    }
+    Attribution { slots, strays }
+}
+
+/// The answers an id has room for: one per sending, and by digest one more per further tag of
+/// the image (ECR answers one entry per tag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Places {
+    per_sending: usize,
+    per_tag: usize,
+}
+
+fn places_for(e: &IdExpectation) -> Places {
+    let tags = match &e.outcome {
+        Outcome::ImagesByDigest { images } => images.len().saturating_sub(1),
+        _ => 0,
+    };
+    Places {
+        per_sending: e.times,
+        per_tag: e.times * tags,
+    }
+}
+
+/// How surely an entry of the answer answers a requested id, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Affinity {
+    /// A failure whose echo keeps nothing of the id: it can only be the answer of a sending that
+    /// is otherwise left without any.
+    Elimination,
+    /// A sloppy echo: a tag that differs in case, a digest that differs in case or one character,
+    /// or a prefix (1 to 4, better first).
+    Loose(u8),
+    /// An image whose echoed digest is one ECR answers for the id.
+    EchoedDigest,
+    /// An image whose echo claims the id, though its manifest is another image's.
+    Claims,
+    /// An image whose manifest is an image the id names (by digest, or by tag), whatever its echo.
+    Named,
+    /// An image whose echo claims the id and whose manifest is one the id names (or is unknown).
+    ClaimsNamed,
+    /// An image whose manifest is the image ECR answers for the id, under another echo.
+    Content,
+    /// Exactly what ECR answers for the id: the echo as sent (a failure), or the image.
+    Exact,
+}
+
+impl Affinity {
+    /// Whether an entry left over may still be given to this id, as one answer too many: not by
+    /// elimination, which only ever fills a sending's free place.
+    fn answers_more_than_once(self) -> bool {
+        self != Affinity::Elimination
+    }
+
+    /// The affinity's rank in the assignment's weights, 1 to 8.
+    fn rank(self) -> u32 {
+        match self {
+            Affinity::Elimination => 1,
+            Affinity::Loose(_) => 2,
+            Affinity::EchoedDigest => 3,
+            Affinity::Claims => 4,
+            Affinity::Named => 5,
+            Affinity::ClaimsNamed => 6,
+            Affinity::Content => 7,
+            Affinity::Exact => 8,
+        }
+    }
+}
+
+/// Assigns the answer's entries (rows of `affinities`, one entry per id) to the ids' places: a
+/// maximum-weight assignment (Kuhn-Munkres) whose weights make it best-first. In order: as many
+/// entries as can be placed are (an endpoint answers each sending somehow); as many ids as can be
+/// answered are (an entry is sooner an id's first answer than another's second); read per
+/// sending, as many sendings as can be answered are; then the better affinities, one pair of a
+/// better affinity outweighing any number of worse ones; last, read per tag, entries fill tags'
+/// places before further sendings' on equal affinity. Neither a failure by elimination nor a
+/// sloppy echo takes a per-tag place. Returns (entry, id) pairs, by entry; an entry without a place is left
+/// out.
+fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Reading) -> Vec<(usize, usize)> {
+    use pathfinding::kuhn_munkres::kuhn_munkres;
+    use pathfinding::matrix::Matrix;
+    let rows: Vec<usize> = (0..affinities.len())
+        .filter(|&j| affinities[j].iter().any(Option::is_some))
+        .collect();
+    // (id, first place, a sending's place), capped at the entries there are to place.
+    let columns: Vec<(usize, bool, bool)> = places
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            (0..(p.per_sending + p.per_tag).min(rows.len())).map(move |k| (i, k == 0, k < p.per_sending))
+        })
+        .collect();
+    if rows.is_empty() || columns.is_empty() {
+        return Vec::new();
+    }
+    // Powers of a base above the number of entries keep each term above any sum of the lower
+    // ones: placed 12, first place 11, a sending's place 10, affinities 2 to 9, a tag's place 1.
+    // i128 holds 4 * 512^12 summed over 512 entries.
+    let base = i128::try_from(rows.len() + 1).unwrap_or(512).min(512);
+    let weight = |a: Option<Affinity>, first: bool, sending: bool| match a {
+        None => -1,
+        Some(Affinity::Elimination | Affinity::Loose(_)) if !sending => -1,
+        Some(a) => {
+            // Read per sending, a sending's place counts before a tag's; read per tag, a tag's
+            // place counts as much, and on equal affinity first.
+            let place = match reading {
+                Reading::PerSending => i128::from(sending) * base.pow(10),
+                Reading::PerTag => base.pow(10) + i128::from(!sending),
+            };
+            base.pow(12) + i128::from(first) * base.pow(11) + place + base.pow(a.rank() + 1)
+        }
+    };
+    // After the places, one "no place" column per entry, so that any entry can stay unassigned.
+    let width = columns.len() + rows.len();
+    let mut weights = Vec::with_capacity(rows.len() * width);
+    for &j in &rows {
+        weights.extend(
+            columns
+                .iter()
+                .map(|&(i, first, sending)| weight(affinities[j][i], first, sending)),
+        );
+        weights.extend(std::iter::repeat_n(0, rows.len()));
+    }
+    let Ok(matrix) = Matrix::from_vec(rows.len(), width, weights) else {
+        return Vec::new();
+    };
+    let (_, chosen) = kuhn_munkres(&matrix);
+    rows.iter()
+        .zip(chosen)
+        .filter_map(|(&j, c)| {
+            let &(i, first, sending) = columns.get(c)?;
+            (weight(affinities[j][i], first, sending) > 0).then_some((j, i))
+        })
+        .collect()
+}
+
+/// An image that surely answers some id (its image, or one the id names) answers no other id by a
+/// weaker likeness: the best evidence an image carries is the evidence that places it. (A
+/// failure's sloppy echo is kept beside an exact one: an endpoint that echoes only the tag of a
+/// tag and digest gives both ids the same echo.)
+fn surest(row: Vec<Option<Affinity>>) -> Vec<Option<Affinity>> {
+    match row.iter().flatten().max() {
+        Some(&best) if best >= Affinity::Named => {
+            row.into_iter().map(|x| x.filter(|x| *x >= Affinity::Named)).collect()
+        }
+        _ => row,
+    }
+}
+
+/// How a failure relates to an id: its echo is the id as sent, or a sloppy echo of it, or (by
+/// elimination) nothing, for an id that ECR answers with a failure too or with images.
+fn failure_affinity(e: &IdExpectation, f: &ImageFailure) -> Option<Affinity> {
+    if f.image_id == e.id {
+        return Some(Affinity::Exact);
+    }
+    Some(loose_score(&e.id, &f.image_id).map_or(Affinity::Elimination, Affinity::Loose))
+}
+
+/// How an answered image relates to an id. `held` is the repository's image with the answered
+/// manifest, if any. None: the image does not answer the id.
+fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&HeldImage>) -> Option<Affinity> {
+    if fits(e, img) {
+        return Some(Affinity::Exact);
+    }
+    if held.is_some_and(|h| expected_digests(e).any(|d| d == h.digest)) {
+        return Some(Affinity::Content);
+    }
+    let named = held.map(|h| {
+        e.id.image_digest.as_deref() == Some(h.digest.as_str())
+            || e.id.image_tag.as_ref().is_some_and(|t| h.tags.contains(t))
+    });
+    match (claims(e, img), named) {
+        (true, Some(true) | None) => return Some(Affinity::ClaimsNamed),
+        (false, Some(true)) => return Some(Affinity::Named),
+        (true, Some(false)) => return Some(Affinity::Claims),
+        (false, _) => {}
+    }
+    let digest = img.image_id.image_digest.as_deref();
+    if digest.is_some() && expected_digests(e).any(|d| Some(d) == digest) {
+        return Some(Affinity::EchoedDigest);
+    }
+    loose_score(&e.id, &img.image_id).map(Affinity::Loose)
+}
+
+/// Whether an answered image's echo is consistent with every member the id was sent with.
+fn claims(e: &IdExpectation, img: &Image) -> bool {
+    (e.id.image_tag.is_some() || e.id.image_digest.is_some())
+        && e.id
+            .image_tag
+            .as_ref()
+            .is_none_or(|t| img.image_id.image_tag.as_ref() == Some(t))
+        && e.id
+            .image_digest
+            .as_ref()
+            .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d))
+}
+
+/// How much of an id is given: a tag says more than a digest, which says more than nothing.
+fn specificity(x: &ImageIdentifier) -> usize {
+    usize::from(x.image_tag.is_some()) * 2 + usize::from(x.image_digest.is_some())
+}
+
+/// Whether an image is exactly one the id expects: when two ids claim the same imageId (a tag
+/// alone, and the tag with its digest), the manifest tells which answer is which.
+fn fits(e: &IdExpectation, img: &Image) -> bool {
+    expected_images(e).iter().any(|x| {
+        x.image_id == img.image_id
+            && match (&x.manifest, img.image_manifest.as_deref()) {
+                (ExpectedManifest::Stored(m), Some(got)) => m == got,
+                (ExpectedManifest::Schema1 { name, tag, .. }, Some(got)) => manifest::is_schema1_for(got, name, tag),
+                (_, None) => false,
+            }
+    })
+}
+
+fn expected_images(e: &IdExpectation) -> &[ExpectedImage] {
+    match &e.outcome {
+        Outcome::Image(x) => std::slice::from_ref(x),
+        Outcome::ImagesByDigest { images } => images,
+        Outcome::Failure { .. } => &[],
+    }
+}
+
+fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {
+    expected_images(e)
+        .iter()
+        .filter_map(|x| x.image_id.image_digest.as_deref())
+}
+
+/// How plausibly an answered id answers a requested one it does not equal, 4 (best) to 1: the same
+/// tag (with another digest or none), a tag that differs only in case, a digest that differs in
+/// case or one character, a digest that is a prefix of the other. None: unrelated. Malformed
+/// requested digests relate to nothing.
+fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifier) -> Option<u8> {
+    if let (Some(r), Some(x)) = (&requested.image_tag, &answered.image_tag) {
+        if r == x {
+            return Some(4);
+        }
+        if r.eq_ignore_ascii_case(x) {
+            return Some(3);
+        }
+    }
+    let (Some(r), Some(x)) = (&requested.image_digest, &answered.image_digest) else {
+        return None;
+    };
+    if !syntax::is_well_formed_digest(r) {
+        return None;
+    }
+    let (r, x) = (r.to_ascii_lowercase(), x.to_ascii_lowercase());
+    if r == x || differs_in_one_char(&r, &x) {
+        Some(2)
+    } else if r.starts_with(&x) || x.starts_with(&r) {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+fn differs_in_one_char(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).count() == 1
+}
+
+#[cfg(test)]
+mod tests {
+    //! Answers of endpoints that echo ids wrongly, answer a sending twice or every repetition:
+    //! each bug is placed on the id it concerns, and only there.
+    use crate::compare::{Deviation, Judgement, judge};
+    use crate::model::{RegistryState, batch_get_image};
+    use crate::wire::media_type::DOCKER_V2;
+    use crate::wire::{BatchGetImageRequest, HttpReply, ImageIdentifier as Id};
+    use serde_json::{Value, json};
+
+    const REPO: &str = "team/app";
+
+    fn manifest(n: u32) -> String {
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"{DOCKER_V2}","config":{{"digest":"sha256:{n:064x}"}},"layers":[]}}"#
+        )
+    }
+
+    /// A state from pushes of numbered manifests with tags (None: untagged).
+    fn state(pushes: &[(u32, Option<&str>)]) -> RegistryState {
+        let mut s = RegistryState::new("123456789012");
+        s.create_repository(REPO).expect("repository");
+        for (n, tag) in pushes {
+            s.push(REPO, &manifest(*n), DOCKER_V2, *tag).expect("push");
+        }
+        s
+    }
+
+    fn digest(n: u32) -> String {
+        crate::model::syntax::sha256_digest(manifest(n).as_bytes())
+    }
+
+    /// An image entry for manifest `n`, echoed as `echo`.
+    fn image(n: u32, echo: Value) -> Value {
+        json!({"registryId": "123456789012", "repositoryName": REPO, "imageId": echo,
+               "imageManifest": manifest(n), "imageManifestMediaType": DOCKER_V2})
+    }
+
+    fn not_found(echo: Value) -> Value {
+        json!({"imageId": echo, "failureCode": "ImageNotFound", "failureReason": "Requested image not found"})
+    }
+
+    fn judged(s: &RegistryState, ids: Vec<Id>, images: Vec<Value>, failures: Vec<Value>) -> Vec<Deviation> {
+        let request = BatchGetImageRequest {
+            repository_name: REPO.into(),
+            image_ids: ids,
+            ..Default::default()
+        };
+        let reply = HttpReply {
+            status: 200,
+            content_type: Some(crate::wire::CONTENT_TYPE.into()),
+            body: json!({"images": images, "failures": failures}).to_string().into_bytes(),
+        };
+        match judge(&batch_get_image(s, &request), &reply) {
+            Judgement::Answer(d) => d,
+            Judgement::Fault(f) => panic!("fault: {f}"),
+        }
+    }
+
+    /// (rule, the concerned id, expected kind -> actual kind), for assertions.
+    fn found(d: &[Deviation]) -> Vec<(String, Option<String>, String)> {
+        d.iter()
+            .map(|x| {
+                (
+                    x.rule.clone(),
+                    x.image_id.as_ref().map(ToString::to_string),
+                    format!("{} -> {}", x.expected_kind, x.actual_kind),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_image_under_a_stale_echo_is_placed_by_its_manifest() {
+        // Image 1 was pushed as `t`, then `t` moved to image 2; the endpoint still echoes image 1
+        // under `t`, and answers the mismatched id with image 1 instead of a failure.
+        let s = state(&[(1, Some("t")), (2, Some("t"))]);
+        let ids = vec![Id::both("gone", digest(1)), Id::tag("t")];
+        let d = judged(
+            &s,
+            ids,
+            vec![
+                image(1, json!({"imageDigest": digest(1), "imageTag": "t"})),
+                image(2, json!({"imageDigest": digest(2), "imageTag": "t"})),
+            ],
+            vec![],
+        );
+        let f = found(&d);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            f[0].1.as_deref(),
+            Some(Id::both("gone", digest(1)).to_string().as_str())
+        );
+        assert_eq!(f[0].2, "failure ImageNotFound -> an image");
+    }
+
+    #[test]
+    fn a_failure_that_echoes_nothing_answers_the_id_left_without_an_answer() {
+        // `{"imageTag": "null"}` for a missing digest: an I-ECHO deviation, not a stray entry.
+        let s = state(&[(1, Some("t"))]);
+        let missing = format!("sha256:{:064x}", 99);
+        let d = judged(
+            &s,
+            vec![Id::digest(&missing), Id::tag("t")],
+            vec![image(1, json!({"imageDigest": digest(1), "imageTag": "t"}))],
+            vec![not_found(json!({"imageTag": "null"}))],
+        );
+        let f = found(&d);
+        assert_eq!(
+            f,
+            [(
+                "I-ECHO".to_string(),
+                Some(Id::digest(&missing).to_string()),
+                "echo of digest -> echo of tag".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_id_its_image_answers_is_not_answered_by_elimination() {
+        // Image 1 has the tags `v` and `i` and is echoed under `i`; the missing digest, sent
+        // twice, gets two `null` failures. Both images are the tag's and the digest's, not the
+        // failures'.
+        let s = state(&[(1, Some("v")), (1, Some("i"))]);
+        let missing = format!("sha256:{:064x}", 99);
+        let echo = json!({"imageDigest": digest(1), "imageTag": "i"});
+        let d = judged(
+            &s,
+            vec![
+                Id::digest(&missing),
+                Id::tag("i"),
+                Id::digest(digest(1)),
+                Id::digest(&missing),
+            ],
+            vec![image(1, echo.clone()), image(1, echo)],
+            vec![
+                not_found(json!({"imageTag": "null"})),
+                not_found(json!({"imageTag": "null"})),
+            ],
+        );
+        let rules: Vec<(String, Option<String>)> = found(&d).into_iter().map(|(r, id, _)| (r, id)).collect();
+        let missing_id = Some(Id::digest(&missing).to_string());
+        assert!(
+            rules
+                .iter()
+                .all(|(_, id)| *id == missing_id || *id == Some(Id::digest(digest(1)).to_string())),
+            "{rules:#?}"
+        );
+        assert!(!rules.iter().any(|(r, _)| r == "P-ACCOUNTED"), "{rules:#?}");
+    }
+
+    #[test]
+    fn a_sending_answered_twice_is_the_one_with_a_tag_and_a_digest() {
+        // An endpoint that answers every image matching the tag or the digest: the mismatched
+        // id gets both images, the tag alone its own.
+        let s = state(&[(1, Some("a")), (2, Some("b"))]);
+        let a = json!({"imageDigest": digest(1), "imageTag": "a"});
+        let b = json!({"imageDigest": digest(2), "imageTag": "b"});
+        let d = judged(
+            &s,
+            vec![Id::both("a", digest(2)), Id::tag("a")],
+            vec![image(1, a.clone()), image(2, b), image(1, a)],
+            vec![],
+        );
+        let f = found(&d);
+        let mismatched = Some(Id::both("a", digest(2)).to_string());
+        assert!(f.iter().all(|(_, id, _)| *id == mismatched), "{f:#?}");
+        assert!(
+            f.iter()
+                .any(|(r, _, k)| r == "I-MISMATCH" && k == "failure ImageTagDoesNotMatchDigest -> an image")
+        );
+    }
+
+    #[test]
+    fn an_endpoint_that_answers_every_sending_is_read_per_sending() {
+        // Image 1 has two tags and is echoed under its last; the endpoint answers the digest
+        // once and the tag and digest at each of its three sendings. Read per tag, the id sent
+        // three times would be answered twice (P-ACCOUNTED); read per sending, each repetition
+        // has its answer (I-DUP-ONCE, advisory).
+        let s = state(&[(1, Some("x")), (1, Some("y"))]);
+        let echo = json!({"imageDigest": digest(1), "imageTag": "y"});
+        let both = Id::both("x", digest(1));
+        let d = judged(
+            &s,
+            vec![Id::digest(digest(1)), both.clone(), both.clone(), both.clone()],
+            vec![
+                image(1, echo.clone()),
+                image(1, echo.clone()),
+                image(1, echo.clone()),
+                image(1, echo),
+            ],
+            vec![],
+        );
+        let f = found(&d);
+        assert!(!f.iter().any(|(r, _, _)| r == "P-ACCOUNTED"), "{f:#?}");
+        assert!(
+            f.iter()
+                .any(|(r, id, _)| r == "I-DUP-ONCE" && *id == Some(both.to_string())),
+            "{f:#?}"
+        );
+    }
+}
