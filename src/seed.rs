@@ -168,6 +168,7 @@ async fn seed_repository(
     }
 
     let mut manifest_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut digest_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut ambiguous: BTreeSet<String> = BTreeSet::new();
     for push in &repo.pushes {
         if let Some(reason) = control.stop_reason() {
@@ -240,6 +241,23 @@ async fn seed_repository(
                     );
                     ambiguous.insert(digest.clone());
                 }
+                // The converse: one manifest pushed again under another digest (an endpoint that
+                // draws digests at random, and forgets the image when its tag moves away). Which
+                // of the two it still holds cannot be predicted either.
+                let earlier = digest_of.entry(push.manifest.clone()).or_insert_with(|| digest.clone());
+                if *earlier != digest {
+                    rec.once(
+                        id::S_PUT_DIGEST,
+                        "two digests for one manifest",
+                        format!("PutImage gives one manifest the digests {earlier} and {digest}"),
+                        json!(earlier.clone()),
+                        json!(digest),
+                    );
+                    ambiguous.insert(earlier.clone());
+                    ambiguous.insert(digest.clone());
+                    let earlier = earlier.clone();
+                    forget(&mut seeded.state, name, &earlier, None);
+                }
                 if ambiguous.contains(&digest) {
                     forget(&mut seeded.state, name, &digest, push.tag.as_deref());
                     continue;
@@ -257,8 +275,19 @@ async fn seed_repository(
 /// every image (the endpoint moved it to the ambiguous image).
 fn forget(state: &mut RegistryState, repo: &str, digest: &str, tag: Option<&str>) {
     if let Some(r) = state.repositories.get_mut(repo) {
-        r.images.retain(|i| i.digest != digest);
+        // The forgotten image's tags go with it: the endpoint may still hold them anywhere.
+        let mut unpredictable = std::mem::take(&mut r.unpredictable);
+        r.images.retain(|i| {
+            let keep = i.digest != digest;
+            if !keep {
+                unpredictable.extend(i.tags.iter().cloned());
+            }
+            keep
+        });
+        unpredictable.insert(digest.to_string());
+        r.unpredictable = unpredictable;
         if let Some(t) = tag {
+            r.unpredictable.insert(t.to_string());
             for image in &mut r.images {
                 image.tags.retain(|x| x != t);
             }

@@ -99,11 +99,15 @@ pub struct Catalogue {
     /// Tags and digests found in other repositories and not in the target.
     pub foreign_tags: Vec<String>,
     pub foreign_digests: Vec<String>,
+    /// Tags and digests the endpoint may hold here though the model cannot say for which image.
+    pub unpredictable: std::collections::BTreeSet<String>,
 }
 
 impl Catalogue {
     pub fn new(state: &RegistryState, repository: &str) -> Self {
         let mut c = Catalogue::default();
+        let unpredictable = state.repository(repository).map(|r| &r.unpredictable);
+        c.unpredictable = unpredictable.cloned().unwrap_or_default();
         if let Some(r) = state.repository(repository) {
             for image in &r.images {
                 c.digests.push(image.digest.clone());
@@ -116,11 +120,17 @@ impl Catalogue {
                 continue;
             }
             for image in &other.images {
-                if !c.digests.contains(&image.digest) && !c.foreign_digests.contains(&image.digest) {
+                if !c.digests.contains(&image.digest)
+                    && !c.foreign_digests.contains(&image.digest)
+                    && !unpredictable.is_some_and(|u| u.contains(&image.digest))
+                {
                     c.foreign_digests.push(image.digest.clone());
                 }
                 for t in &image.tags {
-                    if !c.tags.iter().any(|(x, _)| x == t) && !c.foreign_tags.contains(t) {
+                    if !c.tags.iter().any(|(x, _)| x == t)
+                        && !c.foreign_tags.contains(t)
+                        && !unpredictable.is_some_and(|u| u.contains(t))
+                    {
                         c.foreign_tags.push(t.clone());
                     }
                 }
@@ -129,8 +139,9 @@ impl Catalogue {
         c
     }
 
+    /// Whether the tag is in use here: one of the repository's, or one it may hold unpredictably.
     fn has_tag(&self, tag: &str) -> bool {
-        self.tags.iter().any(|(t, _)| t == tag)
+        self.tags.iter().any(|(t, _)| t == tag) || self.unpredictable.contains(tag)
     }
 }
 
@@ -224,11 +235,32 @@ fn try_realise(category: IdCategory, p: &IdPicks, c: &Catalogue, earlier: &[Gene
         }
         MissingTag => ImageIdentifier::tag(missing_tag()),
         MissingDigest => ImageIdentifier::digest(missing_digest()),
-        MissingTagExistingDigest => ImageIdentifier::both(missing_tag(), pick_digest()?),
+        MissingTagExistingDigest => {
+            // The tag is new here, or, as often, a near miss: a tag of this repository in another
+            // case, or another repository's tag (I-TAG-CASE and I-SCOPE with a digest beside them).
+            let digest = pick_digest()?;
+            let case_variant = pick_tag().and_then(|(t, _)| {
+                [flip_all(&t), flip_first_letter(&t)]
+                    .into_iter()
+                    .find(|v| *v != t && !c.has_tag(v))
+            });
+            let foreign = (!c.foreign_tags.is_empty()).then(|| p.second.get(&c.foreign_tags).clone());
+            let tag = match p.fresh_hex[1] % 4 {
+                0 => case_variant,
+                1 => foreign,
+                _ => None,
+            };
+            ImageIdentifier::both(tag.unwrap_or_else(missing_tag), digest)
+        }
         Neither => ImageIdentifier::neither(),
         MalformedDigest => ImageIdentifier::digest(*p.second.get(&MALFORMED_DIGESTS)),
         MalformedDigestWithTag => {
-            let t = pick_tag().map_or_else(missing_tag, |(t, _)| t);
+            // With a tag the repository holds or one it does not: an endpoint that looks the tag
+            // up before it checks the digest answers the two differently.
+            let t = match pick_tag() {
+                Some((t, _)) if p.fresh_hex[0].is_multiple_of(2) => t,
+                _ => missing_tag(),
+            };
             ImageIdentifier::both(t, *p.second.get(&MALFORMED_DIGESTS))
         }
         TagTooLong => ImageIdentifier::tag(format!("{}{}", p.fresh_tag, "x".repeat(301))),

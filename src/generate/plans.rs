@@ -257,7 +257,62 @@ pub fn repository_plan() -> impl Strategy<Value = RepositoryPlan> {
         })
 }
 
-/// A registry: one to four repositories. Normalised, so every push in it is one ECR accepts.
+/// The repository every world holds besides its random ones: random images under a fixed story of
+/// pushes, so that the state changes whose deviations are otherwise rare combinations occur in
+/// every run, whatever its seed. A tag moves from one image to another (leaving the first
+/// untagged); a list loses its tag to an image and is pushed again under a new tag; one image
+/// carries two tags.
+pub fn scenario_repository_plan() -> impl Strategy<Value = RepositoryPlan> {
+    (
+        repository_name(),
+        [image_spec(), image_spec(), image_spec()],
+        list_spec(),
+        [tag(), tag(), tag(), tag()],
+    )
+        .prop_map(|(name, images, list, tags)| {
+            // Four distinct tags, whatever the draw.
+            let mut distinct: Vec<String> = Vec::with_capacity(tags.len());
+            for (i, t) in tags.into_iter().enumerate() {
+                let t = if distinct.contains(&t) { format!("{t}-{i}") } else { t };
+                distinct.push(t);
+            }
+            let mut blobs = Vec::new();
+            let mut written: Vec<(String, &'static str, &'static str)> = Vec::new();
+            for spec in &images {
+                let (b, m, t) = write_image(spec);
+                blobs.extend(b);
+                written.push((m, t, spec.architecture));
+            }
+            // The list references the images pushed before it.
+            let (list_manifest, list_type) = write_list(&list, &written[..2]);
+            let push = |manifest: &str, media_type: &str, tag: &str| Push {
+                manifest: manifest.to_string(),
+                media_type: media_type.to_string(),
+                tag: Some(tag.to_string()),
+            };
+            let image = |i: usize, tag: &str| push(&written[i].0, written[i].1, tag);
+            let pushes = vec![
+                image(0, &distinct[0]),
+                image(1, &distinct[0]),
+                push(&list_manifest, list_type, &distinct[1]),
+                image(2, &distinct[1]),
+                push(&list_manifest, list_type, &distinct[2]),
+                image(1, &distinct[3]),
+            ];
+            RepositoryPlan { name, blobs, pushes }
+        })
+}
+
+/// A registry: the scenario repository and one to four random ones. Normalised, so every push in
+/// it is one ECR accepts. Shrinking can drop the scenario repository too.
 pub fn registry_plan() -> impl Strategy<Value = RegistryPlan> {
-    vec(repository_plan(), 1..5).prop_map(|repositories| RegistryPlan { repositories }.normalised())
+    (
+        prop::bool::weighted(1.0),
+        scenario_repository_plan(),
+        vec(repository_plan(), 1..5),
+    )
+        .prop_map(|(with_scenario, scenario, random)| {
+            let repositories = with_scenario.then_some(scenario).into_iter().chain(random).collect();
+            RegistryPlan { repositories }.normalised()
+        })
 }

@@ -23,6 +23,11 @@ pub struct Repository {
     /// Digests of the blobs uploaded to the repository.
     #[serde(default)]
     pub blobs: BTreeSet<String>,
+    /// Digests and tags under which the endpoint holds images the model cannot predict (it gave
+    /// two manifests one digest, or one manifest two): nothing is asked about them, not even as
+    /// another repository's. (A digest has a `:`, a tag never.)
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unpredictable: BTreeSet<String>,
 }
 
 impl Repository {
