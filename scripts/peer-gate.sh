@@ -2,7 +2,9 @@
 # peer-gate.sh: the conformance gate against the real peers (moto, MiniStack) installed by
 # scripts/install-peers.sh, each started by the tool itself (--spawn) and gated against its
 # committed baseline under snapshots/<peer>/ with --strict: a new deviation class fails, and so
-# does a known one that disappears. Then the README's conformance matrix must be the current one.
+# does a known one that disappears. A second run with another seed must find the same classes
+# (a class that depends on the seed is not one the gate can keep). Then the README's conformance
+# matrix must be the current one.
 #
 #   scripts/peer-gate.sh            # the gate (what CI runs)
 #   RECORD=1 scripts/peer-gate.sh   # write pending snapshots for review instead of gating
@@ -22,6 +24,18 @@ for peer in moto ministack; do
     else
         "$BIN" run --spawn "scripts/start-peer.sh ${peer} {port}" --target "$peer" --out "reports/${peer}" --strict "${COMMON[@]}" \
             || { echo "peer-gate: ${peer} deviates from its baseline (reports/${peer}/summary.md)" >&2; status=1; }
+    fi
+    # The same classes from another seed (no baseline, no shrinking: only the classes count).
+    rc=0
+    mkdir -p "reports/${peer}-seed2"
+    "$BIN" run --spawn "scripts/start-peer.sh ${peer} {port}" --target "$peer" --out "reports/${peer}-seed2" \
+        --seed 2 --cases 300 --shrink-seconds 0 --no-snapshots -q >"reports/${peer}-seed2/run.log" 2>&1 || rc=$?
+    if (( rc >= 2 )); then
+        cat "reports/${peer}-seed2/run.log" >&2
+        echo "peer-gate: ${peer}: the run with seed 2 did not complete (exit ${rc})" >&2; status=1
+    else
+        "$BIN" classes "reports/${peer}/report.json" "reports/${peer}-seed2/report.json" \
+            || { echo "peer-gate: ${peer} shows other classes with another seed" >&2; status=1; }
     fi
 done
 # The reference column: a run against the embedded reference server, made here so that the

@@ -13,7 +13,8 @@
 //!   `batch_get_image(state, request) -> Expected`, each part naming its rule.
 //! - [`generate`]: proptest strategies: manifests and blobs, registry plans, id lists by category,
 //!   request-level cases. They know nothing of HTTP.
-//! - [`compare`]: one answer against the expectation, into [`compare::Deviation`]s.
+//! - [`compare`]: one answer against the expectation, into [`compare::Deviation`]s; its
+//!   `attribution` places each entry of the answer on the requested id it answers.
 //! - [`classes`]: deviations grouped by a seed-independent signature.
 //! - [`canonical`]: examples rebuilt with stable names, so two seeds give one example.
 //! - [`cases`]: the human-editable case files under `cases/`: state, request, ECR's answer.

@@ -81,6 +81,12 @@ enum Command {
         #[arg(long, requires = "readme")]
         check: bool,
     },
+    /// Compare the deviation classes of several runs' reports (two seeds, say): exit 0 when every
+    /// report found the same classes, 1 when not (the classes only some found are listed).
+    Classes {
+        #[arg(required = true, num_args = 2..)]
+        reports: Vec<PathBuf>,
+    },
     /// List the embedded server's variants, one per line: name, the rule it breaks, what it does.
     Variants,
     /// Delete the repositories earlier runs left behind (only names starting with the tool's `ecrc-`).
@@ -261,6 +267,16 @@ fn main() -> ExitCode {
         Command::Serve { port, variant } => runtime.block_on(serve(port, variant)),
         Command::Sweep { target, prefix } => runtime.block_on(sweep(target, prefix)),
         Command::Matrix { reports, readme, check } => matrix(&reports, readme.as_deref(), check),
+        Command::Classes { reports } => match ecr_conformance::report::classes::compare(&reports) {
+            Ok(c) => {
+                console::out(c.render().trim_end());
+                ExitCode::from(u8::from(!c.same()))
+            }
+            Err(e) => {
+                console::note(format!("error: {e}"));
+                ExitCode::from(USAGE)
+            }
+        },
         Command::Variants => {
             for v in Variant::all() {
                 console::out(format!(

@@ -467,3 +467,36 @@ fn the_matrix_check_fails_on_a_stale_readme_and_errors_on_a_bad_report() {
     );
     assert_eq!(code(&run(&["matrix", "Cargo.toml"])), 3);
 }
+
+#[test]
+fn classes_exits_0_for_two_seeds_of_one_bug_1_when_the_classes_differ_and_3_on_a_bad_report() {
+    let dir = out_dir("classes");
+    let report = |name: &str, seed: &str, variant: &str| {
+        let out = dir.join(name);
+        let o = out.to_str().expect("utf-8");
+        let args = [
+            "run",
+            "--seed",
+            seed,
+            "--cases",
+            "200",
+            "--no-case-files",
+            "--no-snapshots",
+            "--shrink-seconds",
+            "0",
+            "--variant",
+            variant,
+            "--out",
+            o,
+        ];
+        let status = code(&run(&args));
+        assert!(status == 0 || status == 1, "run exited {status}");
+        format!("{o}/report.json")
+    };
+    let one = report("one", "1", "malformed-digest-not-found");
+    let two = report("two", "2", "malformed-digest-not-found");
+    let reference = report("reference", "1", "reference");
+    assert_eq!(code(&run(&["classes", &one, &two])), 0);
+    assert_eq!(code(&run(&["classes", &one, &reference])), 1);
+    assert_eq!(code(&run(&["classes", &one, "Cargo.toml"])), 3);
+}
