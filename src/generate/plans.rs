@@ -171,6 +171,21 @@ fn write_image(spec: &ImageSpec) -> (Vec<Vec<u8>>, String, &'static str) {
     (blobs, json_style::write(&manifest, spec.style), manifest_type)
 }
 
+/// An image as written: its manifest, media type and architecture.
+type Written = (String, &'static str, &'static str);
+
+/// The blobs of all the images, and each image as written.
+fn write_images(specs: &[ImageSpec]) -> (Vec<Vec<u8>>, Vec<Written>) {
+    let mut blobs = Vec::new();
+    let mut written = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (b, m, t) = write_image(spec);
+        blobs.extend(b);
+        written.push((m, t, spec.architecture));
+    }
+    (blobs, written)
+}
+
 fn write_list(spec: &ListSpec, children: &[(String, &'static str, &'static str)]) -> (String, &'static str) {
     let list_type = match spec.kind {
         ListKind::DockerList => media_type::DOCKER_LIST,
@@ -216,13 +231,7 @@ pub fn repository_plan() -> impl Strategy<Value = RepositoryPlan> {
         vec(prop::option::weighted(0.75, any::<prop::sample::Index>()), 5),
     )
         .prop_map(|(name, images, lists, tag_pool, retags, first_tags)| {
-            let mut blobs = Vec::new();
-            let mut manifests: Vec<(String, &'static str, &'static str)> = Vec::new();
-            for spec in &images {
-                let (b, m, t) = write_image(spec);
-                blobs.extend(b);
-                manifests.push((m, t, spec.architecture));
-            }
+            let (blobs, mut manifests) = write_images(&images);
             let pick_tag = |i: &prop::sample::Index| (!tag_pool.is_empty()).then(|| i.get(&tag_pool).clone());
             let mut pushes: Vec<Push> = manifests
                 .iter()
@@ -276,13 +285,7 @@ pub fn scenario_repository_plan() -> impl Strategy<Value = RepositoryPlan> {
                 let t = if distinct.contains(&t) { format!("{t}-{i}") } else { t };
                 distinct.push(t);
             }
-            let mut blobs = Vec::new();
-            let mut written: Vec<(String, &'static str, &'static str)> = Vec::new();
-            for spec in &images {
-                let (b, m, t) = write_image(spec);
-                blobs.extend(b);
-                written.push((m, t, spec.architecture));
-            }
+            let (blobs, written) = write_images(&images);
             // The list references the images pushed before it.
             let (list_manifest, list_type) = write_list(&list, &written[..2]);
             let push = |manifest: &str, media_type: &str, tag: &str| Push {

@@ -11,17 +11,12 @@ use std::path::{Path, PathBuf};
 
 /// The slugs of the classes of one `report.json`.
 pub fn load(path: &Path) -> Result<BTreeSet<String>, MatrixError> {
-    let shown = path.display().to_string();
     let bad = |problem: String| MatrixError::Report {
-        path: shown.clone(),
+        path: path.display().to_string(),
         problem,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-    if v.get("tool").and_then(Value::as_str) != Some("ecr-conformance") {
-        return Err(bad("not an ecr-conformance report.json".into()));
-    }
-    v.get("classes")
+    super::matrix::read_report(path)?
+        .get("classes")
         .and_then(Value::as_array)
         .ok_or_else(|| bad("no `classes`".into()))?
         .iter()

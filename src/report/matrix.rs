@@ -29,10 +29,10 @@ struct Column {
     rules: std::collections::BTreeMap<String, (u64, u64)>,
 }
 
-fn load(path: &Path, name: Option<&str>) -> Result<Column, MatrixError> {
-    let shown = path.display().to_string();
+/// A run's `report.json`, read and checked to be one; errors name the file.
+pub(crate) fn read_report(path: &Path) -> Result<Value, MatrixError> {
     let bad = |problem: String| MatrixError::Report {
-        path: shown.clone(),
+        path: path.display().to_string(),
         problem,
     };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
@@ -40,6 +40,15 @@ fn load(path: &Path, name: Option<&str>) -> Result<Column, MatrixError> {
     if v.get("tool").and_then(Value::as_str) != Some("ecr-conformance") {
         return Err(bad("not an ecr-conformance report.json".into()));
     }
+    Ok(v)
+}
+
+fn load(path: &Path, name: Option<&str>) -> Result<Column, MatrixError> {
+    let bad = |problem: String| MatrixError::Report {
+        path: path.display().to_string(),
+        problem,
+    };
+    let v = read_report(path)?;
     let rules = v
         .get("rules")
         .and_then(Value::as_object)
