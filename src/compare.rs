@@ -14,7 +14,7 @@ use crate::rules::{Level, id, rule_by_id};
 use crate::wire::{
     self, BatchGetImageResponse, ErrorBody, HttpReply, Image, ImageFailure, ImageIdentifier, media_type,
 };
-use attribution::{Attributed, Attribution, Reading, Stray};
+use attribution::{Attributed, Attribution, Attributor, Stray};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -295,26 +295,29 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     }
     let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
-    // Both readings of the answer, and the one whose counts explain it better: fewer entries left
-    // unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity (I-DUP-ONCE,
-    // I-DIGEST-TAGS), then fewer in all; per sending on a tie.
-    let judged = [Reading::PerSending, Reading::PerTag].map(|reading| {
+    // The readings of the answer that can differ, and the one whose counts explain it better:
+    // fewer entries left unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity
+    // (I-DUP-ONCE, I-DIGEST-TAGS), then fewer in all; the first (per sending) on a tie. An answer
+    // the first reading finds conforming needs no other.
+    let attributor = Attributor::new(a, images, failures);
+    let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
+    for &reading in attributor.readings() {
         let mut found = Vec::new();
-        judge_attribution(a, &attribution::attribute(a, images, failures, reading), &mut found);
+        judge_attribution(a, &attributor.attribute(reading), &mut found);
         let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
         let score = (
             count(&[id::P_ACCOUNTED]),
             count(&[id::I_DUP_ONCE, id::I_DIGEST_TAGS]),
             found.len(),
         );
-        (score, found)
-    });
-    let [per_sending, per_tag] = judged;
-    out.extend(if per_tag.0 < per_sending.0 {
-        per_tag.1
-    } else {
-        per_sending.1
-    });
+        if best.as_ref().is_none_or(|(b, _)| score < *b) {
+            best = Some((score, found));
+        }
+        if best.as_ref().is_some_and(|(b, _)| *b == (0, 0, 0)) {
+            break;
+        }
+    }
+    out.extend(best.map(|(_, found)| found).unwrap_or_default());
     for img in images {
         check_integrity(img, out);
     }

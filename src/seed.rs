@@ -276,16 +276,15 @@ async fn seed_repository(
 fn forget(state: &mut RegistryState, repo: &str, digest: &str, tag: Option<&str>) {
     if let Some(r) = state.repositories.get_mut(repo) {
         // The forgotten image's tags go with it: the endpoint may still hold them anywhere.
-        let mut unpredictable = std::mem::take(&mut r.unpredictable);
-        r.images.retain(|i| {
-            let keep = i.digest != digest;
-            if !keep {
-                unpredictable.extend(i.tags.iter().cloned());
-            }
-            keep
-        });
-        unpredictable.insert(digest.to_string());
-        r.unpredictable = unpredictable;
+        let tags: Vec<String> = r
+            .images
+            .iter()
+            .filter(|i| i.digest == digest)
+            .flat_map(|i| i.tags.iter().cloned())
+            .collect();
+        r.images.retain(|i| i.digest != digest);
+        r.unpredictable.extend(tags);
+        r.unpredictable.insert(digest.to_string());
         if let Some(t) = tag {
             r.unpredictable.insert(t.to_string());
             for image in &mut r.images {

@@ -7,7 +7,7 @@
 //! conforming endpoint every entry lands where ECR put it; on a deviating one, one wrong echo does
 //! not pull the other answers out of place with it, and one bug stays one deviation.
 
-use crate::model::{ExpectedAnswers, ExpectedImage, ExpectedManifest, HeldImage, IdExpectation, Outcome};
+use crate::model::{ExpectedAnswers, ExpectedImage, ExpectedManifest, IdExpectation, ImageRecord, Outcome};
 use crate::model::{manifest, syntax};
 use crate::wire::{Image, ImageFailure, ImageIdentifier};
 
@@ -32,108 +32,128 @@ pub(super) struct Attribution<'a> {
 
 /// How an answer to a repeated id by digest is read when the evidence is even: ECR's way (one
 /// entry per tag, a repeated id answered once) or the way of endpoints that answer every sending
-/// (one entry per sending). The comparer judges both readings and keeps the one that explains the
-/// answer with fewer deviations.
+/// (one entry per sending). The comparer judges the readings that can differ and keeps the one
+/// that explains the answer with fewer deviations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Reading {
     PerTag,
     PerSending,
 }
 
-/// Attributes the answer's entries to the requested ids of `a`.
-pub(super) fn attribute<'a>(
-    a: &ExpectedAnswers,
+/// An answer's entries with their affinity to each requested id, computed once for every
+/// reading of the answer.
+pub(super) struct Attributor<'a> {
+    a: &'a ExpectedAnswers,
     images: &'a [Image],
     failures: &'a [ImageFailure],
-    reading: Reading,
-) -> Attribution<'a> {
-    let mut slots: Vec<Attributed> = a.ids.iter().map(|_| Attributed::default()).collect();
-    let mut strays: Vec<Stray> = Vec::new();
+    /// One row per entry (the images, then the failures), one column per requested id.
+    affinities: Vec<Vec<Option<Affinity>>>,
+    places: Vec<Places>,
+}
 
-    // Every entry goes to the id it answers. An echo can lie (a stale tag, a tag of another image,
-    // `{"imageTag": "null"}` for a digest), so an image is recognised by its manifest too, and a
-    // failure whose echo keeps nothing of any id still answers one that is otherwise left without
-    // an answer. Every (entry, id) pair has an affinity, and one assignment over all entries takes
-    // the best (see `assign`). A correct answer fits its ids exactly, so on a conforming endpoint
-    // every entry lands where ECR put it; on a deviating one, one wrong echo does not pull the
-    // other answers out of place with it.
-    let held_of = |img: &Image| -> Option<&HeldImage> {
-        let m = img.image_manifest.as_deref()?;
-        a.held.iter().find(|h| h.manifest == m)
-    };
-    let mut affinities: Vec<Vec<Option<Affinity>>> = images
-        .iter()
-        .map(|img| {
-            let held = held_of(img);
-            a.ids.iter().map(|e| image_affinity(e, img, held)).collect()
-        })
-        .map(surest)
-        .chain(failures.iter().map(|f| {
-            let row: Vec<Option<Affinity>> = a.ids.iter().map(|e| failure_affinity(e, f)).collect();
-            // Only a failure whose echo keeps nothing of any requested id answers by elimination.
-            let related = row.iter().any(|x| *x != Some(Affinity::Elimination));
-            row.into_iter()
-                .map(|x| x.filter(|x| !related || *x != Affinity::Elimination))
-                .collect()
-        }))
-        .collect();
-    // And only an id that nothing else surely answers is answered by elimination.
-    for i in 0..a.ids.len() {
-        if affinities.iter().any(|row| row[i] >= Some(Affinity::Loose(0))) {
-            for row in &mut affinities {
-                row[i] = row[i].filter(|x| *x != Affinity::Elimination);
+impl<'a> Attributor<'a> {
+    pub(super) fn new(a: &'a ExpectedAnswers, images: &'a [Image], failures: &'a [ImageFailure]) -> Self {
+        let held_of = |img: &Image| -> Option<&ImageRecord> {
+            let m = img.image_manifest.as_deref()?;
+            a.held.iter().find(|h| h.manifest == m)
+        };
+        let mut affinities: Vec<Vec<Option<Affinity>>> = images
+            .iter()
+            .map(|img| {
+                let held = held_of(img);
+                a.ids.iter().map(|e| image_affinity(e, img, held)).collect()
+            })
+            .map(surest)
+            .chain(failures.iter().map(|f| {
+                let row: Vec<Option<Affinity>> = a.ids.iter().map(|e| failure_affinity(e, f)).collect();
+                // Only a failure whose echo keeps nothing of any requested id answers by elimination.
+                let related = row.iter().any(|x| *x != Some(Affinity::Elimination));
+                row.into_iter()
+                    .map(|x| x.filter(|x| !related || *x != Affinity::Elimination))
+                    .collect()
+            }))
+            .collect();
+        // And only an id that nothing else surely answers is answered by elimination.
+        for i in 0..a.ids.len() {
+            if affinities.iter().any(|row| row[i] >= Some(Affinity::Loose(0))) {
+                for row in &mut affinities {
+                    row[i] = row[i].filter(|x| *x != Affinity::Elimination);
+                }
             }
         }
-    }
-    let places: Vec<Places> = a.ids.iter().map(places_for).collect();
-    let mut assigned = vec![false; affinities.len()];
-    for (j, i) in assign(&affinities, &places, reading) {
-        assigned[j] = true;
-        match j.checked_sub(images.len()) {
-            None => slots[i].images.push(&images[j]),
-            Some(k) => slots[i].failures.push(&failures[k]),
+        Attributor {
+            a,
+            images,
+            failures,
+            affinities,
+            places: a.ids.iter().map(places_for).collect(),
         }
     }
-    // What is left answers an id one time too many (the one it answers best), or none.
-    for (j, row) in affinities.iter().enumerate() {
-        if assigned[j] {
-            continue;
+
+    /// The readings that can place the entries differently: per tag only where some id by digest
+    /// has places for further tags.
+    pub(super) fn readings(&self) -> &'static [Reading] {
+        if self.places.iter().any(|p| p.per_tag > 0) {
+            &[Reading::PerSending, Reading::PerTag]
+        } else {
+            &[Reading::PerSending]
         }
-        // An endpoint that answers one sending twice answers it with two different entries (the
-        // image of the tag and the image of the digest): among the ids the entry surely answers
-        // (its image, or one the id names), the one that does not hold this entry yet is the
-        // likelier one.
-        let holds = |i: usize| match j.checked_sub(images.len()) {
-            None => slots[i].images.iter().any(|x| **x == images[j]),
-            Some(k) => slots[i].failures.iter().any(|x| **x == failures[k]),
-        };
-        let best = (0..a.ids.len())
-            .filter_map(|i| {
-                row[i].filter(|x| x.answers_more_than_once()).map(|x| {
-                    let sure = x >= Affinity::Named;
-                    let id = &a.ids[i].id;
-                    // Only an id with a tag and a digest can match two different images.
-                    let both = id.image_tag.is_some() && id.image_digest.is_some();
-                    (
-                        sure,
-                        sure && !holds(i),
-                        sure && both,
-                        x,
-                        specificity(id),
-                        std::cmp::Reverse(i),
-                    )
+    }
+
+    /// The entries attributed to the requested ids under one reading.
+    pub(super) fn attribute(&self, reading: Reading) -> Attribution<'a> {
+        let (a, images, failures, affinities) = (self.a, self.images, self.failures, &self.affinities);
+        let mut slots: Vec<Attributed> = a.ids.iter().map(|_| Attributed::default()).collect();
+        let mut strays: Vec<Stray> = Vec::new();
+        let mut assigned = vec![false; affinities.len()];
+        for (j, i) in assign(affinities, &self.places, reading) {
+            assigned[j] = true;
+            match j.checked_sub(images.len()) {
+                None => slots[i].images.push(&images[j]),
+                Some(k) => slots[i].failures.push(&failures[k]),
+            }
+        }
+        // What is left answers an id one time too many (the one it answers best), or none.
+        for (j, row) in affinities.iter().enumerate() {
+            if assigned[j] {
+                continue;
+            }
+            // An endpoint that answers one sending twice answers it with two different entries (the
+            // image of the tag and the image of the digest): among the ids the entry surely answers
+            // (its image, or one the id names), the one that does not hold this entry yet is the
+            // likelier one.
+            let holds = |i: usize| match j.checked_sub(images.len()) {
+                None => slots[i].images.iter().any(|x| **x == images[j]),
+                Some(k) => slots[i].failures.iter().any(|x| **x == failures[k]),
+            };
+            let best = (0..a.ids.len())
+                .filter_map(|i| {
+                    row[i].filter(|x| x.answers_more_than_once()).map(|x| {
+                        let sure = x >= Affinity::Named;
+                        let id = &a.ids[i].id;
+                        // Only an id with a tag and a digest can match two different images.
+                        let both = id.image_tag.is_some() && id.image_digest.is_some();
+                        (
+                            sure,
+                            sure && !holds(i),
+                            sure && both,
+                            x,
+                            specificity(id),
+                            std::cmp::Reverse(i),
+                        )
+                    })
                 })
-            })
-            .max()
-            .map(|(.., std::cmp::Reverse(i))| i);
-        match (j.checked_sub(images.len()), best) {
-            (None, Some(i)) => slots[i].images.push(&images[j]),
-            (None, None) => strays.push(Stray::Image(&images[j])),
-            (Some(k), Some(i)) => slots[i].failures.push(&failures[k]),
-            (Some(k), None) => strays.push(Stray::Failure(&failures[k])),
+                .max()
+                .map(|(.., std::cmp::Reverse(i))| i);
+            match (j.checked_sub(images.len()), best) {
+                (None, Some(i)) => slots[i].images.push(&images[j]),
+                (None, None) => strays.push(Stray::Image(&images[j])),
+                (Some(k), Some(i)) => slots[i].failures.push(&failures[k]),
+                (Some(k), None) => strays.push(Stray::Failure(&failures[k])),
+            }
         }
+        Attribution { slots, strays }
     }
-    Attribution { slots, strays }
 }
 
 /// The answers an id has room for: one per sending, and by digest one more per further tag of
@@ -207,8 +227,8 @@ impl Affinity {
 /// sending, as many sendings as can be answered are; then the better affinities, one pair of a
 /// better affinity outweighing any number of worse ones; last, read per tag, entries fill tags'
 /// places before further sendings' on equal affinity. Neither a failure by elimination nor a
-/// sloppy echo takes a per-tag place. Returns (entry, id) pairs, by entry; an entry without a place is left
-/// out.
+/// sloppy echo takes a per-tag place. Returns (entry, id) pairs, by entry; an entry without a
+/// place is left out.
 fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Reading) -> Vec<(usize, usize)> {
     use pathfinding::kuhn_munkres::kuhn_munkres;
     use pathfinding::matrix::Matrix;
@@ -291,7 +311,7 @@ fn failure_affinity(e: &IdExpectation, f: &ImageFailure) -> Option<Affinity> {
 
 /// How an answered image relates to an id. `held` is the repository's image with the answered
 /// manifest, if any. None: the image does not answer the id.
-fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&HeldImage>) -> Option<Affinity> {
+fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) -> Option<Affinity> {
     if fits(e, img) {
         return Some(Affinity::Exact);
     }

@@ -106,9 +106,8 @@ pub struct Catalogue {
 impl Catalogue {
     pub fn new(state: &RegistryState, repository: &str) -> Self {
         let mut c = Catalogue::default();
-        let unpredictable = state.repository(repository).map(|r| &r.unpredictable);
-        c.unpredictable = unpredictable.cloned().unwrap_or_default();
         if let Some(r) = state.repository(repository) {
+            c.unpredictable = r.unpredictable.clone();
             for image in &r.images {
                 c.digests.push(image.digest.clone());
                 c.tags
@@ -122,14 +121,14 @@ impl Catalogue {
             for image in &other.images {
                 if !c.digests.contains(&image.digest)
                     && !c.foreign_digests.contains(&image.digest)
-                    && !unpredictable.is_some_and(|u| u.contains(&image.digest))
+                    && !c.unpredictable.contains(&image.digest)
                 {
                     c.foreign_digests.push(image.digest.clone());
                 }
                 for t in &image.tags {
                     if !c.tags.iter().any(|(x, _)| x == t)
                         && !c.foreign_tags.contains(t)
-                        && !unpredictable.is_some_and(|u| u.contains(t))
+                        && !c.unpredictable.contains(t)
                     {
                         c.foreign_tags.push(t.clone());
                     }

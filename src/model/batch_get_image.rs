@@ -43,15 +43,7 @@ pub fn batch_get_image(state: &RegistryState, request: &BatchGetImageRequest) ->
         registry_id: state.registry_id.clone(),
         repository_name: repo_name.clone(),
         ids,
-        held: repo
-            .images
-            .iter()
-            .map(|i| HeldImage {
-                digest: i.digest.clone(),
-                manifest: i.manifest.clone(),
-                tags: i.tags.clone(),
-            })
-            .collect(),
+        held: repo.images.clone(),
     })
 }
 

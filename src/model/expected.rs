@@ -1,6 +1,7 @@
 //! What the model says ECR answers: a request-level error, or per requested id an image, images or
 //! a failure. Each part names the rule that decides it, so that a deviation can cite its evidence.
 
+use super::state::ImageRecord;
 use crate::rules::Level;
 use crate::wire::{ImageFailureCode, ImageIdentifier};
 use serde::Serialize;
@@ -60,15 +61,7 @@ pub struct ExpectedAnswers {
     /// The repository's images: what lets the comparer recognise an answered image by its
     /// manifest when the endpoint's echo of the id cannot be trusted.
     #[serde(skip)]
-    pub held: Vec<HeldImage>,
-}
-
-/// An image the repository holds, as an answer can be recognised by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeldImage {
-    pub digest: String,
-    pub manifest: String,
-    pub tags: Vec<String>,
+    pub held: Vec<ImageRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
