@@ -6,6 +6,7 @@
 //! that cannot be read at all (a 200 that is not a `BatchGetImage` body) is a fault, which the
 //! runner reports apart from verdicts.
 
+mod acceptance;
 mod attribution;
 
 use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedImage, ExpectedManifest, IdExpectation, Outcome};
@@ -295,10 +296,16 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     }
     let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
-    // The readings of the answer that can differ, and the one whose counts explain it better:
-    // fewer entries left unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity
-    // (I-DUP-ONCE, I-DIGEST-TAGS), then fewer in all; the first (per sending) on a tie. An answer
-    // the first reading finds conforming needs no other.
+    // The whole answer first: one the reference allows breaks no rule of identity, and only its
+    // bodies and the alternatives it took remain to be noted.
+    if let Some(accepted) = acceptance::accept(a, images, failures) {
+        judge_accepted(a, &accepted, out);
+        return;
+    }
+    // Outside the allowed answers, the readings of the answer that can differ, and the one whose
+    // counts explain it better: fewer entries left unaccounted for (P-ACCOUNTED), then fewer
+    // deviations of multiplicity (I-DUP-ONCE, I-DIGEST-TAGS), then fewer in all; the first (per
+    // sending) on a tie.
     let attributor = Attributor::new(a, images, failures);
     let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
     for &reading in attributor.readings() {
@@ -313,13 +320,42 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
         if best.as_ref().is_none_or(|(b, _)| score < *b) {
             best = Some((score, found));
         }
-        if best.as_ref().is_some_and(|(b, _)| *b == (0, 0, 0)) {
-            break;
-        }
     }
     out.extend(best.map(|(_, found)| found).unwrap_or_default());
     for img in images {
-        check_integrity(img, out);
+        check_integrity(a, img, None, out);
+    }
+}
+
+/// The notes on an answer the reference allows: the alternatives it took (advisory), and what its
+/// bodies and texts say.
+fn judge_accepted(a: &ExpectedAnswers, accepted: &acceptance::Accepted, out: &mut Vec<Deviation>) {
+    for ((e, got), choice) in a.ids.iter().zip(&accepted.slots).zip(&accepted.choices) {
+        if *choice == acceptance::Choice::Shared {
+            // I-SAME-DIGEST-TAGS: the entries of one image shared among its requested tags; each
+            // entry's body is still this image's.
+            out.push(
+                Deviation::new(
+                    id::I_SAME_DIGEST_TAGS,
+                    Level::Advisory,
+                    format!("{}: one image answered for several of its tags together", e.id),
+                    expected_value(e),
+                    actual_value(got),
+                )
+                .about(&e.id)
+                .kinds("an entry per tag, with its own tag", "entries shared among the tags"),
+            );
+            if let Outcome::Image(x) = &e.outcome {
+                for img in &got.images {
+                    judge_image_body(a, e, x, img, out);
+                }
+            }
+        } else {
+            judge_id(a, e, got, out);
+        }
+        for img in &got.images {
+            check_integrity(a, img, Some(&e.id), out);
+        }
     }
 }
 
@@ -400,8 +436,23 @@ fn actual_value(got: &Attributed) -> Value {
     })
 }
 
+/// An id's levels: its rule's, lowered where the model lowers it for this id.
+struct Levels {
+    level: Level,
+    text_level: Level,
+}
+
+impl Levels {
+    fn of(e: &IdExpectation) -> Self {
+        Levels {
+            level: e.level,
+            text_level: rule_by_id(e.rule).text_level.max(e.level),
+        }
+    }
+}
+
 fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut Vec<Deviation>) {
-    let r = rule_by_id(e.rule);
+    let r = Levels::of(e);
     let dev = |rule: &str, level: Level, summary: String| {
         Deviation::new(rule, level, summary, expected_value(e), actual_value(got)).about(&e.id)
     };
@@ -488,10 +539,17 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
         Outcome::Image(x) => {
             for img in &got.images {
                 if img.image_id != x.image_id {
+                    // I-SAME-DIGEST-TAGS lets one image answer under another of its tags; under no
+                    // tag of it, the id is answered wrongly (I-TAG).
+                    let (rule, level) = if e.rule == id::I_SAME_DIGEST_TAGS && !is_id_of_held(a, &img.image_id) {
+                        (id::I_TAG, rule_by_id(id::I_TAG).level)
+                    } else {
+                        (e.rule, r.level)
+                    };
                     out.push(
                         dev(
-                            e.rule,
-                            r.level,
+                            rule,
+                            level,
                             format!("{}: imageId {} where ECR answers {}", e.id, img.image_id, x.image_id),
                         )
                         .kinds("the requested imageId", image_id_kind(&x.image_id, &img.image_id)),
@@ -559,6 +617,13 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
     }
 }
 
+/// Whether an imageId is one of a held image's: its digest, and one of its tags or none.
+fn is_id_of_held(a: &ExpectedAnswers, x: &ImageIdentifier) -> bool {
+    a.held.iter().any(|h| {
+        x.image_digest.as_deref() == Some(h.digest.as_str()) && x.image_tag.as_ref().is_none_or(|t| h.tags.contains(t))
+    })
+}
+
 /// I-DUP-ONCE and P-ACCOUNTED: an id sent `times` times is answered once (or, advisory, once per
 /// sending); one sent once is answered once.
 fn judge_multiplicity(e: &IdExpectation, count: usize, per_sending: usize, got: &Attributed, out: &mut Vec<Deviation>) {
@@ -594,7 +659,7 @@ fn judge_multiplicity(e: &IdExpectation, count: usize, per_sending: usize, got: 
 }
 
 fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, img: &Image, out: &mut Vec<Deviation>) {
-    let r = rule_by_id(e.rule);
+    let r = Levels::of(e);
     let dev = |rule: &str, level: Level, summary: String, expected: Value, actual: Value| {
         Deviation::new(rule, level, summary, expected, actual).about(&e.id)
     };
@@ -640,7 +705,9 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
                     .kinds("the manifest as pushed", "another manifest"),
                 );
             }
-            if img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
+            if img.image_manifest_media_type.is_none() {
+                out.push(type_field_missing(e, &x.media_type));
+            } else if img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
                 out.push(
                     dev(
                         x.manifest_rule,
@@ -674,7 +741,9 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
                 );
             }
             let t = img.image_manifest_media_type.as_deref();
-            if t != Some(media_type::DOCKER_V1) && t != Some(media_type::DOCKER_V1_SIGNED) {
+            if t.is_none() {
+                out.push(type_field_missing(e, media_type::DOCKER_V1));
+            } else if t != Some(media_type::DOCKER_V1) && t != Some(media_type::DOCKER_V1_SIGNED) {
                 out.push(
                     dev(
                         x.manifest_rule,
@@ -690,8 +759,24 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
     }
 }
 
-/// M-INTEGRITY: an untranslated manifest hashes to the digest it is returned under.
-fn check_integrity(img: &Image, out: &mut Vec<Deviation>) {
+/// M-TYPE-FIELD: an image entry without `imageManifestMediaType` (advisory; a present but wrong
+/// type is a deviation of the rule that chose the manifest).
+fn type_field_missing(e: &IdExpectation, expected: &str) -> Deviation {
+    Deviation::new(
+        id::M_TYPE_FIELD,
+        rule_by_id(id::M_TYPE_FIELD).level,
+        format!("{}: no imageManifestMediaType (ECR answers {expected})", e.id),
+        json!(expected),
+        Value::Null,
+    )
+    .about(&e.id)
+    .kinds("a media type", "none")
+}
+
+/// M-INTEGRITY: an untranslated manifest hashes to the digest it is returned under. A schema 1
+/// manifest (hashed over its payload) and a translation (by tag, of an image whose stored type was
+/// not accepted) are not checked.
+fn check_integrity(a: &ExpectedAnswers, img: &Image, about: Option<&ImageIdentifier>, out: &mut Vec<Deviation>) {
     let (Some(m), Some(d)) = (&img.image_manifest, &img.image_id.image_digest) else {
         return;
     };
@@ -699,19 +784,30 @@ fn check_integrity(img: &Image, out: &mut Vec<Deviation>) {
     if t == Some(media_type::DOCKER_V1) || t == Some(media_type::DOCKER_V1_SIGNED) {
         return;
     }
+    let translated = a.accepted_media_types.as_ref().is_some_and(|accepted| {
+        a.held
+            .iter()
+            .find(|h| &h.digest == d)
+            .is_some_and(|h| !accepted.contains(&h.media_type) && &h.manifest != m)
+    });
+    if translated {
+        return;
+    }
     let actual = syntax::sha256_digest(m.as_bytes());
     if &actual != d {
-        out.push(
-            Deviation::new(
-                id::M_INTEGRITY,
-                Level::Gate,
-                format!("the manifest returned under {d} hashes to {actual}"),
-                json!(d),
-                json!(actual),
-            )
-            // About an answered image, not a requested id: classed with the request.
-            .kinds("the manifest's sha256", "another digest"),
-        );
+        let deviation = Deviation::new(
+            id::M_INTEGRITY,
+            Level::Gate,
+            format!("the manifest returned under {d} hashes to {actual}"),
+            json!(d),
+            json!(actual),
+        )
+        .kinds("the manifest's sha256", "another digest");
+        out.push(match about {
+            Some(id) => deviation.about(id),
+            // About an answered image that answers no id for sure: classed with the request.
+            None => deviation,
+        });
     }
 }
 

@@ -61,7 +61,7 @@ impl<'a> Attributor<'a> {
             .iter()
             .map(|img| {
                 let held = held_of(img);
-                a.ids.iter().map(|e| image_affinity(e, img, held)).collect()
+                a.ids.iter().map(|e| image_affinity(a, e, img, held)).collect()
             })
             .map(surest)
             .chain(failures.iter().map(|f| {
@@ -194,6 +194,9 @@ enum Affinity {
     ClaimsNamed,
     /// An image whose manifest is the image ECR answers for the id, under another echo.
     Content,
+    /// An image whose identity (imageId, registry, repository) is one ECR answers for the id, with
+    /// another body: a body is judged after placing, never a reason to place elsewhere.
+    Identity,
     /// Exactly what ECR answers for the id: the echo as sent (a failure), or the image.
     Exact,
 }
@@ -205,7 +208,7 @@ impl Affinity {
         self != Affinity::Elimination
     }
 
-    /// The affinity's rank in the assignment's weights, 1 to 8.
+    /// The affinity's rank in the assignment's weights, 1 to 9.
     fn rank(self) -> u32 {
         match self {
             Affinity::Elimination => 1,
@@ -215,7 +218,8 @@ impl Affinity {
             Affinity::Named => 5,
             Affinity::ClaimsNamed => 6,
             Affinity::Content => 7,
-            Affinity::Exact => 8,
+            Affinity::Identity => 8,
+            Affinity::Exact => 9,
         }
     }
 }
@@ -247,9 +251,9 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
         return Vec::new();
     }
     // Powers of a base above the number of entries keep each term above any sum of the lower
-    // ones: placed 12, first place 11, a sending's place 10, affinities 2 to 9, a tag's place 1.
-    // i128 holds 4 * 512^12 summed over 512 entries.
-    let base = i128::try_from(rows.len() + 1).unwrap_or(512).min(512);
+    // ones: placed 13, first place 12, a sending's place 11, affinities 2 to 10, a tag's place 1.
+    // i128 holds 4 * 256^13 summed over 256 entries.
+    let base = i128::try_from(rows.len() + 1).unwrap_or(256).min(256);
     let weight = |a: Option<Affinity>, first: bool, sending: bool| match a {
         None => -1,
         Some(Affinity::Elimination | Affinity::Loose(_)) if !sending => -1,
@@ -257,10 +261,10 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
             // Read per sending, a sending's place counts before a tag's; read per tag, a tag's
             // place counts as much, and on equal affinity first.
             let place = match reading {
-                Reading::PerSending => i128::from(sending) * base.pow(10),
-                Reading::PerTag => base.pow(10) + i128::from(!sending),
+                Reading::PerSending => i128::from(sending) * base.pow(11),
+                Reading::PerTag => base.pow(11) + i128::from(!sending),
             };
-            base.pow(12) + i128::from(first) * base.pow(11) + place + base.pow(a.rank() + 1)
+            base.pow(13) + i128::from(first) * base.pow(12) + place + base.pow(a.rank() + 1)
         }
     };
     // After the places, one "no place" column per entry, so that any entry can stay unassigned.
@@ -311,9 +315,12 @@ fn failure_affinity(e: &IdExpectation, f: &ImageFailure) -> Option<Affinity> {
 
 /// How an answered image relates to an id. `held` is the repository's image with the answered
 /// manifest, if any. None: the image does not answer the id.
-fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) -> Option<Affinity> {
+fn image_affinity(a: &ExpectedAnswers, e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) -> Option<Affinity> {
     if fits(e, img) {
         return Some(Affinity::Exact);
+    }
+    if expected_images(e).iter().any(|x| x.image_id == img.image_id) && ours(a, img) {
+        return Some(Affinity::Identity);
     }
     if held.is_some_and(|h| expected_digests(e).any(|d| d == h.digest)) {
         return Some(Affinity::Content);
@@ -333,6 +340,12 @@ fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) ->
         return Some(Affinity::EchoedDigest);
     }
     loose_score(&e.id, &img.image_id).map(Affinity::Loose)
+}
+
+/// Whether an answered image is of the repository asked for, in the registry that holds it.
+fn ours(a: &ExpectedAnswers, img: &Image) -> bool {
+    img.registry_id.as_deref() == Some(a.registry_id.as_str())
+        && img.repository_name.as_deref() == Some(a.repository_name.as_str())
 }
 
 /// Whether an answered image's echo is consistent with every member the id was sent with.

@@ -32,10 +32,16 @@ pub fn batch_get_image(state: &RegistryState, request: &BatchGetImageRequest) ->
             continue;
         }
         let (rule, outcome) = outcome_for(state, repo_name, repo, requested, request);
+        let level = match (rule, requested.image_digest.as_deref()) {
+            // I-BAD-DIGEST gates only digests with no match of the pattern anywhere (rev 2).
+            (id::I_BAD_DIGEST, Some(d)) if syntax::digest_matches_somewhere(d) => Level::Advisory,
+            _ => rule_by_id(rule).level,
+        };
         ids.push(IdExpectation {
             id: requested.clone(),
             times: 1,
             rule,
+            level,
             outcome,
         });
     }
@@ -43,6 +49,7 @@ pub fn batch_get_image(state: &RegistryState, request: &BatchGetImageRequest) ->
         registry_id: state.registry_id.clone(),
         repository_name: repo_name.clone(),
         ids,
+        accepted_media_types: request.accepted_media_types.clone(),
         held: repo.images.clone(),
     })
 }
@@ -146,16 +153,20 @@ fn parameter_error(request: &BatchGetImageRequest, validity: RepoNameValidity) -
             "Member must have length less than or equal to 100",
         ));
     }
-    if request
-        .image_ids
-        .iter()
-        .filter_map(|i| i.image_tag.as_deref())
-        .any(|t| !syntax::is_tag_length_valid(t))
-    {
+    let tags = || request.image_ids.iter().filter_map(|i| i.image_tag.as_deref());
+    if tags().any(str::is_empty) {
+        // I-EMPTY: an empty tag breaks the length constraint, as I-BAD-TAG (either channel).
+        return Some(invalid_parameter(
+            id::I_EMPTY,
+            "imageTag",
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    if tags().any(|t| !syntax::is_tag_length_valid(t)) {
         return Some(invalid_parameter(
             id::I_BAD_TAG,
             "imageTag",
-            "Member must have length between 1 and 300",
+            "Member must have length less than or equal to 300",
         ));
     }
     if let Some(types) = &request.accepted_media_types
@@ -223,6 +234,8 @@ fn outcome_for(
     match (tag, digest) {
         // I-NEITHER
         (None, None) => failure(id::I_NEITHER, ImageFailureCode::MissingDigestAndTag, REASON_NEITHER),
+        // I-EMPTY: an empty digest; InvalidImageDigest, MissingDigestAndTag or a 400 (advisory).
+        (_, Some("")) => failure(id::I_EMPTY, ImageFailureCode::InvalidImageDigest, REASON_BAD_DIGEST),
         // I-BAD-DIGEST, I-BAD-DIGEST-WITH-TAG: the digest's form is checked before any lookup.
         (t, Some(d)) if !syntax::is_well_formed_digest(d) => {
             let rule = if t.is_some() {
@@ -232,6 +245,12 @@ fn outcome_for(
             };
             failure(rule, ImageFailureCode::InvalidImageDigest, REASON_BAD_DIGEST)
         }
+        // I-TAG-CHARSET: a per-id InvalidImageTag or a request-level 400 (advisory).
+        (Some(t), _) if !syntax::is_tag_charset_valid(t) => failure(
+            id::I_TAG_CHARSET,
+            ImageFailureCode::InvalidImageTag,
+            "Invalid request parameters: image tag should satisfy the regex '[a-zA-Z0-9-_.]+'",
+        ),
         (Some(t), d) => match repo.image_by_tag(t) {
             None => failure(
                 not_found_rule(state, repo_name, repo, requested),
@@ -334,7 +353,8 @@ fn expected_image(
         return stored(id::M_ACCEPTED, Level::Gate);
     }
     if by_digest {
-        return stored(id::M_BY_DIGEST, Level::Advisory);
+        // M-BY-DIGEST: no translation by digest (gate, rev 2).
+        return stored(id::M_BY_DIGEST, Level::Gate);
     }
     let accepts_v1 = accepted
         .iter()

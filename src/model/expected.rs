@@ -58,6 +58,9 @@ pub struct ExpectedAnswers {
     pub repository_name: String,
     /// One entry per distinct requested id, in order of first appearance.
     pub ids: Vec<IdExpectation>,
+    /// The request's `acceptedMediaTypes`: whether a returned manifest may be a translation.
+    #[serde(skip)]
+    pub accepted_media_types: Option<Vec<String>>,
     /// The repository's images: what lets the comparer recognise an answered image by its
     /// manifest when the endpoint's echo of the id cannot be trusted.
     #[serde(skip)]
@@ -73,6 +76,9 @@ pub struct IdExpectation {
     pub times: usize,
     /// The rule that decides this id's outcome.
     pub rule: &'static str,
+    /// That rule's level for this id: the rule's own, or lower where the reference gates only
+    /// part of a rule (I-BAD-DIGEST for a digest that contains a match of the pattern).
+    pub level: Level,
     pub outcome: Outcome,
 }
 

@@ -17,6 +17,11 @@ static NAME_OLD: LazyLock<Regex> = LazyLock::new(|| {
 static DIGEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9\-_+.]+:[a-fA-F0-9]+$").expect("constant pattern"));
 
+/// The same pattern, unanchored: whether a digest contains a match anywhere (I-BAD-DIGEST gates only
+/// digests that do not; anchoring is not observed for digests).
+static DIGEST_ANYWHERE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[a-zA-Z0-9\-_+.]+:[a-fA-F0-9]+").expect("constant pattern"));
+
 pub const REPO_NAME_MIN: usize = 2;
 pub const REPO_NAME_MAX: usize = 256;
 pub const TAG_MAX: usize = 300;
@@ -51,6 +56,18 @@ pub fn is_registry_id(id: &str) -> bool {
 
 pub fn is_well_formed_digest(digest: &str) -> bool {
     DIGEST.is_match(digest)
+}
+
+/// Whether a malformed digest still contains a match of the digest pattern (`sha256:0123:abcd`):
+/// an unanchored check would take it, so its failure is only advisory (I-BAD-DIGEST, rev 2).
+pub fn digest_matches_somewhere(digest: &str) -> bool {
+    DIGEST_ANYWHERE.is_match(digest)
+}
+
+/// I-TAG-CHARSET: the characters the server accepts in a tag (observed in DescribeImages).
+pub fn is_tag_charset_valid(tag: &str) -> bool {
+    tag.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 /// I-BAD-TAG: the `imageTag` length constraint of the service model.

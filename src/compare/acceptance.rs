@@ -1,0 +1,402 @@
+//! The whole answer first: is it, read as a multiset of entries compared on their identity (an
+//! image's registryId, repositoryName and imageId; a failure's echo and failureCode), one of the
+//! answers the reference allows?
+//!
+//! The model gives ECR's first choice; the reference allows others wherever it is unsure: an
+//! identical id answered once or at each repetition (I-DUP-ONCE), a digest answered with one entry
+//! per tag or with one entry (I-DIGEST-TAGS), two tags of one image answered apart or by one entry
+//! (I-SAME-DIGEST-TAGS), and, for an id whose rule is advisory, any answer that answers it. If the
+//! answer is one of these, it breaks no rule of identity, whatever its bodies say: each entry is
+//! placed on an id whose identity it carries (among entries of one identity, the bodies decide
+//! which answers which), and only then are bodies judged. Placing entries by likeness
+//! (`attribution`) is left to answers outside that set, to explain what is wrong with them.
+
+use super::attribution::Attributed;
+use crate::model::{ExpectedAnswers, ExpectedImage, IdExpectation, Outcome};
+use crate::rules::{Level, id};
+use crate::wire::{Image, ImageFailure, ImageFailureCode, ImageIdentifier};
+
+/// Which of the allowed answers an id got. Everything but `Reference` is noted (advisory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Choice {
+    /// What the model answers.
+    Reference,
+    /// A repeated id answered at each repetition (I-DUP-ONCE).
+    PerRepetition,
+    /// A digest answered with one entry whatever its tags (I-DIGEST-TAGS), once or per repetition.
+    OneEntry,
+    /// Tags of one image answered together, or under each other's tags (I-SAME-DIGEST-TAGS).
+    Shared,
+}
+
+/// The entries placed on each requested id, and which allowed answer each id got.
+pub(super) struct Accepted<'a> {
+    pub(super) slots: Vec<Attributed<'a>>,
+    pub(super) choices: Vec<Choice>,
+}
+
+/// An entry of the answer.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    Image(&'a Image),
+    Failure(&'a ImageFailure),
+}
+
+/// What one place in an allowed answer takes.
+#[derive(Debug, Clone)]
+enum Accepts {
+    /// An image of the repository with exactly this imageId.
+    Image(ImageIdentifier),
+    /// A failure echoing exactly this id with this code.
+    Failure(ImageIdentifier, ImageFailureCode),
+    /// An image of the repository with this digest and one of these tags (None: untagged).
+    ImageOf { digest: String, tags: Vec<Option<String>> },
+    /// Any answer to an id whose rule is advisory: a failure echoing it with any code, or an image
+    /// whose imageId carries a member that was sent.
+    AnyAnswerTo(ImageIdentifier),
+}
+
+impl Accepts {
+    fn takes(&self, a: &ExpectedAnswers, entry: Entry) -> bool {
+        let ours = |img: &Image| {
+            img.registry_id.as_deref() == Some(a.registry_id.as_str())
+                && img.repository_name.as_deref() == Some(a.repository_name.as_str())
+        };
+        match (self, entry) {
+            (Accepts::Image(x), Entry::Image(img)) => ours(img) && &img.image_id == x,
+            (Accepts::Failure(x, code), Entry::Failure(f)) => &f.image_id == x && f.failure_code.as_ref() == Some(code),
+            (Accepts::ImageOf { digest, tags }, Entry::Image(img)) => {
+                ours(img)
+                    && img.image_id.image_digest.as_deref() == Some(digest.as_str())
+                    && tags.contains(&img.image_id.image_tag)
+            }
+            (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x,
+            (Accepts::AnyAnswerTo(x), Entry::Image(img)) => {
+                ours(img)
+                    && (x.image_tag.is_some() && img.image_id.image_tag == x.image_tag
+                        || x.image_digest.is_some() && img.image_id.image_digest == x.image_digest)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One allowed answer of a demand: its places, each for one id, and what it costs (the
+/// reference's own answer costs nothing; the cheapest allowed answer that fits is taken).
+#[derive(Debug, Clone)]
+struct Allowed {
+    choices: Vec<(usize, Choice)>,
+    cost: u32,
+    places: Vec<(usize, Accepts)>,
+}
+
+/// The ids that answer together (one id, or the tags of one image), and their allowed answers.
+struct Demand {
+    options: Vec<Allowed>,
+}
+
+/// Combinations tried per group of entries before the answer is left to attribution.
+const COMBINATIONS_MAX: usize = 4096;
+
+/// The answer's entries placed on the ids, if the answer is one the reference allows; None if it is
+/// not (or too intricate to decide here), and attribution has to explain it.
+pub(super) fn accept<'a>(
+    a: &ExpectedAnswers,
+    images: &'a [Image],
+    failures: &'a [ImageFailure],
+) -> Option<Accepted<'a>> {
+    let entries: Vec<Entry<'a>> = images
+        .iter()
+        .map(Entry::Image)
+        .chain(failures.iter().map(Entry::Failure))
+        .collect();
+    let demands = demands(a);
+    // Which demands could take each entry; an entry that none can take answers nothing asked.
+    let takers: Vec<Vec<usize>> = entries
+        .iter()
+        .map(|&entry| {
+            (0..demands.len())
+                .filter(|&d| {
+                    demands[d]
+                        .options
+                        .iter()
+                        .any(|o| o.places.iter().any(|(_, p)| p.takes(a, entry)))
+                })
+                .collect()
+        })
+        .collect();
+    if takers.iter().any(Vec::is_empty) {
+        return None;
+    }
+    // Demands that can share an entry are decided together.
+    let mut group: Vec<usize> = (0..demands.len()).collect();
+    fn root(group: &mut [usize], mut x: usize) -> usize {
+        while group[x] != x {
+            group[x] = group[group[x]];
+            x = group[x];
+        }
+        x
+    }
+    for t in &takers {
+        for w in t.windows(2) {
+            let (x, y) = (root(&mut group, w[0]), root(&mut group, w[1]));
+            group[x] = y;
+        }
+    }
+    let mut slots: Vec<Attributed<'a>> = a.ids.iter().map(|_| Attributed::default()).collect();
+    let mut choices = vec![Choice::Reference; a.ids.len()];
+    let roots: std::collections::BTreeSet<usize> = (0..demands.len()).map(|d| root(&mut group, d)).collect();
+    for r in roots {
+        let members: Vec<usize> = (0..demands.len()).filter(|&d| root(&mut group, d) == r).collect();
+        let mine: Vec<usize> = (0..entries.len())
+            .filter(|&j| root(&mut group, takers[j][0]) == r)
+            .collect();
+        let placed = decide(a, &demands, &members, &entries, &mine)?;
+        for (j, (i, _)) in mine.iter().zip(&placed.places) {
+            match entries[*j] {
+                Entry::Image(img) => slots[*i].images.push(img),
+                Entry::Failure(f) => slots[*i].failures.push(f),
+            }
+        }
+        for (i, c) in placed.choices {
+            choices[i] = c;
+        }
+    }
+    Some(Accepted { slots, choices })
+}
+
+/// The cheapest allowed answer of these demands that these entries are, with each entry's place
+/// (in the order of `mine`).
+fn decide(
+    a: &ExpectedAnswers,
+    demands: &[Demand],
+    members: &[usize],
+    entries: &[Entry],
+    mine: &[usize],
+) -> Option<Allowed> {
+    let combos = members
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(demands[d].options.len()))?;
+    if combos > COMBINATIONS_MAX {
+        return None;
+    }
+    let mut all: Vec<Allowed> = Vec::with_capacity(combos);
+    for k in 0..combos {
+        let mut rest = k;
+        let mut combo = Allowed {
+            choices: Vec::new(),
+            cost: 0,
+            places: Vec::new(),
+        };
+        for &d in members {
+            let options = &demands[d].options;
+            let o = &options[rest % options.len()];
+            rest /= options.len();
+            combo.choices.extend(o.choices.iter().copied());
+            combo.cost += o.cost;
+            combo.places.extend(o.places.iter().cloned());
+        }
+        if combo.places.len() == mine.len() {
+            all.push(combo);
+        }
+    }
+    all.sort_by_key(|c| c.cost);
+    all.into_iter().find_map(|combo| place(a, combo, entries, mine))
+}
+
+/// Places the entries on the combination's places, one each, preferring places whose id the
+/// entry's body answers best; None if some entry fits no free place.
+fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usize]) -> Option<Allowed> {
+    use pathfinding::kuhn_munkres::kuhn_munkres;
+    use pathfinding::matrix::Matrix;
+    const TAKEN: i64 = 1_000_000_000;
+    let n = mine.len();
+    if n == 0 {
+        return Some(combo);
+    }
+    let mut weights = Vec::with_capacity(n * n);
+    for &j in mine {
+        for (i, accepts) in &combo.places {
+            weights.push(if accepts.takes(a, entries[j]) {
+                TAKEN - body_cost(a, &a.ids[*i], entries[j])
+            } else {
+                -TAKEN
+            });
+        }
+    }
+    let matrix = Matrix::from_vec(n, n, weights.clone()).ok()?;
+    let (_, chosen) = kuhn_munkres(&matrix);
+    if chosen.iter().enumerate().any(|(row, &col)| weights[row * n + col] < 0) {
+        return None;
+    }
+    let places = std::mem::take(&mut combo.places);
+    combo.places = chosen.into_iter().map(|col| places[col].clone()).collect();
+    Some(combo)
+}
+
+/// How badly an entry's body answers an id whose identity it carries: a gate difference outweighs
+/// any number of advisory ones.
+fn body_cost(a: &ExpectedAnswers, e: &IdExpectation, entry: Entry) -> i64 {
+    match (entry, &e.outcome) {
+        (Entry::Image(img), Outcome::Image(x)) => image_cost(a, e, x, img),
+        (Entry::Image(img), Outcome::ImagesByDigest { images }) => images
+            .iter()
+            .find(|x| x.image_id.image_tag == img.image_id.image_tag)
+            .or(images.first())
+            .map_or(0, |x| image_cost(a, e, x, img)),
+        (Entry::Failure(f), Outcome::Failure { code, reason }) => {
+            1000 * i64::from(f.failure_code.as_ref() != Some(code))
+                + i64::from(f.failure_reason.as_deref() != Some(reason.as_str()))
+        }
+        _ => 1000,
+    }
+}
+
+fn image_cost(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, img: &Image) -> i64 {
+    let mut found = Vec::new();
+    super::judge_image_body(a, e, x, img, &mut found);
+    found
+        .iter()
+        .map(|d| if d.level == Level::Gate { 1000 } else { 1 })
+        .sum()
+}
+
+/// The allowed answers of every requested id: the tags of one image asked for apart (I-SAME-
+/// DIGEST-TAGS) form one demand, every other id its own.
+fn demands(a: &ExpectedAnswers) -> Vec<Demand> {
+    let mut out = Vec::new();
+    let mut grouped = vec![false; a.ids.len()];
+    for (i, e) in a.ids.iter().enumerate() {
+        if grouped[i] {
+            continue;
+        }
+        let shared_digest = match &e.outcome {
+            Outcome::Image(x) if e.rule == id::I_SAME_DIGEST_TAGS => x.image_id.image_digest.clone(),
+            _ => None,
+        };
+        let Some(digest) = shared_digest else {
+            out.push(Demand { options: alone(i, e) });
+            continue;
+        };
+        let members: Vec<usize> = (i..a.ids.len())
+            .filter(|&k| {
+                let other = &a.ids[k];
+                other.rule == id::I_SAME_DIGEST_TAGS
+                    && matches!(&other.outcome, Outcome::Image(x) if x.image_id.image_digest.as_deref() == Some(digest.as_str()))
+            })
+            .collect();
+        for &k in &members {
+            grouped[k] = true;
+        }
+        out.push(Demand {
+            options: together(a, &members, &digest),
+        });
+    }
+    out
+}
+
+/// An id's allowed answers on its own.
+fn alone(i: usize, e: &IdExpectation) -> Vec<Allowed> {
+    let counts: Vec<(usize, Choice, u32)> = if e.times > 1 {
+        vec![(1, Choice::Reference, 0), (e.times, Choice::PerRepetition, 1)]
+    } else {
+        vec![(1, Choice::Reference, 0)]
+    };
+    let repeat = |n: usize, accepts: &[Accepts]| -> Vec<(usize, Accepts)> {
+        (0..n).flat_map(|_| accepts.iter().map(|x| (i, x.clone()))).collect()
+    };
+    let mut options = Vec::new();
+    for &(n, choice, cost) in &counts {
+        match &e.outcome {
+            Outcome::Failure { .. } if e.level == Level::Advisory => options.push(Allowed {
+                choices: vec![(i, choice)],
+                cost,
+                places: repeat(n, &[Accepts::AnyAnswerTo(e.id.clone())]),
+            }),
+            Outcome::Failure { code, .. } => options.push(Allowed {
+                choices: vec![(i, choice)],
+                cost,
+                places: repeat(n, &[Accepts::Failure(e.id.clone(), code.clone())]),
+            }),
+            Outcome::Image(x) => options.push(Allowed {
+                choices: vec![(i, choice)],
+                cost,
+                places: repeat(n, &[Accepts::Image(x.image_id.clone())]),
+            }),
+            Outcome::ImagesByDigest { images } => {
+                let each: Vec<Accepts> = images.iter().map(|x| Accepts::Image(x.image_id.clone())).collect();
+                options.push(Allowed {
+                    choices: vec![(i, choice)],
+                    cost,
+                    places: repeat(n, &each),
+                });
+                // I-DIGEST: every entry's tag, if any, is a tag of the digest; one entry for all of
+                // them is the emulators' way (I-DIGEST-TAGS, advisory).
+                if images.len() > 1 || images.iter().any(|x| x.image_id.image_tag.is_some()) {
+                    let digest = e.id.image_digest.clone().unwrap_or_default();
+                    let mut tags: Vec<Option<String>> = images.iter().map(|x| x.image_id.image_tag.clone()).collect();
+                    tags.push(None);
+                    options.push(Allowed {
+                        choices: vec![(i, Choice::OneEntry)],
+                        cost: cost + 2,
+                        places: repeat(n, &[Accepts::ImageOf { digest, tags }]),
+                    });
+                }
+            }
+        }
+    }
+    options
+}
+
+/// The allowed answers of tags of one image asked for apart: each its own entry (once or per
+/// repetition), or entries of that image under any of its tags, from one for all of them to one
+/// per sending (I-SAME-DIGEST-TAGS, advisory).
+fn together(a: &ExpectedAnswers, members: &[usize], digest: &str) -> Vec<Allowed> {
+    let mut options = vec![Allowed {
+        choices: Vec::new(),
+        cost: 0,
+        places: Vec::new(),
+    }];
+    for &i in members {
+        let mut next = Vec::new();
+        for o in &options {
+            for alt in alone(i, &a.ids[i]) {
+                let mut o = o.clone();
+                o.choices.extend(alt.choices);
+                o.cost += alt.cost;
+                o.places.extend(alt.places);
+                next.push(o);
+            }
+        }
+        options = next;
+        if options.len() > COMBINATIONS_MAX {
+            options.truncate(1);
+        }
+    }
+    let mut tags: Vec<Option<String>> = a
+        .held
+        .iter()
+        .find(|h| h.digest == digest)
+        .map(|h| h.tags.iter().cloned().map(Some).collect())
+        .unwrap_or_default();
+    tags.push(None);
+    let sendings: usize = members.iter().map(|&i| a.ids[i].times).sum();
+    for k in 1..=sendings {
+        options.push(Allowed {
+            choices: members.iter().map(|&i| (i, Choice::Shared)).collect(),
+            cost: 4,
+            places: (0..k)
+                .map(|n| {
+                    (
+                        members[n % members.len()],
+                        Accepts::ImageOf {
+                            digest: digest.to_string(),
+                            tags: tags.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        });
+    }
+    options
+}
