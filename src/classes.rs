@@ -15,62 +15,68 @@ pub struct ClassKey {
     pub level: Level,
     /// `model`, `seed`, or a metamorphic property's id.
     pub property: String,
+}
+
+/// What one finding of a class looked like, in seed-free words: shown with the class, never part
+/// of its key (which id came along, and which way an entry was read, are incidental to the bug).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Kinds {
     /// The id concerned: `tag`, `digest`, `both`, `neither`; else `request`, `seeding` or `world`.
     pub shape: String,
     pub expected_kind: String,
     pub actual_kind: String,
 }
 
-impl ClassKey {
-    pub fn of(f: &Finding) -> ClassKey {
-        let request = f.request.as_ref().map(|_| f.request_category);
-        Self::from_deviation(&f.property, &f.deviation, request)
-    }
-
-    /// The class of a deviation found by `property`; `request` is Some when it is about a request
-    /// (with the request's generated category, if it has one).
-    pub fn from_deviation(
-        property: &str,
-        d: &crate::compare::Deviation,
-        request: Option<Option<crate::generate::RequestCategory>>,
-    ) -> ClassKey {
-        // A deviation about one id is classed by the id's shape; one about the whole request by
-        // the kind of request (which invalid parameter, which missing repository).
-        let shape = match (&d.image_id, request) {
+impl Kinds {
+    pub fn of(f: &Finding) -> Kinds {
+        let d = &f.deviation;
+        let shape = match (&d.image_id, &f.request) {
             (Some(id), _) => crate::model::id_shape(id).to_string(),
-            // The wire rules apply to every kind of request: which kind says where. Other rules
-            // name the kind of request themselves.
-            (None, Some(Some(category))) if d.rule.starts_with("W-") => format!("request {}", category.name()),
-            (None, Some(_)) => "request".to_string(),
-            (None, None) if property == "seed" => "seeding".to_string(),
+            (None, Some(_)) => match f.request_category {
+                Some(category) if d.rule.starts_with("W-") => format!("request {}", category.name()),
+                _ => "request".to_string(),
+            },
+            (None, None) if f.property == "seed" => "seeding".to_string(),
             (None, None) => "world".to_string(),
         };
-        ClassKey {
-            rule: d.rule.clone(),
-            level: d.level,
-            property: property.to_string(),
+        Kinds {
             shape,
             expected_kind: d.expected_kind.clone(),
             actual_kind: d.actual_kind.clone(),
         }
     }
+}
 
-    /// One line for people: `I-TAG-CASE (gate, model, tag): failure ImageNotFound -> an image`.
+impl ClassKey {
+    pub fn of(f: &Finding) -> ClassKey {
+        Self::from_deviation(&f.property, &f.deviation)
+    }
+
+    /// The class of a deviation found by `property`: one behaviour, one class per rule it breaks
+    /// (and per place it was seen: the model comparison, a metamorphic property, seeding).
+    pub fn from_deviation(property: &str, d: &crate::compare::Deviation) -> ClassKey {
+        ClassKey {
+            rule: d.rule.clone(),
+            level: d.level,
+            property: property.to_string(),
+        }
+    }
+
+    /// One line for people: `I-TAG-CASE (gate, model): tags are case-sensitive; ...`.
     pub fn title(&self) -> String {
         format!(
-            "{} ({}, {}, {}): {} -> {}",
+            "{} ({}, {}): {}",
             self.rule,
             self.level.as_str(),
             self.property,
-            self.shape,
-            self.expected_kind,
-            self.actual_kind
+            crate::rules::rule_by_id(&self.rule).summary
         )
     }
 
     /// A file-name stem, stable across seeds and runs.
     pub fn slug(&self) -> String {
-        let raw = self.title();
+        let raw = format!("{} {} {}", self.rule, self.level.as_str(), self.property);
         let mut slug = String::with_capacity(raw.len());
         for c in raw.to_lowercase().chars() {
             if c.is_ascii_alphanumeric() {
@@ -79,13 +85,7 @@ impl ClassKey {
                 slug.push('-');
             }
         }
-        let slug = slug.trim_matches('-').to_string();
-        if slug.len() <= 150 {
-            return slug;
-        }
-        // Too long for a file name: a readable start and a hash of the whole key.
-        let hash = crate::model::syntax::sha256_digest(raw.as_bytes());
-        format!("{}-{}", &slug[..120].trim_end_matches('-'), &hash[7..19])
+        slug.trim_matches('-').to_string()
     }
 }
 
@@ -98,6 +98,8 @@ pub struct Class {
     pub slug: String,
     /// How many deviations fell in it.
     pub count: usize,
+    /// What its first finding looked like.
+    pub kinds: Kinds,
     /// The first finding of the class (the one shrunk into the minimal example).
     pub first: Finding,
 }
@@ -115,6 +117,7 @@ pub fn classify(findings: &[Finding]) -> Vec<Class> {
                 slug: key.slug(),
                 key,
                 count: 1,
+                kinds: Kinds::of(f),
                 first: f.clone(),
             });
     }
@@ -156,22 +159,37 @@ mod tests {
         let classes = classify(&[finding("v1", "sha256:aa"), finding("latest", "sha256:bb")]);
         assert_eq!(classes.len(), 1);
         assert_eq!(classes[0].count, 2);
-        assert_eq!(classes[0].slug, "i-tag-gate-model-tag-an-image-failure-imagenotfound");
+        assert_eq!(classes[0].slug, "i-tag-gate-model");
     }
 
     #[test]
-    fn another_kind_of_answer_is_another_class() {
+    fn the_same_rule_broken_another_way_or_on_another_id_is_still_one_class() {
         let mut other = finding("v1", "sha256:aa");
         other.deviation = other.deviation.kinds("an image", "failure InvalidImageTag");
-        assert_eq!(classify(&[finding("v1", "sha256:aa"), other]).len(), 2);
+        other.deviation.image_id = Some(ImageIdentifier::both("v1", "sha256:aa"));
+        let classes = classify(&[finding("v1", "sha256:aa"), other]);
+        assert_eq!(classes.len(), 1);
+        // The class shows its first finding's kinds.
+        assert_eq!(classes[0].kinds.actual_kind, "failure ImageNotFound");
     }
 
     #[test]
-    fn slugs_are_file_name_safe_and_bounded() {
+    fn another_rule_level_or_property_is_another_class() {
+        let mut advisory = finding("v1", "sha256:aa");
+        advisory.deviation.level = Level::Advisory;
+        let mut property = finding("v1", "sha256:aa");
+        property.property = "P-PERMUTE".into();
+        let mut rule = finding("v1", "sha256:aa");
+        rule.deviation.rule = "I-BOTH".into();
+        assert_eq!(classify(&[finding("v1", "sha256:aa"), advisory, property, rule]).len(), 4);
+    }
+
+    #[test]
+    fn slugs_are_file_name_safe() {
         let mut f = finding("v1", "sha256:aa");
+        f.property = "P-READ-ONLY".into();
         f.deviation = f.deviation.kinds("x".repeat(300), "y/../z");
         let slug = ClassKey::of(&f).slug();
-        assert!(slug.len() <= 150, "{slug}");
-        assert!(slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{slug}");
+        assert_eq!(slug, "i-tag-gate-p-read-only");
     }
 }

@@ -296,21 +296,28 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     }
     let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
-    // The whole answer first: one the reference allows breaks no rule of identity, and only its
+    // The whole answer first: what the reference allows breaks no rule of identity, and only its
     // bodies and the alternatives it took remain to be noted.
-    if let Some(accepted) = acceptance::accept(a, images, failures) {
-        judge_accepted(a, &accepted, out);
+    let split = acceptance::accept(a, images, failures);
+    judge_accepted(a, &split, out);
+    if split.is_whole() {
         return;
     }
-    // Outside the allowed answers, the readings of the answer that can differ, and the one whose
-    // counts explain it better: fewer entries left unaccounted for (P-ACCOUNTED), then fewer
-    // deviations of multiplicity (I-DUP-ONCE, I-DIGEST-TAGS), then fewer in all; the first (per
-    // sending) on a tie.
-    let attributor = Attributor::new(a, images, failures);
+    // What is left is explained by likeness, among the entries and ids that are left: the readings
+    // of it that can differ, and the one whose counts explain it better: fewer entries left
+    // unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity (I-DUP-ONCE,
+    // I-DIGEST-TAGS), then fewer in all; the first (per sending) on a tie.
+    let left = ExpectedAnswers {
+        ids: split.left_ids.iter().map(|&i| a.ids[i].clone()).collect(),
+        ..a.clone()
+    };
+    let left_images: Vec<Image> = split.left_images.iter().map(|&x| x.clone()).collect();
+    let left_failures: Vec<ImageFailure> = split.left_failures.iter().map(|&x| x.clone()).collect();
+    let attributor = Attributor::new(&left, &left_images, &left_failures);
     let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
     for &reading in attributor.readings() {
         let mut found = Vec::new();
-        judge_attribution(a, &attributor.attribute(reading), &mut found);
+        judge_attribution(&left, &attributor.attribute(reading), &mut found);
         let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
         let score = (
             count(&[id::P_ACCOUNTED]),
@@ -322,15 +329,16 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
         }
     }
     out.extend(best.map(|(_, found)| found).unwrap_or_default());
-    for img in images {
+    for img in &left_images {
         check_integrity(a, img, None, out);
     }
 }
 
 /// The notes on an answer the reference allows: the alternatives it took (advisory), and what its
 /// bodies and texts say.
-fn judge_accepted(a: &ExpectedAnswers, accepted: &acceptance::Accepted, out: &mut Vec<Deviation>) {
-    for ((e, got), choice) in a.ids.iter().zip(&accepted.slots).zip(&accepted.choices) {
+fn judge_accepted(a: &ExpectedAnswers, split: &acceptance::Split, out: &mut Vec<Deviation>) {
+    for ((e, got), choice) in a.ids.iter().zip(&split.slots).zip(&split.choices) {
+        let Some(got) = got else { continue };
         if *choice == acceptance::Choice::Shared {
             // I-SAME-DIGEST-TAGS: the entries of one image shared among its requested tags; each
             // entry's body is still this image's.

@@ -685,7 +685,7 @@ async fn run_world(
         r.property_results.retain(|(p, _)| config.checks(p));
         failing.extend(
             r.all()
-                .map(|(p, d)| (r.index, ClassKey::from_deviation(p, d, Some(Some(case.category))))),
+                .map(|(p, d)| (r.index, ClassKey::from_deviation(p, d))),
         );
         absorb(
             out,

@@ -446,6 +446,7 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
             slug: class.slug.clone(),
             title: class.title.clone(),
             key: class.key.clone(),
+            kinds: class.kinds.clone(),
             count: class.count,
             status,
             fails_gate,

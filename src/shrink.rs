@@ -9,7 +9,7 @@ use crate::classes::ClassKey;
 use crate::client::EcrClient;
 use crate::compare::Deviation;
 use crate::control::RunControl;
-use crate::generate::requests::{Case, RequestCategory};
+use crate::generate::requests::Case;
 use crate::model::{RegistryPlan, RegistryState};
 use crate::runner::{Minimal, run_case};
 use crate::seed;
@@ -40,14 +40,13 @@ async fn shows(
     client: &EcrClient,
     state: Arc<RegistryState>,
     request: &BatchGetImageRequest,
-    category: RequestCategory,
     key: &ClassKey,
 ) -> Option<Deviation> {
     let metamorphic = key.property != "model";
     let result = run_case(client.clone(), state, 0, request.clone(), metamorphic).await;
     result
         .all()
-        .find(|(p, d)| &ClassKey::from_deviation(p, d, Some(Some(category))) == key)
+        .find(|(p, d)| &ClassKey::from_deviation(p, d) == key)
         .map(|(_, d)| d.clone())
 }
 
@@ -62,7 +61,6 @@ async fn attempt(
     request: &BatchGetImageRequest,
     from_prefix: &str,
     key: &ClassKey,
-    category: RequestCategory,
 ) -> Option<(Deviation, BatchGetImageRequest, String)> {
     if ctx.control.should_stop() {
         return None;
@@ -79,7 +77,7 @@ async fn attempt(
             request.repository_name.replacen(from_prefix, &prefix, 1)
         };
         let registry_id = seeded.state.registry_id.clone();
-        if let Some(d) = shows(ctx.client, Arc::new(seeded.state.clone()), &sent, category, key).await {
+        if let Some(d) = shows(ctx.client, Arc::new(seeded.state.clone()), &sent, key).await {
             shown = Some((d, sent, registry_id));
         }
     }
@@ -196,7 +194,6 @@ async fn polish(
     mut found: Found,
     form: canonical::Form,
     key: &ClassKey,
-    category: RequestCategory,
     steps: &mut usize,
 ) -> (canonical::Canonical, Found) {
     for _ in 0..8 {
@@ -206,7 +203,7 @@ async fn polish(
                 break;
             }
             *steps += 1;
-            if attempt(ctx, &c.plan, &r, "", key, category).await.is_some() {
+            if attempt(ctx, &c.plan, &r, "", key).await.is_some() {
                 changed = Some((c.plan.clone(), r));
                 break;
             }
@@ -218,7 +215,7 @@ async fn polish(
                     break;
                 }
                 *steps += 1;
-                if attempt(ctx, &p, &c.request, "", key, category).await.is_some() {
+                if attempt(ctx, &p, &c.request, "", key).await.is_some() {
                     changed = Some((p, c.request.clone()));
                     break;
                 }
@@ -227,7 +224,7 @@ async fn polish(
         let Some((plan, request)) = changed else { break };
         let again = canonical::canonicalise(&plan, &request, form);
         *steps += 1;
-        match attempt(ctx, &again.plan, &again.request, "", key, category).await {
+        match attempt(ctx, &again.plan, &again.request, "", key).await {
             Some(f) => {
                 c = again;
                 found = f;
@@ -246,8 +243,7 @@ pub async fn minimise(
     trial: &str,
 ) -> Option<Minimal> {
     let original = tree.current();
-    let category = original.category;
-    let mut deviation = shows(ctx.client, ctx.state.clone(), &original.request, category, key).await?;
+    let mut deviation = shows(ctx.client, ctx.state.clone(), &original.request, key).await?;
     let mut request = original.request.clone();
 
     // 1. The request, against the seeded world.
@@ -257,7 +253,7 @@ pub async fn minimise(
             steps += 1;
             let current = tree.current();
             let candidate = current.request;
-            let more = match shows(ctx.client, ctx.state.clone(), &candidate, current.category, key).await {
+            let more = match shows(ctx.client, ctx.state.clone(), &candidate, key).await {
                 Some(d) => {
                     request = candidate;
                     deviation = d;
@@ -308,7 +304,7 @@ pub async fn minimise(
                 break;
             }
             example.state_steps += 1;
-            if let Some((d, sent, _)) = attempt(ctx, &candidate, &current, "", key, category).await {
+            if let Some((d, sent, _)) = attempt(ctx, &candidate, &current, "", key).await {
                 plan = candidate;
                 example.deviation = d;
                 example.request = sent;
@@ -328,10 +324,10 @@ pub async fn minimise(
         }
         let c = canonical::canonicalise(&plan, &current, form);
         example.state_steps += 1;
-        let Some(found) = attempt(ctx, &c.plan, &c.request, "", key, category).await else {
+        let Some(found) = attempt(ctx, &c.plan, &c.request, "", key).await else {
             continue;
         };
-        let (c, found) = polish(ctx, c, found, form, key, category, &mut example.state_steps).await;
+        let (c, found) = polish(ctx, c, found, form, key, &mut example.state_steps).await;
         let (d, sent, registry_id) = found;
         example.plan = c.plan;
         example.canonical_request = c.request;

@@ -29,10 +29,21 @@ pub(super) enum Choice {
     Shared,
 }
 
-/// The entries placed on each requested id, and which allowed answer each id got.
-pub(super) struct Accepted<'a> {
-    pub(super) slots: Vec<Attributed<'a>>,
+/// The answer split in two: the ids whose entries are an allowed answer, placed (None for the
+/// others), and what is left to explain: the other ids and the entries none of those took.
+pub(super) struct Split<'a> {
+    pub(super) slots: Vec<Option<Attributed<'a>>>,
     pub(super) choices: Vec<Choice>,
+    pub(super) left_ids: Vec<usize>,
+    pub(super) left_images: Vec<&'a Image>,
+    pub(super) left_failures: Vec<&'a ImageFailure>,
+}
+
+impl Split<'_> {
+    /// Whether the whole answer is one the reference allows.
+    pub(super) fn is_whole(&self) -> bool {
+        self.left_ids.is_empty() && self.left_images.is_empty() && self.left_failures.is_empty()
+    }
 }
 
 /// An entry of the answer.
@@ -92,19 +103,18 @@ struct Allowed {
 
 /// The ids that answer together (one id, or the tags of one image), and their allowed answers.
 struct Demand {
+    ids: Vec<usize>,
     options: Vec<Allowed>,
 }
 
 /// Combinations tried per group of entries before the answer is left to attribution.
 const COMBINATIONS_MAX: usize = 4096;
 
-/// The answer's entries placed on the ids, if the answer is one the reference allows; None if it is
-/// not (or too intricate to decide here), and attribution has to explain it.
-pub(super) fn accept<'a>(
-    a: &ExpectedAnswers,
-    images: &'a [Image],
-    failures: &'a [ImageFailure],
-) -> Option<Accepted<'a>> {
+/// The answer's entries placed on the ids, as far as they are an allowed answer. Ids that share no
+/// entry are decided apart: where the whole answer is allowed, every id is placed; where it is not,
+/// a group of ids is placed only if it got exactly the model's answer, so that a deviation is
+/// explained among the entries and ids it concerns, and never spreads to the ids around it.
+pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a [ImageFailure]) -> Split<'a> {
     let entries: Vec<Entry<'a>> = images
         .iter()
         .map(Entry::Image)
@@ -125,9 +135,6 @@ pub(super) fn accept<'a>(
                 .collect()
         })
         .collect();
-    if takers.iter().any(Vec::is_empty) {
-        return None;
-    }
     // Demands that can share an entry are decided together.
     let mut group: Vec<usize> = (0..demands.len()).collect();
     fn root(group: &mut [usize], mut x: usize) -> usize {
@@ -143,26 +150,58 @@ pub(super) fn accept<'a>(
             group[x] = y;
         }
     }
-    let mut slots: Vec<Attributed<'a>> = a.ids.iter().map(|_| Attributed::default()).collect();
-    let mut choices = vec![Choice::Reference; a.ids.len()];
     let roots: std::collections::BTreeSet<usize> = (0..demands.len()).map(|d| root(&mut group, d)).collect();
+    let mut decided = Vec::new();
     for r in roots {
         let members: Vec<usize> = (0..demands.len()).filter(|&d| root(&mut group, d) == r).collect();
         let mine: Vec<usize> = (0..entries.len())
-            .filter(|&j| root(&mut group, takers[j][0]) == r)
+            .filter(|&j| takers[j].first().is_some_and(|&d| root(&mut group, d) == r))
             .collect();
-        let placed = decide(a, &demands, &members, &entries, &mine)?;
-        for (j, (i, _)) in mine.iter().zip(&placed.places) {
-            match entries[*j] {
-                Entry::Image(img) => slots[*i].images.push(img),
-                Entry::Failure(f) => slots[*i].failures.push(f),
+        let placed = decide(a, &demands, &members, &entries, &mine);
+        decided.push((members, mine, placed));
+    }
+    let whole = takers.iter().all(|t| !t.is_empty()) && decided.iter().all(|(.., p)| p.is_some());
+    let mut split = Split {
+        slots: a.ids.iter().map(|_| None).collect(),
+        choices: vec![Choice::Reference; a.ids.len()],
+        left_ids: Vec::new(),
+        left_images: Vec::new(),
+        left_failures: Vec::new(),
+    };
+    let mut taken = vec![false; entries.len()];
+    for (members, mine, placed) in decided {
+        match placed {
+            Some(placed) if whole || placed.cost == 0 => {
+                for &d in &members {
+                    for &i in &demands[d].ids {
+                        split.slots[i] = Some(Attributed::default());
+                    }
+                }
+                for (&j, (i, _)) in mine.iter().zip(&placed.places) {
+                    taken[j] = true;
+                    if let Some(slot) = split.slots[*i].as_mut() {
+                        match entries[j] {
+                            Entry::Image(img) => slot.images.push(img),
+                            Entry::Failure(f) => slot.failures.push(f),
+                        }
+                    }
+                }
+                for (i, c) in placed.choices {
+                    split.choices[i] = c;
+                }
             }
-        }
-        for (i, c) in placed.choices {
-            choices[i] = c;
+            _ => split.left_ids.extend(members.iter().flat_map(|&d| demands[d].ids.iter().copied())),
         }
     }
-    Some(Accepted { slots, choices })
+    split.left_ids.sort_unstable();
+    for (j, entry) in entries.iter().enumerate() {
+        match (*entry, taken[j]) {
+            (_, true) => {}
+            (Entry::Image(img), false) => split.left_images.push(img),
+            (Entry::Failure(f), false) => split.left_failures.push(f),
+        }
+    }
+    split
 }
 
 /// The cheapest allowed answer of these demands that these entries are, with each entry's place
@@ -275,7 +314,10 @@ fn demands(a: &ExpectedAnswers) -> Vec<Demand> {
             _ => None,
         };
         let Some(digest) = shared_digest else {
-            out.push(Demand { options: alone(i, e) });
+            out.push(Demand {
+                ids: vec![i],
+                options: alone(i, e),
+            });
             continue;
         };
         let members: Vec<usize> = (i..a.ids.len())
@@ -290,6 +332,7 @@ fn demands(a: &ExpectedAnswers) -> Vec<Demand> {
         }
         out.push(Demand {
             options: together(a, &members, &digest),
+            ids: members,
         });
     }
     out

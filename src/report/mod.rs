@@ -148,6 +148,9 @@ pub struct ClassReport {
     pub title: String,
     #[serde(flatten)]
     pub key: ClassKey,
+    /// What the class's first finding looked like (the id's shape, what was expected, what came).
+    #[serde(flatten)]
+    pub kinds: crate::classes::Kinds,
     pub count: usize,
     /// `known` (an accepted snapshot), `new`, or `unbaselined` (no snapshots used).
     pub status: &'static str,
