@@ -181,7 +181,10 @@ mod tests {
         property.property = "P-PERMUTE".into();
         let mut rule = finding("v1", "sha256:aa");
         rule.deviation.rule = "I-BOTH".into();
-        assert_eq!(classify(&[finding("v1", "sha256:aa"), advisory, property, rule]).len(), 4);
+        assert_eq!(
+            classify(&[finding("v1", "sha256:aa"), advisory, property, rule]).len(),
+            4
+        );
     }
 
     #[test]

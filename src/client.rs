@@ -137,24 +137,34 @@ impl std::fmt::Debug for EcrClient {
     }
 }
 
-/// Whether an answer is worth another attempt, as the SDKs' standard retry mode decides.
-fn retryable(reply: &HttpReply) -> bool {
-    if reply.status == 429 || reply.status >= 500 {
-        return true;
-    }
+/// Whether an answer is worth another attempt, as the SDKs' standard retry mode decides: a server
+/// error, or throttling.
+pub fn retryable(reply: &HttpReply) -> bool {
     let shape = serde_json::from_slice::<ErrorBody>(&reply.body)
         .ok()
         .and_then(|b| b.shape_name().map(str::to_string));
-    matches!(
-        shape.as_deref(),
-        Some(
-            "ThrottlingException"
-                | "ThrottledException"
-                | "TooManyRequestsException"
-                | "RequestLimitExceeded"
-                | "ProvisionedThroughputExceededException"
+    is_transient(reply.status, shape.as_deref())
+}
+
+/// Whether an error answer is the endpoint's passing state rather than its answer to the request:
+/// a 5xx or a 429, or a throttling error type. Never a conformance finding by itself.
+pub fn is_transient(status: u16, error_type: Option<&str>) -> bool {
+    status == 429 || status >= 500 || is_throttling(status, error_type)
+}
+
+/// Whether an error answer says the caller is sending too fast.
+pub fn is_throttling(status: u16, error_type: Option<&str>) -> bool {
+    status == 429
+        || matches!(
+            error_type,
+            Some(
+                "ThrottlingException"
+                    | "ThrottledException"
+                    | "TooManyRequestsException"
+                    | "RequestLimitExceeded"
+                    | "ProvisionedThroughputExceededException"
+            )
         )
-    )
 }
 
 impl EcrClient {

@@ -29,6 +29,8 @@ use tokio::task::JoinSet;
 pub const CASES_PER_WORLD: usize = 100;
 /// Every how many cases the metamorphic properties are checked too.
 pub const METAMORPHIC_EVERY: usize = 4;
+/// How long to wait before re-sending a request that got a server error on every attempt.
+const RESEND_AFTER: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -257,10 +259,25 @@ async fn same_answer(
     summary: &str,
 ) -> Result<Vec<Deviation>, String> {
     let reply = client.batch_get_image(request).await.map_err(|e| e.to_string())?.reply;
-    Ok(match normalise(&reply) {
-        Some(second) if &second != first => vec![property_deviation(rule, summary, first, &second)],
-        _ => Vec::new(),
+    let second = usable(&reply)?;
+    Ok(if &second != first {
+        vec![property_deviation(rule, summary, first, &second)]
+    } else {
+        Vec::new()
     })
+}
+
+/// An answer a property can compare: not a server error or throttling after every retry, and
+/// readable. Anything else is a fault, and the property is not checked for that case.
+fn usable(reply: &HttpReply) -> Result<Normalised, String> {
+    if crate::client::retryable(reply) {
+        return Err(format!(
+            "HTTP {} after every retry: {}",
+            reply.status,
+            reply.abridged_body(200)
+        ));
+    }
+    normalise(reply).ok_or_else(|| format!("an answer that cannot be read: {}", reply.abridged_body(200)))
 }
 
 /// Sends one request and judges it against the model; with `metamorphic`, also checks the
@@ -288,6 +305,32 @@ pub(crate) async fn run_case(
         }
     };
     result.flaky = exchange.attempts > 1;
+    if crate::client::retryable(&exchange.reply) {
+        // A server error or throttling on every attempt is the endpoint's passing state unless a
+        // later re-send gets it again; throttling never is an answer.
+        let reply = &exchange.reply;
+        let body = serde_json::from_slice::<crate::wire::ErrorBody>(&reply.body).ok();
+        let shape = body.as_ref().and_then(|b| b.shape_name());
+        if crate::client::is_throttling(reply.status, shape) {
+            result.fault = Some(format!("throttled on every attempt (HTTP {})", reply.status));
+            return result;
+        }
+        tokio::time::sleep(RESEND_AFTER).await;
+        match client.batch_get_image(&request).await {
+            Ok(again) if again.reply.status == reply.status && crate::client::retryable(&again.reply) => {}
+            Ok(again) => {
+                result.fault = Some(format!(
+                    "HTTP {} on every attempt, then HTTP {} on a re-send: not reproducible",
+                    reply.status, again.reply.status
+                ));
+                return result;
+            }
+            Err(e) => {
+                result.fault = Some(e.to_string());
+                return result;
+            }
+        }
+    }
     match compare::judge(&expected, &exchange.reply) {
         Judgement::Answer(d) => result.deviations = d,
         Judgement::Fault(f) => {
@@ -298,7 +341,7 @@ pub(crate) async fn run_case(
     if !metamorphic {
         return result;
     }
-    let Some(first) = normalise(&exchange.reply) else {
+    let Ok(first) = usable(&exchange.reply) else {
         return result;
     };
     // P-IDEMPOTENT
@@ -344,12 +387,16 @@ pub(crate) async fn run_case(
                 ..request.clone()
             };
             match client.batch_get_image(&part).await {
-                Ok(x) => match normalise(&x.reply) {
-                    Some(Normalised::Entries { images, failures }) => {
+                Ok(x) => match usable(&x.reply) {
+                    Ok(Normalised::Entries { images, failures }) => {
                         joined_images.extend(images);
                         joined_failures.extend(failures);
                     }
-                    _ => comparable = false,
+                    Ok(Normalised::Error { .. }) => comparable = false,
+                    Err(e) => {
+                        result.fault = Some(e);
+                        comparable = false;
+                    }
                 },
                 Err(e) => {
                     result.fault = Some(e.to_string());
@@ -648,6 +695,7 @@ async fn run_world(
     }
     let cases: Vec<requests::Case> = trees.iter().map(|t| t.current()).collect();
     let mut set = JoinSet::new();
+    let mut tasks = std::collections::HashMap::new();
     let mut results = Vec::with_capacity(cases.len());
     for (i, case) in cases.iter().enumerate() {
         if let Some(reason) = config.control.stop_reason() {
@@ -655,23 +703,22 @@ async fn run_world(
             break;
         }
         while set.len() >= config.concurrency.max(1) {
-            if let Some(Ok(r)) = set.join_next().await {
-                results.push(r);
+            if let Some(r) = set.join_next().await {
+                results.push(joined(r, &tasks));
             }
         }
         let metamorphic = i % METAMORPHIC_EVERY == 0;
-        set.spawn(run_case(
+        let task = set.spawn(run_case(
             client.clone(),
             state.clone(),
             i,
             case.request.clone(),
             metamorphic,
         ));
+        tasks.insert(task.id(), i);
     }
     while let Some(r) = set.join_next().await {
-        if let Ok(r) = r {
-            results.push(r);
-        }
+        results.push(joined(r, &tasks));
     }
     results.sort_by_key(|r| r.index);
     let mut failing: Vec<(usize, ClassKey)> = Vec::new();
@@ -683,10 +730,7 @@ async fn run_world(
             r.deviations.clear();
         }
         r.property_results.retain(|(p, _)| config.checks(p));
-        failing.extend(
-            r.all()
-                .map(|(p, d)| (r.index, ClassKey::from_deviation(p, d))),
-        );
+        failing.extend(r.all().map(|(p, d)| (r.index, ClassKey::from_deviation(p, d))));
         absorb(
             out,
             &trial,
@@ -762,6 +806,20 @@ async fn run_world(
     }
 }
 
+/// A case task's result; one that panicked is the case's fault, never a verdict.
+fn joined(
+    r: Result<CaseResult, tokio::task::JoinError>,
+    tasks: &std::collections::HashMap<tokio::task::Id, usize>,
+) -> CaseResult {
+    r.unwrap_or_else(|e| CaseResult {
+        index: tasks.get(&e.id()).copied().unwrap_or_default(),
+        deviations: Vec::new(),
+        property_results: Vec::new(),
+        fault: Some(format!("the case's task stopped: {e}")),
+        flaky: false,
+    })
+}
+
 fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
@@ -807,6 +865,10 @@ fn record_seeding(out: &mut RunOutcome, trial: &str, seeded: &seed::Seeded, erro
     }
     match error {
         Some(seed::SeedError::Fault(e)) => out.faults.push(Fault {
+            trial: trial.into(),
+            message: e.to_string(),
+        }),
+        Some(e @ seed::SeedError::Unavailable(_)) => out.faults.push(Fault {
             trial: trial.into(),
             message: e.to_string(),
         }),

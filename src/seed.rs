@@ -32,6 +32,10 @@ pub enum SeedError {
     Fault(CallError),
     #[error("seeding was refused: {0}")]
     Refused(ApiError),
+    /// A server error or throttling after every retry, or an answer that cannot be read: the
+    /// endpoint's passing state, a fault of the world being seeded, never a finding.
+    #[error("seeding got no usable answer: {0}")]
+    Unavailable(ApiError),
     #[error("seeding stopped: {0}")]
     Stopped(String),
 }
@@ -67,7 +71,17 @@ impl Recorder {
 fn fault_or_refusal(e: ApiError) -> SeedError {
     match e {
         ApiError::Call(c) => SeedError::Fault(c),
+        e if unusable(&e) => SeedError::Unavailable(e),
         other => SeedError::Refused(other),
+    }
+}
+
+/// Whether a failed call got no usable answer: no answer at all, a server error or throttling
+/// after every retry, or an answer that cannot be read. Seeding stops there: the world's fault.
+fn unusable(e: &ApiError) -> bool {
+    match e {
+        ApiError::Call(_) | ApiError::Unreadable { .. } => true,
+        ApiError::Service { status, error_type, .. } => crate::client::is_transient(*status, error_type.as_deref()),
     }
 }
 
@@ -153,7 +167,7 @@ async fn seed_repository(
             Ok(()) => {
                 let _ = seeded.state.put_blob(name, &digest, blob);
             }
-            Err(ApiError::Call(c)) => return Err(SeedError::Fault(c)),
+            Err(e) if unusable(&e) => return Err(fault_or_refusal(e)),
             Err(e) if e.error_type() == Some("LayerAlreadyExistsException") => {
                 let _ = seeded.state.put_blob(name, &digest, blob);
             }
@@ -183,7 +197,7 @@ async fn seed_repository(
         let answer: Result<wire::PutImageResponse, ApiError> = client.call("PutImage", &request, false).await;
         let computed = syntax::sha256_digest(push.manifest.as_bytes());
         match answer {
-            Err(ApiError::Call(c)) => return Err(SeedError::Fault(c)),
+            Err(e) if unusable(&e) => return Err(fault_or_refusal(e)),
             Err(e) => {
                 // The push did not happen: the model leaves it out, and the run goes on.
                 rec.once(

@@ -161,6 +161,35 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
         decided.push((members, mine, placed));
     }
     let whole = takers.iter().all(|t| !t.is_empty()) && decided.iter().all(|(.., p)| p.is_some());
+    if !whole {
+        // In part, a group is placed only if it got exactly the model's answer and no entry left
+        // over could be one of its ids' too (a repeated id answered a second, different time).
+        loop {
+            let mut taken = vec![false; entries.len()];
+            for (_, mine, placed) in &decided {
+                if placed.as_ref().is_some_and(|p| p.cost == 0) {
+                    for &j in mine {
+                        taken[j] = true;
+                    }
+                }
+            }
+            let mut changed = false;
+            for (members, _, placed) in &mut decided {
+                let claimed = placed.is_some()
+                    && members
+                        .iter()
+                        .flat_map(|&d| &demands[d].ids)
+                        .any(|&i| (0..entries.len()).any(|j| !taken[j] && relates(&a.ids[i], entries[j])));
+                if claimed {
+                    *placed = None;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
     let mut split = Split {
         slots: a.ids.iter().map(|_| None).collect(),
         choices: vec![Choice::Reference; a.ids.len()],
@@ -190,7 +219,9 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
                     split.choices[i] = c;
                 }
             }
-            _ => split.left_ids.extend(members.iter().flat_map(|&d| demands[d].ids.iter().copied())),
+            _ => split
+                .left_ids
+                .extend(members.iter().flat_map(|&d| demands[d].ids.iter().copied())),
         }
     }
     split.left_ids.sort_unstable();
@@ -202,6 +233,31 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
         }
     }
     split
+}
+
+/// Whether an entry says it answers this id: a failure echoing it, an image under one of the
+/// imageIds ECR answers for it, or one whose imageId carries every member the id was sent with.
+fn relates(e: &IdExpectation, entry: Entry) -> bool {
+    match entry {
+        Entry::Failure(f) => f.image_id == e.id,
+        Entry::Image(img) => {
+            let expected = match &e.outcome {
+                Outcome::Image(x) => std::slice::from_ref(x),
+                Outcome::ImagesByDigest { images } => images.as_slice(),
+                Outcome::Failure { .. } => &[],
+            };
+            let claims = (e.id.image_tag.is_some() || e.id.image_digest.is_some())
+                && e.id
+                    .image_tag
+                    .as_ref()
+                    .is_none_or(|t| img.image_id.image_tag.as_ref() == Some(t))
+                && e.id
+                    .image_digest
+                    .as_ref()
+                    .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d));
+            claims || expected.iter().any(|x| x.image_id == img.image_id)
+        }
+    }
 }
 
 /// The cheapest allowed answer of these demands that these entries are, with each entry's place
