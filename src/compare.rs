@@ -144,6 +144,13 @@ pub fn parse_reply(reply: &HttpReply) -> Result<ParsedReply, String> {
 
 /// Compares one reply with the expectation.
 pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
+    judge_with_culprit(expected, reply, None)
+}
+
+/// Compares one reply with the expectation, knowing which id (sent alone) the endpoint refuses, if
+/// it refuses a whole request that ECR answers per id: that id's rule is the one broken, whatever
+/// else the request carried.
+pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Option<&ImageIdentifier>) -> Judgement {
     let parsed = match parse_reply(reply) {
         Ok(p) => p,
         Err(fault) => return Judgement::Fault(fault),
@@ -192,25 +199,33 @@ pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
             );
         }
         (Expected::Answers(a), ParsedReply::Error { status, body, text }) => {
-            let rule = whole_request_rule(a);
-            let level = rule_by_id(rule).level;
+            let blamed = culprit.and_then(|c| a.ids.iter().find(|e| &e.id == c));
+            let (rule, level) = match blamed {
+                Some(e) => (e.rule, e.level),
+                None => {
+                    let rule = whole_request_rule(a);
+                    (rule, rule_by_id(rule).level)
+                }
+            };
             let shape = body.as_ref().and_then(|b| b.shape_name().map(str::to_string));
-            out.push(
-                Deviation::new(
-                    rule,
-                    level,
-                    format!(
-                        "expected HTTP 200 with answers, got HTTP {status} {}",
-                        shape.as_deref().unwrap_or("(no __type)")
-                    ),
-                    json!({"status": 200}),
-                    json!({"status": status, "__type": shape, "body": text}),
-                )
-                .kinds(
-                    "answers",
-                    format!("HTTP {status} {}", shape.as_deref().unwrap_or("without __type")),
+            let deviation = Deviation::new(
+                rule,
+                level,
+                format!(
+                    "expected HTTP 200 with answers, got HTTP {status} {}",
+                    shape.as_deref().unwrap_or("(no __type)")
                 ),
+                json!({"status": 200}),
+                json!({"status": status, "__type": shape, "body": text}),
+            )
+            .kinds(
+                "answers",
+                format!("HTTP {status} {}", shape.as_deref().unwrap_or("without __type")),
             );
+            out.push(match blamed {
+                Some(e) => deviation.about(&e.id),
+                None => deviation,
+            });
         }
         (Expected::Answers(a), ParsedReply::Ok(resp)) => judge_answers(a, &resp, &mut out),
     }
@@ -671,11 +686,12 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
     let dev = |rule: &str, level: Level, summary: String, expected: Value, actual: Value| {
         Deviation::new(rule, level, summary, expected, actual).about(&e.id)
     };
+    // The registry and the repository are every entry's, whatever the id's rule: at gate.
     if img.registry_id.as_deref() != Some(a.registry_id.as_str()) {
         out.push(
             dev(
                 id::S_REGISTRY_ID,
-                r.level,
+                rule_by_id(id::S_REGISTRY_ID).level,
                 format!(
                     "{}: registryId {:?} where ECR answers {}",
                     e.id, img.registry_id, a.registry_id
@@ -689,8 +705,8 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
     if img.repository_name.as_deref() != Some(a.repository_name.as_str()) {
         out.push(
             dev(
-                e.rule,
-                r.level,
+                id::I_SCOPE,
+                rule_by_id(id::I_SCOPE).level,
                 format!("{}: repositoryName {:?}", e.id, img.repository_name),
                 json!(a.repository_name),
                 json!(img.repository_name),

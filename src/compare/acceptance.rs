@@ -1,6 +1,7 @@
 //! The whole answer first: is it, read as a multiset of entries compared on their identity (an
-//! image's registryId, repositoryName and imageId; a failure's echo and failureCode), one of the
-//! answers the reference allows?
+//! image's imageId; a failure's echo and failureCode), one of the answers the reference allows?
+//! (An image's registryId and repositoryName are checked on every entry, at gate, as part of its
+//! body: a wrong one everywhere is one finding, not a reason to read every entry apart.)
 //!
 //! The model gives ECR's first choice; the reference allows others wherever it is unsure: an
 //! identical id answered once or at each repetition (I-DUP-ONCE), a digest answered with one entry
@@ -68,24 +69,17 @@ enum Accepts {
 }
 
 impl Accepts {
-    fn takes(&self, a: &ExpectedAnswers, entry: Entry) -> bool {
-        let ours = |img: &Image| {
-            img.registry_id.as_deref() == Some(a.registry_id.as_str())
-                && img.repository_name.as_deref() == Some(a.repository_name.as_str())
-        };
+    fn takes(&self, entry: Entry) -> bool {
         match (self, entry) {
-            (Accepts::Image(x), Entry::Image(img)) => ours(img) && &img.image_id == x,
+            (Accepts::Image(x), Entry::Image(img)) => &img.image_id == x,
             (Accepts::Failure(x, code), Entry::Failure(f)) => &f.image_id == x && f.failure_code.as_ref() == Some(code),
             (Accepts::ImageOf { digest, tags }, Entry::Image(img)) => {
-                ours(img)
-                    && img.image_id.image_digest.as_deref() == Some(digest.as_str())
-                    && tags.contains(&img.image_id.image_tag)
+                img.image_id.image_digest.as_deref() == Some(digest.as_str()) && tags.contains(&img.image_id.image_tag)
             }
             (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x,
             (Accepts::AnyAnswerTo(x), Entry::Image(img)) => {
-                ours(img)
-                    && (x.image_tag.is_some() && img.image_id.image_tag == x.image_tag
-                        || x.image_digest.is_some() && img.image_id.image_digest == x.image_digest)
+                x.image_tag.is_some() && img.image_id.image_tag == x.image_tag
+                    || x.image_digest.is_some() && img.image_id.image_digest == x.image_digest
             }
             _ => false,
         }
@@ -130,7 +124,7 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
                     demands[d]
                         .options
                         .iter()
-                        .any(|o| o.places.iter().any(|(_, p)| p.takes(a, entry)))
+                        .any(|o| o.places.iter().any(|(_, p)| p.takes(entry)))
                 })
                 .collect()
         })
@@ -312,7 +306,7 @@ fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usi
     let mut weights = Vec::with_capacity(n * n);
     for &j in mine {
         for (i, accepts) in &combo.places {
-            weights.push(if accepts.takes(a, entries[j]) {
+            weights.push(if accepts.takes(entries[j]) {
                 TAKEN - body_cost(a, &a.ids[*i], entries[j])
             } else {
                 -TAKEN

@@ -61,7 +61,7 @@ impl<'a> Attributor<'a> {
             .iter()
             .map(|img| {
                 let held = held_of(img);
-                a.ids.iter().map(|e| image_affinity(a, e, img, held)).collect()
+                a.ids.iter().map(|e| image_affinity(e, img, held)).collect()
             })
             .map(surest)
             .chain(failures.iter().map(|f| {
@@ -315,11 +315,11 @@ fn failure_affinity(e: &IdExpectation, f: &ImageFailure) -> Option<Affinity> {
 
 /// How an answered image relates to an id. `held` is the repository's image with the answered
 /// manifest, if any. None: the image does not answer the id.
-fn image_affinity(a: &ExpectedAnswers, e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) -> Option<Affinity> {
+fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) -> Option<Affinity> {
     if fits(e, img) {
         return Some(Affinity::Exact);
     }
-    if expected_images(e).iter().any(|x| x.image_id == img.image_id) && ours(a, img) {
+    if expected_images(e).iter().any(|x| x.image_id == img.image_id) {
         return Some(Affinity::Identity);
     }
     if held.is_some_and(|h| expected_digests(e).any(|d| d == h.digest)) {
@@ -340,12 +340,6 @@ fn image_affinity(a: &ExpectedAnswers, e: &IdExpectation, img: &Image, held: Opt
         return Some(Affinity::EchoedDigest);
     }
     loose_score(&e.id, &img.image_id).map(Affinity::Loose)
-}
-
-/// Whether an answered image is of the repository asked for, in the registry that holds it.
-fn ours(a: &ExpectedAnswers, img: &Image) -> bool {
-    img.registry_id.as_deref() == Some(a.registry_id.as_str())
-        && img.repository_name.as_deref() == Some(a.repository_name.as_str())
 }
 
 /// Whether an answered image's echo is consistent with every member the id was sent with.

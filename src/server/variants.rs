@@ -143,7 +143,7 @@ impl Variant {
             Variant::RepositoryNameUnchecked => "looks up invalid repository names instead of refusing them",
             Variant::ManifestReserialised => "returns manifests re-serialised instead of byte for byte",
             Variant::MediaTypeAlwaysDockerV2 => "answers every manifest as docker v2",
-            Variant::SameDigestAnsweredOnce => "answers two tags of one image once",
+            Variant::SameDigestAnsweredOnce => "answers two tags of one image once (advisory)",
             Variant::WrongRegistryId => "answers images with another registryId",
             Variant::PutDigestOfReserialised => "PutImage digests a re-serialised manifest",
             Variant::GetMovesMismatchedTag => "BatchGetImage of a mismatched tag and digest moves the tag",
@@ -183,7 +183,7 @@ impl Variant {
             Variant::RepositoryNameUnchecked => id::R_REPO_NAME_INVALID,
             Variant::ManifestReserialised => id::M_INTEGRITY,
             Variant::MediaTypeAlwaysDockerV2 => id::M_DEFAULT,
-            Variant::SameDigestAnsweredOnce => id::P_ACCOUNTED,
+            Variant::SameDigestAnsweredOnce => id::I_SAME_DIGEST_TAGS,
             Variant::WrongRegistryId => id::S_REGISTRY_ID,
             Variant::PutDigestOfReserialised => id::S_PUT_DIGEST,
             Variant::GetMovesMismatchedTag => id::P_READ_ONLY,
@@ -301,16 +301,34 @@ impl Variant {
                 a.ids = repeated;
             }
             Variant::SameDigestAnsweredOnce => {
-                let mut seen: Vec<String> = Vec::new();
-                a.ids.retain(|x| match &x.outcome {
-                    Outcome::Image(i) if x.id.image_digest.is_none() => {
-                        let d = i.image_id.image_digest.clone().unwrap_or_default();
-                        let first = !seen.contains(&d);
-                        seen.push(d);
-                        first
-                    }
-                    _ => true,
-                });
+                // One entry per image for its tags asked for apart: the tag that sorts first, so
+                // that the answer does not depend on the ids' order.
+                let first_tag = |d: &str| {
+                    a.ids
+                        .iter()
+                        .filter_map(|x| match &x.outcome {
+                            Outcome::Image(i)
+                                if x.id.image_digest.is_none() && i.image_id.image_digest.as_deref() == Some(d) =>
+                            {
+                                x.id.image_tag.clone()
+                            }
+                            _ => None,
+                        })
+                        .min()
+                };
+                let keep: Vec<bool> = a
+                    .ids
+                    .iter()
+                    .map(|x| match &x.outcome {
+                        Outcome::Image(i) if x.id.image_digest.is_none() => {
+                            let d = i.image_id.image_digest.clone().unwrap_or_default();
+                            first_tag(&d) == x.id.image_tag
+                        }
+                        _ => true,
+                    })
+                    .collect();
+                let mut keep = keep.into_iter();
+                a.ids.retain(|_| keep.next().unwrap_or(true));
             }
             Variant::MissingTagIsInvalidTag => {
                 for x in &mut a.ids {
