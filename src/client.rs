@@ -131,7 +131,7 @@ pub struct EcrClient {
 impl std::fmt::Debug for EcrClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EcrClient")
-            .field("url", &self.url)
+            .field("url", &crate::redact::endpoint(&self.url))
             .field("region", &self.config.region)
             .finish()
     }
@@ -325,7 +325,7 @@ impl EcrClient {
         for (k, v) in self.signed_headers(operation, body)? {
             request = request.header(k, v);
         }
-        let mut response = request.send().await.map_err(|e| transport(describe(&e)))?;
+        let mut response = request.send().await.map_err(|e| transport(describe(e)))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -363,7 +363,7 @@ impl EcrClient {
                     return Err(transport(format!(
                         "the answer broke off after {} bytes: {}",
                         bytes.len(),
-                        describe(&e)
+                        describe(e)
                     )));
                 }
             }
@@ -418,8 +418,9 @@ impl EcrClient {
     }
 }
 
-/// A transport error in one line, with its cause (reqwest's top line alone says little).
-fn describe(e: &reqwest::Error) -> String {
+/// A transport error in one line, with its cause (reqwest's top line alone says little). Without
+/// its URL: reqwest quotes the URL with its user name and password.
+fn describe(e: reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -429,8 +430,9 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "the request failed"
     };
+    let e = e.without_url();
     let mut causes = Vec::new();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         causes.push(s.to_string());
         source = s.source();

@@ -33,6 +33,8 @@
 //! - [`spawn`]: an implementation under test started and stopped by the tool.
 //! - [`session`]: one run from options to written reports; `main.rs` only parses arguments.
 //! - [`console`]: terminal output that never panics.
+//! - [`redact`]: the one redaction of URLs' user names and passwords and of the run's secrets
+//!   that everything printed or written goes through.
 //!
 //! ## How a request flows
 //!
@@ -57,6 +59,7 @@ pub mod control;
 pub mod credentials;
 pub mod generate;
 pub mod model;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod runner;

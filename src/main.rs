@@ -232,13 +232,31 @@ fn parse_variant(name: &str) -> Result<Variant, String> {
     })
 }
 
+/// Panic messages through the redaction: one may quote an endpoint, or a value holding a secret.
+fn redacting_panic_hook(info: &std::panic::PanicHookInfo<'_>) {
+    let thread = std::thread::current();
+    console::note(format!("thread '{}' {info}", thread.name().unwrap_or("<unnamed>")));
+    let backtrace = std::backtrace::Backtrace::capture();
+    if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+        console::note(format!("stack backtrace:\n{backtrace}"));
+    } else {
+        console::note("note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace");
+    }
+}
+
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(redacting_panic_hook));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // Plain text through the redaction: the error may quote an argument, a URL with a
+            // password say.
+            console::note(e.render().to_string().trim_end());
+            return ExitCode::from(USAGE);
+        }
         Err(e) => {
-            let code = if e.use_stderr() { USAGE } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -5,6 +5,7 @@
 use crate::cases::{CaseError, CaseFile};
 use crate::control::RunControl;
 use crate::credentials::{Env, ProcessEnv};
+use crate::redact;
 use crate::report::{Report, RunContext, Verdict};
 use crate::runner::{self, RunConfig};
 use crate::server::{self, ServerConfig, Variant};
@@ -147,6 +148,7 @@ pub async fn run(options: RunOptions) -> Result<RunResult, SessionError> {
 }
 
 pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResult, SessionError> {
+    target::register_secrets(&options.target, env);
     let mut case_files = load_case_files(&options)?;
     if let Some(sel) = &options.selection {
         case_files.retain(|(_, c)| sel.case_files.contains(&c.name));
@@ -212,7 +214,8 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         });
     if options.progress {
         crate::console::note(format!(
-            "ecr-conformance: seed {seed}, target {name} ({url}), region {}, credentials from {}",
+            "ecr-conformance: seed {seed}, target {name} ({}), region {}, credentials from {}",
+            redact::endpoint(&url),
             client.config().region,
             credentials.source
         ));
@@ -244,10 +247,11 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     let ctx = RunContext {
         seed,
         target: name,
-        endpoint: without_userinfo(&url),
+        endpoint: redact::endpoint(&url),
         region: client.config().region.clone(),
         strict: options.strict,
-        spawn: options.spawn.clone(),
+        // Replay commands quote it: whatever secret the command line holds stays out of them.
+        spawn: options.spawn.as_deref().map(|c| redact::text(c).into_owned()),
         requests: client.stats().requests.load(Ordering::Relaxed),
         retries: client.stats().retries.load(Ordering::Relaxed),
     };
@@ -330,6 +334,7 @@ pub async fn sweep(
             crate::seed::TOOL_PREFIX
         )));
     }
+    target::register_secrets(target, env);
     let Some(endpoint) = target::endpoint_from(target, env) else {
         return Err(SessionError::Usage(
             "sweep needs --endpoint (or AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL)".into(),
@@ -339,33 +344,6 @@ pub async fn sweep(
     crate::seed::sweep(&client, prefix)
         .await
         .map_err(|e| SessionError::Endpoint(format!("sweep: {e}")))
-}
-
-/// The endpoint as reports show it: a password or user name in the URL is removed.
-pub fn without_userinfo(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn endpoints_lose_their_userinfo_in_reports() {
-        assert_eq!(
-            super::without_userinfo("https://user:pa55@host:8443/x"),
-            "https://host:8443/x"
-        );
-        assert_eq!(
-            super::without_userinfo("http://127.0.0.1:5000"),
-            "http://127.0.0.1:5000"
-        );
-    }
 }
 
 fn load_case_files(options: &RunOptions) -> Result<Vec<(PathBuf, CaseFile)>, SessionError> {
@@ -419,7 +397,7 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
                 Some(case) => {
                     let path = cases_dir.join(format!("{}.json", class.slug));
                     std::fs::create_dir_all(&cases_dir)
-                        .and_then(|_| std::fs::write(&path, case.to_json()))
+                        .and_then(|_| std::fs::write(&path, redact::text(&case.to_json()).as_bytes()))
                         .map_err(|source| SessionError::Report {
                             dir: cases_dir.clone(),
                             source,

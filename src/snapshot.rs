@@ -306,7 +306,7 @@ pub fn compare(
             source,
         })?;
         let path = pending_dir.join(format!("{}.snap.new", class.slug));
-        std::fs::write(&path, text).map_err(|source| SnapshotError::Write {
+        std::fs::write(&path, crate::redact::text(&text).as_bytes()).map_err(|source| SnapshotError::Write {
             path: path.clone(),
             source,
         })?;

@@ -3,6 +3,7 @@
 
 use crate::client::{ClientConfig, EcrClient};
 use crate::credentials::{self, Credentials, Env};
+use crate::redact;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub struct TargetOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The endpoints in these errors are as shown ([`redact::endpoint`]), not as given.
     #[error("endpoint {0:?} is not an http(s) URL with a host")]
     BadEndpoint(String),
     #[error(
@@ -85,21 +87,48 @@ pub fn target_name(endpoint: Option<&str>) -> String {
     }
 }
 
+/// Registers for redaction every secret a command with these options may come to print: the
+/// endpoint's password, and the credentials (those of the environment even when incomplete).
+/// Called before anything runs: a spawned implementation's output, say, is quoted before the
+/// client is built.
+pub fn register_secrets(options: &TargetOptions, env: &dyn Env) {
+    if let Some(endpoint) = endpoint_from(options, env) {
+        redact::register_url_password(&endpoint);
+    }
+    for var in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        if let Some(value) = env.var(var) {
+            redact::register(&value);
+        }
+    }
+    if let Ok(found) = credentials::resolve(env, false) {
+        register_credentials(&found);
+    }
+}
+
+fn register_credentials(credentials: &Credentials) {
+    redact::register(&credentials.secret_access_key);
+    if let Some(token) = &credentials.session_token {
+        redact::register(token);
+    }
+}
+
 /// Checks an endpoint URL and builds the client for it.
 pub fn client_for(
     endpoint: &str,
     options: &TargetOptions,
     env: &dyn Env,
 ) -> Result<(EcrClient, Credentials), ConfigError> {
-    let url = reqwest::Url::parse(endpoint).map_err(|_| ConfigError::BadEndpoint(endpoint.into()))?;
+    redact::register_url_password(endpoint);
+    let url = reqwest::Url::parse(endpoint).map_err(|_| ConfigError::BadEndpoint(redact::endpoint(endpoint)))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ConfigError::BadEndpoint(endpoint.into()));
+        return Err(ConfigError::BadEndpoint(redact::endpoint(endpoint)));
     }
     let loopback = is_loopback(&url);
     if url.scheme() == "http" && !loopback && !options.allow_http {
-        return Err(ConfigError::PlainHttp(endpoint.into()));
+        return Err(ConfigError::PlainHttp(redact::endpoint(endpoint)));
     }
     let credentials = credentials::resolve(env, loopback)?;
+    register_credentials(&credentials);
     let mut builder = reqwest::Client::builder()
         // A redirect would carry a signed request somewhere else.
         .redirect(reqwest::redirect::Policy::none())

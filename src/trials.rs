@@ -82,6 +82,10 @@ fn trial_of(trial: &str, property: &str) -> String {
     }
 }
 
+fn redact(text: &str) -> String {
+    crate::redact::text(text).into_owned()
+}
+
 /// Prints the trials' results in the test harness's format: a trial fails when one of its
 /// findings is in a class that fails the gate.
 pub fn conclude(args: &Arguments, names: &[String], report: &Report) -> libtest_mimic::Conclusion {
@@ -99,7 +103,8 @@ pub fn conclude(args: &Arguments, names: &[String], report: &Report) -> libtest_
                 .iter()
                 .filter(|f| &trial_of(&f.trial, &f.property) == name)
                 .filter(|f| failing.contains(ClassKey::of(f).slug().as_str()))
-                .map(|f| format!("{} ({}): {}", f.deviation.rule, f.trial, f.deviation.summary))
+                // libtest-mimic prints these itself, past the console's redaction.
+                .map(|f| redact(&format!("{} ({}): {}", f.deviation.rule, f.trial, f.deviation.summary)))
                 .collect();
             problems.dedup();
             let skipped = report
@@ -111,7 +116,7 @@ pub fn conclude(args: &Arguments, names: &[String], report: &Report) -> libtest_
                 .faults
                 .iter()
                 .filter(|f| f.trial.starts_with("case:") && &trial_of(&f.trial, "") == name)
-                .map(|f| f.message.clone())
+                .map(|f| redact(&f.message))
                 .collect();
             let trial = Trial::test(name.clone(), move || {
                 if !faults.is_empty() {

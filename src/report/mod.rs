@@ -16,16 +16,15 @@ mod markdown;
 pub mod matrix;
 
 /// Writes every report of a run into `dir`: `report.json`, `junit.xml`, `summary.md` and
-/// `report.html`. Returns the path of `report.json`.
+/// `report.html`. Returns the path of `report.json`. Each is redacted as written
+/// ([`crate::redact`]): an answer or a fault message may quote anything.
 pub fn write_all(report: &Report, dir: &Path) -> Result<PathBuf, std::io::Error> {
     let path = report.write(dir)?;
     let out = dir.display().to_string();
-    std::fs::write(
-        dir.join("junit.xml"),
-        junit::render(report).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::write(dir.join("summary.md"), markdown::render(report, &out))?;
-    std::fs::write(dir.join("report.html"), html::render(report, &out))?;
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), crate::redact::text(text).as_bytes());
+    write("junit.xml", &junit::render(report).map_err(std::io::Error::other)?)?;
+    write("summary.md", &markdown::render(report, &out))?;
+    write("report.html", &html::render(report, &out))?;
     Ok(path)
 }
 
@@ -275,7 +274,7 @@ impl Report {
         let path = dir.join("report.json");
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         let tmp = dir.join(".report.json.tmp");
-        std::fs::write(&tmp, text)?;
+        std::fs::write(&tmp, crate::redact::text(&text).as_bytes())?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
     }
