@@ -160,8 +160,13 @@ pub fn client_for(
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
     let http = builder.build().map_err(|e| ConfigError::Http(e.to_string()))?;
+    // A user name and password in the URL are no AWS credential: sent, they would go out as a
+    // Basic Authorization header beside SigV4's (and be refused). Requests go to the URL without.
+    let mut sent = url.clone();
+    let _ = sent.set_username("");
+    let _ = sent.set_password(None);
     let mut config = ClientConfig::new(
-        endpoint.trim_end_matches('/'),
+        sent.as_str().trim_end_matches('/'),
         region_from(options, env),
         credentials.clone(),
     );
