@@ -40,6 +40,46 @@ pub struct Deviation {
     pub expected_kind: String,
     #[serde(default)]
     pub actual_kind: String,
+    /// The whole exchange the deviation was seen in: the endpoint's answer and an answer ECR would
+    /// give, both in wire shape (attached by the runner; reports show them, `deviations` does not).
+    #[serde(skip)]
+    pub answers: Option<std::sync::Arc<Answers>>,
+}
+
+/// An endpoint's whole answer and one ECR would give, as `{"status", "body"}` in wire shape, long
+/// manifests abridged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Answers {
+    pub answer: Value,
+    pub ecr_answer: Value,
+}
+
+impl Answers {
+    pub fn of(expected: &Expected, reply: &HttpReply) -> Self {
+        let answer = match serde_json::from_slice::<Value>(&reply.body) {
+            Ok(body) => json!({"status": reply.status, "body": abridged_manifests(body)}),
+            Err(_) => json!({"status": reply.status, "body": reply.abridged_body(QUOTE_LIMIT)}),
+        };
+        let ecr_answer = match expected.reference_answer() {
+            crate::model::ReferenceAnswer::Ok(body) => {
+                json!({"status": 200, "body": abridged_manifests(serde_json::to_value(body).unwrap_or(Value::Null))})
+            }
+            crate::model::ReferenceAnswer::Error { status, body } => json!({"status": status, "body": body}),
+        };
+        Answers { answer, ecr_answer }
+    }
+}
+
+fn abridged_manifests(mut body: Value) -> Value {
+    if let Some(images) = body.get_mut("images").and_then(Value::as_array_mut) {
+        for img in images {
+            if let Some(m) = img.get("imageManifest").and_then(Value::as_str).map(str::to_string) {
+                img["imageManifest"] = json!(wire::abridge(&m, QUOTE_LIMIT));
+            }
+        }
+    }
+    body
 }
 
 /// What an id expects, in seed-free words (for classes).
@@ -92,6 +132,7 @@ impl Deviation {
             actual,
             expected_kind: String::new(),
             actual_kind: String::new(),
+            answers: None,
         }
     }
 
@@ -147,10 +188,11 @@ pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
     judge_with_culprit(expected, reply, None)
 }
 
-/// Compares one reply with the expectation, knowing which id (sent alone) the endpoint refuses, if
-/// it refuses a whole request that ECR answers per id: that id's rule is the one broken, whatever
-/// else the request carried.
-pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Option<&ImageIdentifier>) -> Judgement {
+/// Compares one reply with the expectation, knowing which id of the request the endpoint refuses
+/// alone where ECR answers it per id (`culprit`: the model's expectation of that id sent alone), if
+/// the endpoint refused the request: the culprit's rule is the one broken, whatever else the
+/// request carried (another invalid parameter that ECR would have named instead, other ids).
+pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Option<&IdExpectation>) -> Judgement {
     let parsed = match parse_reply(reply) {
         Ok(p) => p,
         Err(fault) => return Judgement::Fault(fault),
@@ -179,7 +221,22 @@ pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Optio
     }
     match (expected, parsed) {
         (Expected::Error(e), ParsedReply::Error { status, body, text }) => {
-            judge_error(e, status, body.as_ref(), &text, &mut out)
+            let mut found = Vec::new();
+            judge_error(e, status, body.as_ref(), &text, &mut found);
+            match culprit {
+                Some(c) if !found.is_empty() => out.push(
+                    Deviation::new(
+                        c.rule,
+                        c.level,
+                        format!("the request is refused for {}, which ECR answers per id", c.id),
+                        json!({"status": e.status, "__type": e.error_types}),
+                        json!({"status": status, "body": text}),
+                    )
+                    .about(&c.id)
+                    .kinds(outcome_kind(&c.outcome), "the request refused"),
+                ),
+                _ => out.extend(found),
+            }
         }
         (Expected::Error(e), ParsedReply::Ok(resp)) => {
             let r = rule_by_id(e.rule);
@@ -199,7 +256,7 @@ pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Optio
             );
         }
         (Expected::Answers(a), ParsedReply::Error { status, body, text }) => {
-            let blamed = culprit.and_then(|c| a.ids.iter().find(|e| &e.id == c));
+            let blamed = culprit;
             let (rule, level) = match blamed {
                 Some(e) => (e.rule, e.level),
                 None => {
@@ -510,11 +567,15 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
     }
     match &e.outcome {
         Outcome::Failure { code, reason } => {
-            if !got.images.is_empty() {
+            if let Some(img) = got.images.first() {
+                let (rule, level) = match found_how(a, e, img) {
+                    Some(rule) => (rule, rule_by_id(rule).level.max(e.level)),
+                    None => (e.rule, r.level),
+                };
                 out.push(
                     dev(
-                        e.rule,
-                        r.level,
+                        rule,
+                        level,
                         format!("{}: image returned where ECR answers {code}", e.id),
                     )
                     .kinds(outcome_kind(&e.outcome), "an image"),
@@ -638,6 +699,30 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
             }
         }
     }
+}
+
+/// How an endpoint found an image for an id that ECR does not find, by what the image is: the
+/// requested tag or digest in other letters (I-TAG-CASE), an image this repository does not hold
+/// (I-SCOPE), or one it holds under another name (I-NOT-FOUND). Only for ids ECR does not find.
+fn found_how(a: &ExpectedAnswers, e: &IdExpectation, img: &Image) -> Option<&'static str> {
+    if ![id::I_NOT_FOUND, id::I_TAG_CASE, id::I_SCOPE].contains(&e.rule) {
+        return None;
+    }
+    let other_case = |asked: &Option<String>, got: &Option<String>| match (asked, got) {
+        (Some(x), Some(y)) => x != y && x.eq_ignore_ascii_case(y),
+        _ => false,
+    };
+    if other_case(&e.id.image_tag, &img.image_id.image_tag)
+        || other_case(&e.id.image_digest, &img.image_id.image_digest)
+    {
+        return Some(id::I_TAG_CASE);
+    }
+    let held_here = img
+        .image_id
+        .image_digest
+        .as_ref()
+        .is_some_and(|d| a.held.iter().any(|h| &h.digest == d));
+    Some(if held_here { id::I_NOT_FOUND } else { id::I_SCOPE })
 }
 
 /// Whether an imageId is one of a held image's: its digest, and one of its tags or none.

@@ -421,6 +421,8 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
         reports.push(crate::report::ClassReport {
             expected: text(&deviation.expected),
             actual: text(&deviation.actual),
+            answer: deviation.answers.as_ref().map(|x| text(&x.answer)),
+            ecr_answer: deviation.answers.as_ref().map(|x| text(&x.ecr_answer)),
             slug: class.slug.clone(),
             title: class.title.clone(),
             key: class.key.clone(),

@@ -146,21 +146,31 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
     }
     let roots: std::collections::BTreeSet<usize> = (0..demands.len()).map(|d| root(&mut group, d)).collect();
     let mut decided = Vec::new();
+    let mut dropped: Vec<usize> = Vec::new();
     for r in roots {
         let members: Vec<usize> = (0..demands.len()).filter(|&d| root(&mut group, d) == r).collect();
         let mine: Vec<usize> = (0..entries.len())
             .filter(|&j| takers[j].first().is_some_and(|&d| root(&mut group, d) == r))
             .collect();
-        let placed = decide(a, &demands, &members, &entries, &mine);
-        decided.push((members, mine, placed));
+        match decide(a, &demands, &members, &entries, &mine) {
+            Some(placed) => decided.push((members, mine, Some(placed), false)),
+            None => match salvage(a, &demands, &members, &entries, &mine) {
+                Some((kept, mine, placed)) => {
+                    dropped.extend(members.iter().filter(|d| !kept.contains(d)).copied());
+                    decided.push((kept, mine, Some(placed), true));
+                }
+                None => decided.push((members, mine, None, false)),
+            },
+        }
     }
-    let whole = takers.iter().all(|t| !t.is_empty()) && decided.iter().all(|(.., p)| p.is_some());
+    let whole =
+        takers.iter().all(|t| !t.is_empty()) && decided.iter().all(|(_, _, p, salvaged)| p.is_some() && !salvaged);
     if !whole {
         // In part, a group is placed only if it got exactly the model's answer and no entry left
         // over could be one of its ids' too (a repeated id answered a second, different time).
         loop {
             let mut taken = vec![false; entries.len()];
-            for (_, mine, placed) in &decided {
+            for (_, mine, placed, _) in &decided {
                 if placed.as_ref().is_some_and(|p| p.cost == 0) {
                     for &j in mine {
                         taken[j] = true;
@@ -168,8 +178,10 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
                 }
             }
             let mut changed = false;
-            for (members, _, placed) in &mut decided {
+            for (members, _, placed, salvaged) in &mut decided {
+                // A salvaged group left out what relates to it on purpose.
                 let claimed = placed.is_some()
+                    && !*salvaged
                     && members
                         .iter()
                         .flat_map(|&d| &demands[d].ids)
@@ -192,7 +204,10 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
         left_failures: Vec::new(),
     };
     let mut taken = vec![false; entries.len()];
-    for (members, mine, placed) in decided {
+    split
+        .left_ids
+        .extend(dropped.iter().flat_map(|&d| demands[d].ids.iter().copied()));
+    for (members, mine, placed, _) in decided {
         match placed {
             Some(placed) if whole || placed.cost == 0 => {
                 for &d in &members {
@@ -251,6 +266,73 @@ fn relates(e: &IdExpectation, entry: Entry) -> bool {
                     .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d));
             claims || expected.iter().any(|x| x.image_id == img.image_id)
         }
+    }
+}
+
+/// How many entries, at most, are left out of a group to find the part of it that is the model's
+/// answer.
+const SALVAGE_ENTRIES: usize = 2;
+/// How many tries, at most, that search makes in one group.
+const SALVAGE_TRIES: usize = 256;
+
+/// The largest part of a group that is exactly the model's answer, leaving out one or two
+/// entries, or one demand: what a deviation is confined to, so that one wrong entry (an id answered
+/// with another id's image) is one deviation of the id it answers, not a disorder of every id that
+/// shares its image. Entries are tried in the order of their identity, so the same answer always
+/// leaves out the same ones.
+fn salvage(
+    a: &ExpectedAnswers,
+    demands: &[Demand],
+    members: &[usize],
+    entries: &[Entry],
+    mine: &[usize],
+) -> Option<(Vec<usize>, Vec<usize>, Allowed)> {
+    let mut order: Vec<usize> = mine.to_vec();
+    order.sort_by_cached_key(|&j| identity_key(entries[j]));
+    let mut tries = 0;
+    let mut attempt = |members: &[usize], mine: &[usize]| -> Option<Allowed> {
+        tries += 1;
+        if tries > SALVAGE_TRIES {
+            return None;
+        }
+        decide(a, demands, members, entries, mine).filter(|p| p.cost == 0)
+    };
+    for n in 1..=SALVAGE_ENTRIES.min(order.len()) {
+        let mut pick: Vec<usize> = (0..n).collect();
+        loop {
+            let kept: Vec<usize> = order
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !pick.contains(k))
+                .map(|(_, &j)| j)
+                .collect();
+            if let Some(placed) = attempt(members, &kept) {
+                return Some((members.to_vec(), kept, placed));
+            }
+            // The next combination of n positions, in order.
+            let Some(k) = (0..n).rev().find(|&k| pick[k] < order.len() - n + k) else {
+                break;
+            };
+            pick[k] += 1;
+            for m in k + 1..n {
+                pick[m] = pick[m - 1] + 1;
+            }
+        }
+    }
+    for &d in members {
+        let kept: Vec<usize> = members.iter().copied().filter(|&x| x != d).collect();
+        if let Some(placed) = attempt(&kept, mine) {
+            return Some((kept, mine.to_vec(), placed));
+        }
+    }
+    None
+}
+
+/// An entry's identity as text, for a stable order.
+fn identity_key(entry: Entry) -> String {
+    match entry {
+        Entry::Image(img) => format!("image {:?} {:?}", img.image_id, img.image_manifest),
+        Entry::Failure(f) => format!("failure {:?} {:?}", f.image_id, f.failure_code),
     }
 }
 

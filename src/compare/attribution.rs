@@ -63,7 +63,6 @@ impl<'a> Attributor<'a> {
                 let held = held_of(img);
                 a.ids.iter().map(|e| image_affinity(e, img, held)).collect()
             })
-            .map(surest)
             .chain(failures.iter().map(|f| {
                 let row: Vec<Option<Affinity>> = a.ids.iter().map(|e| failure_affinity(e, f)).collect();
                 // Only a failure whose echo keeps nothing of any requested id answers by elimination.
@@ -289,19 +288,6 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
             (weight(affinities[j][i], first, sending) > 0).then_some((j, i))
         })
         .collect()
-}
-
-/// An image that surely answers some id (its image, or one the id names) answers no other id by a
-/// weaker likeness: the best evidence an image carries is the evidence that places it. (A
-/// failure's sloppy echo is kept beside an exact one: an endpoint that echoes only the tag of a
-/// tag and digest gives both ids the same echo.)
-fn surest(row: Vec<Option<Affinity>>) -> Vec<Option<Affinity>> {
-    match row.iter().flatten().max() {
-        Some(&best) if best >= Affinity::Named => {
-            row.into_iter().map(|x| x.filter(|x| *x >= Affinity::Named)).collect()
-        }
-        _ => row,
-    }
 }
 
 /// How a failure relates to an id: its echo is the id as sent, or a sloppy echo of it, or (by

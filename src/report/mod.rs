@@ -165,6 +165,12 @@ pub struct ClassReport {
     /// Both answers of the example, as text with placeholders for digests.
     pub expected: String,
     pub actual: String,
+    /// The example's whole exchange: the endpoint's answer, and an answer ECR would give, in the
+    /// same wire shape (`{"status", "body"}`), as text with placeholders for digests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecr_answer: Option<String>,
 }
 
 /// Where the run was pointed.

@@ -264,7 +264,8 @@ impl Variant {
             }
             Variant::MismatchIgnored => {
                 for i in &mut r.image_ids {
-                    if i.image_tag.as_deref().and_then(|t| repo.image_by_tag(t)).is_some()
+                    let tagged = i.image_tag.as_deref().and_then(|t| repo.image_by_tag(t));
+                    if tagged.is_some_and(|x| i.image_digest.as_ref().is_some_and(|d| d != &x.digest))
                         && i.image_digest.as_deref().is_some_and(syntax::is_well_formed_digest)
                     {
                         i.image_digest = None;
