@@ -465,36 +465,10 @@ impl Variant {
                     obj.remove("__type");
                 }
             }
-            (Variant::NamespacedErrorType, Some(t)) => {
-                reply.body["__type"] = json!(format!(
-                    "com.amazonaws.ecr#{t}:http://internal.amazon.com/coral/com.amazonaws.ecr/"
-                ))
-            }
-            (Variant::CapitalisedMessage, Some(_)) => {
-                if let Some(obj) = reply.body.as_object_mut()
-                    && let Some(m) = obj.remove("message")
-                {
-                    obj.insert("Message".into(), m);
-                }
-            }
-            (Variant::ReversedOrder, None) => {
-                for key in ["images", "failures"] {
-                    if let Some(list) = reply.body[key].as_array_mut() {
-                        list.reverse();
-                    }
-                }
-            }
-            (Variant::ExtraMembers, None) => {
-                if let Some(list) = reply.body.get_mut("images").and_then(Value::as_array_mut) {
-                    for img in list {
-                        img["imageSizeInBytes"] = json!(1234);
-                        img["x-emulator"] = json!({"cached": true});
-                    }
-                }
-                if reply.body.is_object() {
-                    reply.body["ResponseMetadata"] = json!({"RequestId": "00000000-0000-0000-0000-000000000000"});
-                }
-            }
+            (Variant::NamespacedErrorType, Some(t)) => reply.body["__type"] = json!(namespaced_type(t)),
+            (Variant::CapitalisedMessage, Some(_)) => capitalise_message(&mut reply.body, false),
+            (Variant::ReversedOrder, None) => reverse_lists(&mut reply.body),
+            (Variant::ExtraMembers, None) => add_extra_members(&mut reply.body),
             _ => {}
         }
         reply
@@ -503,22 +477,65 @@ impl Variant {
     /// The body's text.
     pub(super) fn serialise(self, body: &Value) -> String {
         match self {
-            Variant::PrettyJsonReorderedKeys => {
-                let reordered = reverse_keys(body);
-                serde_json::to_string_pretty(&reordered).unwrap_or_default()
-            }
+            Variant::PrettyJsonReorderedKeys => pretty_reordered(body),
             _ => body.to_string(),
         }
     }
 }
 
+// The harmless differences, shared by the harmless variants and the alternatives (`alternatives`).
+
+/// `__type` in the namespaced form with a URI suffix (W-ERR-TYPE).
+pub(super) fn namespaced_type(t: &str) -> String {
+    format!("com.amazonaws.ecr#{t}:http://internal.amazon.com/coral/com.amazonaws.ecr/")
+}
+
+/// The error message as `Message`: beside `message`, or instead of it.
+pub(super) fn capitalise_message(body: &mut Value, beside: bool) {
+    if let Some(obj) = body.as_object_mut()
+        && let Some(m) = obj.get("message").cloned()
+    {
+        if !beside {
+            obj.remove("message");
+        }
+        obj.insert("Message".into(), m);
+    }
+}
+
+/// `images` and `failures` in reverse order (I-ORDER).
+pub(super) fn reverse_lists(body: &mut Value) {
+    for key in ["images", "failures"] {
+        if let Some(list) = body.get_mut(key).and_then(Value::as_array_mut) {
+            list.reverse();
+        }
+    }
+}
+
+/// Members that clients do not know, in the images and at the top.
+pub(super) fn add_extra_members(body: &mut Value) {
+    if let Some(list) = body.get_mut("images").and_then(Value::as_array_mut) {
+        for img in list {
+            img["imageSizeInBytes"] = json!(1234);
+            img["x-emulator"] = json!({"cached": true});
+        }
+    }
+    if body.is_object() {
+        body["ResponseMetadata"] = json!({"RequestId": "00000000-0000-0000-0000-000000000000"});
+    }
+}
+
+/// Pretty-printed with every object's members in reverse order.
+pub(super) fn pretty_reordered(body: &Value) -> String {
+    serde_json::to_string_pretty(&reverse_keys(body)).unwrap_or_default()
+}
+
 /// The same JSON with every object's members in reverse order (serde_json keeps them sorted, so
 /// this writes them by hand).
-fn reverse_keys(v: &Value) -> ReversedJson<'_> {
+pub(super) fn reverse_keys(v: &Value) -> ReversedJson<'_> {
     ReversedJson(v)
 }
 
-struct ReversedJson<'a>(&'a Value);
+pub(super) struct ReversedJson<'a>(&'a Value);
 
 impl serde::Serialize for ReversedJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
