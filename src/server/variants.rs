@@ -3,6 +3,7 @@
 //! catch every broken one by the rule it breaks, and pass every harmless one.
 
 use super::Reply;
+use super::alternatives::Alternatives;
 use crate::model::{Expected, Outcome, RegistryState, syntax};
 use crate::rules::id;
 use crate::wire::{BatchGetImageRequest, ImageIdentifier};
@@ -42,6 +43,8 @@ pub enum Variant {
     ExtraMembers,
     NamespacedErrorType,
     CapitalisedMessage,
+    // ---- soundness ----
+    AdvisoryMix,
 }
 
 impl Variant {
@@ -79,10 +82,23 @@ impl Variant {
         Variant::CapitalisedMessage,
     ];
 
+    /// Variants that differ from the model only where the reference allows it (several accepted
+    /// answers, or advisory rules): a run reports advisory deviations and must pass the gate.
+    pub const SOUNDNESS: [Variant; 1] = [Variant::AdvisoryMix];
+
     pub fn all() -> impl Iterator<Item = Variant> {
         std::iter::once(Variant::Reference)
             .chain(Self::BROKEN)
             .chain(Self::HARMLESS)
+            .chain(Self::SOUNDNESS)
+    }
+
+    /// The alternatives this variant serves to a repository (see [`Alternatives::drawn_for`]).
+    pub fn alternatives_for(self, repository_name: &str) -> Alternatives {
+        match self {
+            Variant::AdvisoryMix => Alternatives::drawn_for(repository_name),
+            _ => Alternatives::NONE,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -116,6 +132,7 @@ impl Variant {
             Variant::ExtraMembers => "extra-members",
             Variant::NamespacedErrorType => "namespaced-error-type",
             Variant::CapitalisedMessage => "capitalised-message",
+            Variant::AdvisoryMix => "advisory-mix",
         }
     }
 
@@ -155,6 +172,9 @@ impl Variant {
             Variant::ExtraMembers => "adds members clients do not know",
             Variant::NamespacedErrorType => "writes __type as namespace#Name:uri",
             Variant::CapitalisedMessage => "writes the error message as Message",
+            Variant::AdvisoryMix => {
+                "per run a combination of the alternative answers the reference allows (`ecr-conformance variants` lists them), each on with probability 1/2, drawn from the SHA-256 of the repository name's first 13 characters (the seed's ecrc-XXXXXXXX prefix) or of the whole name: advisory deviations only, the gate must pass"
+            }
         }
     }
 
@@ -166,7 +186,8 @@ impl Variant {
             | Variant::PrettyJsonReorderedKeys
             | Variant::ExtraMembers
             | Variant::NamespacedErrorType
-            | Variant::CapitalisedMessage => return None,
+            | Variant::CapitalisedMessage
+            | Variant::AdvisoryMix => return None,
             Variant::TagCaseInsensitive => id::I_TAG_CASE,
             Variant::DigestPrefixMatch => id::I_NOT_FOUND,
             Variant::CrossRepositoryLookup => id::I_SCOPE,
@@ -208,10 +229,7 @@ impl Variant {
                 ))
             }
             Variant::EmptyIdsAccepted if r.image_ids.is_empty() && state.repository(&r.repository_name).is_some() => {
-                Some(Reply {
-                    status: 200,
-                    body: json!({"images": [], "failures": []}),
-                })
+                Some(Reply::new(200, json!({"images": [], "failures": []})))
             }
             Variant::RepositoryNameUnchecked
                 if syntax::repo_name_validity(&r.repository_name) == syntax::RepoNameValidity::Invalid =>
