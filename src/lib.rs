@@ -29,7 +29,9 @@
 //! - [`trials`]: the run's trials for the test-harness arguments (libtest-mimic).
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md`, `report.html`, the matrix. They render;
 //!   they do not decide.
-//! - [`server`]: the embedded reference server (the model over HTTP) and its broken variants.
+//! - [`server`]: the embedded reference server (the model over HTTP), its broken and harmless
+//!   variants, and its alternative answers (what the reference allows beside the model's first
+//!   choice; `advisory-mix` draws them per seed: the comparer's soundness proof).
 //! - [`spawn`]: an implementation under test started and stopped by the tool.
 //! - [`session`]: one run from options to written reports; `main.rs` only parses arguments.
 //! - [`console`]: terminal output that never panics.

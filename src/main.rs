@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use ecr_conformance::console;
 use ecr_conformance::credentials::ProcessEnv;
-use ecr_conformance::server::Variant;
+use ecr_conformance::server::{Alternative, Alternatives, Variant};
 use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use ecr_conformance::target::TargetOptions;
 use std::io::BufRead;
@@ -43,6 +43,9 @@ enum Command {
         /// Without --endpoint: replay against this variant of the embedded server.
         #[arg(long, default_value = "reference", value_parser = parse_variant)]
         variant: Variant,
+        /// Without --endpoint: switch on these alternative answers of the embedded server.
+        #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+        alternatives: Alternatives,
         /// Start the implementation with this command (`{port}`: a free loopback port), as `run`.
         #[arg(long, conflicts_with = "endpoint")]
         spawn: Option<String>,
@@ -69,6 +72,9 @@ enum Command {
         /// Serve a deliberately broken (or harmlessly different) variant instead of the reference.
         #[arg(long, default_value = "reference", value_parser = parse_variant)]
         variant: Variant,
+        /// Switch on these alternative answers (the reference allows them; `variants` lists them).
+        #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+        alternatives: Alternatives,
     },
     /// The conformance matrix (rules by implementation) from report files: `REPORT[=NAME]...`.
     Matrix {
@@ -87,7 +93,8 @@ enum Command {
         #[arg(required = true, num_args = 2..)]
         reports: Vec<PathBuf>,
     },
-    /// List the embedded server's variants, one per line: name, the rule it breaks, what it does.
+    /// List the embedded server's variants, one per line: name, the rule it breaks, what it does;
+    /// then its alternative answers: name, the rule that allows it, what it changes.
     Variants,
     /// Delete the repositories earlier runs left behind (only names starting with the tool's `ecrc-`).
     Sweep {
@@ -184,6 +191,10 @@ struct RunArgs {
     /// Without --endpoint: run against this variant of the embedded server.
     #[arg(long, default_value = "reference", value_parser = parse_variant)]
     variant: Variant,
+    /// Without --endpoint: switch on these alternative answers of the embedded server (answers the
+    /// reference allows beside the model's; `variants` lists them). The run must pass the gate.
+    #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+    alternatives: Alternatives,
     /// Seconds spent shrinking failing cases, at most.
     #[arg(long, default_value_t = 30)]
     shrink_seconds: u64,
@@ -244,6 +255,10 @@ fn redacting_panic_hook(info: &std::panic::PanicHookInfo<'_>) {
     }
 }
 
+fn parse_alternatives(list: &str) -> Result<Alternatives, String> {
+    Alternatives::parse(list)
+}
+
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(redacting_panic_hook));
     let cli = match Cli::try_parse() {
@@ -274,15 +289,20 @@ fn main() -> ExitCode {
             out,
             strict,
             variant,
+            alternatives,
             spawn,
-        } => runtime.block_on(replay(files, target, out, strict, variant, spawn)),
+        } => runtime.block_on(replay(files, target, out, strict, variant, alternatives, spawn)),
         Command::Review {
             snapshots,
             target,
             accept,
             reject,
         } => review(&snapshots, target.as_deref(), accept, reject),
-        Command::Serve { port, variant } => runtime.block_on(serve(port, variant)),
+        Command::Serve {
+            port,
+            variant,
+            alternatives,
+        } => runtime.block_on(serve(port, variant, alternatives)),
         Command::Sweep { target, prefix } => runtime.block_on(sweep(target, prefix)),
         Command::Matrix { reports, readme, check } => matrix(&reports, readme.as_deref(), check),
         Command::Classes { reports } => match ecr_conformance::report::classes::compare(&reports) {
@@ -297,12 +317,16 @@ fn main() -> ExitCode {
         },
         Command::Variants => {
             for v in Variant::all() {
-                console::out(format!(
-                    "{:<30} {:<16} {}",
-                    v.name(),
-                    v.expected_rule().unwrap_or("(conforms)"),
-                    v.description()
-                ));
+                let rule = match v.expected_rule() {
+                    Some(rule) => rule,
+                    None if Variant::SOUNDNESS.contains(&v) => "(gate passes)",
+                    None => "(conforms)",
+                };
+                console::out(format!("{:<30} {:<16} {}", v.name(), rule, v.description()));
+            }
+            console::out("\nalternatives (run, serve, replay --alternatives NAME,...; drawn per run by advisory-mix):");
+            for a in Alternative::ALL {
+                console::out(format!("{:<30} {:<20} {}", a.name(), a.rule(), a.description()));
             }
             ExitCode::SUCCESS
         }
@@ -338,6 +362,7 @@ async fn run(args: RunArgs) -> ExitCode {
         strict: args.strict,
         cases_dir: (!args.no_case_files).then_some(args.cases_dir),
         variant: args.variant,
+        alternatives: args.alternatives,
         shrink_budget: Duration::from_secs(args.shrink_seconds),
         progress: true,
         deadline: Some(Duration::from_secs(args.deadline)),
@@ -360,6 +385,7 @@ async fn replay(
     out: PathBuf,
     strict: bool,
     variant: Variant,
+    alternatives: Alternatives,
     spawn: Option<String>,
 ) -> ExitCode {
     let target = match target.options(false) {
@@ -372,6 +398,7 @@ async fn replay(
         out,
         strict,
         variant,
+        alternatives,
         case_paths: files,
         cases_dir: None,
         spawn,
@@ -414,8 +441,8 @@ fn review(root: &std::path::Path, target: Option<&str>, accept: bool, reject: bo
     }
 }
 
-async fn serve(port: u16, variant: Variant) -> ExitCode {
-    let server = match session::serve(port, variant).await {
+async fn serve(port: u16, variant: Variant, alternatives: Alternatives) -> ExitCode {
+    let server = match session::serve(port, variant, alternatives).await {
         Ok(s) => s,
         Err(e) => {
             console::note(format!("error: {e}"));
@@ -424,8 +451,13 @@ async fn serve(port: u16, variant: Variant) -> ExitCode {
     };
     console::out(server.url());
     console::note(format!(
-        "serving the embedded reference server ({}) on {}; Ctrl-C stops it",
+        "serving the embedded reference server ({}{}) on {}; Ctrl-C stops it",
         variant.name(),
+        if alternatives.is_empty() {
+            String::new()
+        } else {
+            format!(", alternatives {alternatives}")
+        },
         server.url()
     ));
     let _ = tokio::signal::ctrl_c().await;

@@ -8,7 +8,7 @@ use crate::credentials::{Env, ProcessEnv};
 use crate::redact;
 use crate::report::{Report, RunContext, Verdict};
 use crate::runner::{self, RunConfig};
-use crate::server::{self, ServerConfig, Variant};
+use crate::server::{self, Alternatives, ServerConfig, Variant};
 use crate::target::{self, ConfigError, TargetOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub cases_dir: Option<PathBuf>,
     /// The embedded server's behaviour (a broken variant, to see the harness catch it).
     pub variant: Variant,
+    /// Alternative answers of the embedded server, switched on by hand (beside the variant's).
+    pub alternatives: Alternatives,
     pub shrink_budget: Duration,
     pub progress: bool,
     /// The whole run's deadline; past it the run stops, cleans up and reports what it has.
@@ -68,6 +70,7 @@ impl Default for RunOptions {
             strict: false,
             cases_dir: Some(PathBuf::from("cases")),
             variant: Variant::Reference,
+            alternatives: Alternatives::NONE,
             shrink_budget: Duration::from_secs(30),
             progress: false,
             deadline: Some(Duration::from_secs(30 * 60)),
@@ -191,6 +194,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         None => {
             let config = ServerConfig {
                 variant: options.variant,
+                alternatives: options.alternatives,
                 region: target::region_from(&options.target, env),
                 ..ServerConfig::default()
             };
@@ -208,8 +212,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         .target_name
         .clone()
         .unwrap_or_else(|| match (&endpoint, options.variant) {
-            (None, Variant::Reference) => "embedded".to_string(),
-            (None, v) => format!("embedded-{}", v.name()),
+            (None, v) => embedded_name(v, options.alternatives),
             (Some(e), _) => target::target_name(Some(e)),
         });
     if options.progress {
@@ -219,6 +222,14 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
             client.config().region,
             credentials.source
         ));
+        // The alternatives the embedded server serves this run's repositories (all named with the
+        // run's prefix), so that a failing advisory-mix seed says what it was made of.
+        let served = options
+            .alternatives
+            .union(options.variant.alternatives_for(&runner::run_prefix(seed)));
+        if endpoint.is_none() && !served.is_empty() {
+            crate::console::note(format!("ecr-conformance: alternatives {served}"));
+        }
     }
     let mut config = RunConfig::new(seed);
     config.cases = options.cases;
@@ -263,10 +274,29 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     Ok(RunResult { report, report_path })
 }
 
+/// The embedded server's target name: `embedded`, `embedded-<variant>`, and `+<alternative>` for
+/// each alternative switched on by hand, so that their snapshots never mix with the reference's.
+fn embedded_name(variant: Variant, alternatives: Alternatives) -> String {
+    let mut name = match variant {
+        Variant::Reference => "embedded".to_string(),
+        v => format!("embedded-{}", v.name()),
+    };
+    for a in alternatives.iter() {
+        name.push('+');
+        name.push_str(a.name());
+    }
+    name
+}
+
 /// The embedded server for `serve`, until the returned future is dropped or interrupted.
-pub async fn serve(port: u16, variant: Variant) -> Result<server::RunningServer, SessionError> {
+pub async fn serve(
+    port: u16,
+    variant: Variant,
+    alternatives: Alternatives,
+) -> Result<server::RunningServer, SessionError> {
     let config = ServerConfig {
         variant,
+        alternatives,
         ..ServerConfig::default()
     };
     server::start(config, SocketAddr::from(([127, 0, 0, 1], port)))

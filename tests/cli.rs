@@ -232,6 +232,38 @@ fn help_and_version_exit_0() {
     assert!(String::from_utf8_lossy(&v.stdout).contains("tag-case-insensitive"));
 }
 
+#[test]
+fn alternatives_are_listed_checked_and_named_in_the_target() {
+    let v = run(&["variants"]);
+    let listing = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        listing.contains("advisory-mix") && listing.contains("same-image-once"),
+        "{listing}"
+    );
+    let bad = run(&["run", "--alternatives", "dup-each,nonsense", "--cases", "1"]);
+    assert_eq!(code(&bad), 3);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown alternative"));
+    let out = std::env::temp_dir().join(format!("ecrc-cli-alternatives-{}", std::process::id()));
+    let o = run(&[
+        "run",
+        "--alternatives",
+        "dup-each,json-content-type",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--no-snapshots",
+        "--shrink-seconds",
+        "0",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    let r = report(&out);
+    std::fs::remove_dir_all(&out).ok();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(r["target"], "embedded+dup-each+json-content-type");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("alternatives dup-each,json-content-type"));
+}
+
 #[cfg(unix)]
 #[test]
 fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {

@@ -1,9 +1,14 @@
 //! The embedded reference server: the ECR operations the harness uses, answering from the model,
 //! so that it conforms by construction. [`Variant`]s break it on purpose, to prove that the harness
 //! catches realistic bugs, or change it harmlessly, to prove that it raises no false alarms.
+//! [`Alternatives`] switch on the answers the reference allows beside the model's first choice, to
+//! prove that the comparer fails no implementation for them (the `advisory-mix` variant draws them).
 
+mod alternatives;
+mod translate;
 mod variants;
 
+pub use alternatives::{Alternative, Alternatives};
 pub use variants::Variant;
 
 use crate::model::{self, ReferenceAnswer, RegistryState, syntax};
@@ -30,6 +35,8 @@ pub struct ServerConfig {
     pub registry_id: String,
     pub region: String,
     pub variant: Variant,
+    /// Alternative answers switched on for every repository, beside those the variant draws.
+    pub alternatives: Alternatives,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +45,7 @@ impl Default for ServerConfig {
             registry_id: REGISTRY_ID.into(),
             region: "us-east-1".into(),
             variant: Variant::Reference,
+            alternatives: Alternatives::NONE,
         }
     }
 }
@@ -152,18 +160,29 @@ fn router_with_log(config: ServerConfig, log: OperationLog) -> Router {
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) body: Value,
+    /// The alternatives of a `BatchGetImage` answer that act on its text and headers (pretty-json,
+    /// json-content-type); none for the other operations, which alternatives never change.
+    pub(crate) alternatives: Alternatives,
 }
 
 impl Reply {
+    pub(crate) fn new(status: u16, body: Value) -> Self {
+        Reply {
+            status,
+            body,
+            alternatives: Alternatives::NONE,
+        }
+    }
+
     fn ok(body: Value) -> Self {
-        Reply { status: 200, body }
+        Self::new(200, body)
     }
 
     pub(crate) fn error(status: u16, error_type: &str, message: impl Into<String>) -> Self {
-        Reply {
+        Self::new(
             status,
-            body: serde_json::to_value(ErrorBody::new(error_type, message)).unwrap_or(Value::Null),
-        }
+            serde_json::to_value(ErrorBody::new(error_type, message)).unwrap_or(Value::Null),
+        )
     }
 
     fn client_error(error_type: &str, message: impl Into<String>) -> Self {
@@ -175,8 +194,17 @@ async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -
     let reply = dispatch(&shared, &headers, &body);
     let reply = shared.config.variant.render(reply);
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let text = shared.config.variant.serialise(&reply.body);
-    (status, [(header::CONTENT_TYPE, wire::CONTENT_TYPE)], text).into_response()
+    let text = if reply.alternatives.contains(Alternative::PrettyJson) {
+        variants::pretty_reordered(&reply.body)
+    } else {
+        shared.config.variant.serialise(&reply.body)
+    };
+    let content_type = if reply.alternatives.contains(Alternative::JsonContentType) {
+        "application/json"
+    } else {
+        wire::CONTENT_TYPE
+    };
+    (status, [(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 /// W-REQ: the checks a real endpoint makes before it reads the body.
@@ -281,16 +309,22 @@ fn batch_get_image(shared: &Shared, request: BatchGetImageRequest) -> Reply {
         return reply;
     }
     let request = variant.rewrite_request(&inner.state, request);
-    let mut expected = model::batch_get_image(&inner.state, &request);
+    let alternatives = shared
+        .config
+        .alternatives
+        .union(variant.alternatives_for(&request.repository_name));
+    let prepared = alternatives::prepare(alternatives, &request);
+    let mut expected = model::batch_get_image(&inner.state, &prepared.request);
     variant.adjust_expected(&inner.state, &request, &mut expected);
+    alternatives::adjust_expected(alternatives, &inner.state, &request, &prepared, &mut expected);
     let mut reply = match expected.reference_answer() {
         ReferenceAnswer::Ok(body) => Reply::ok(serde_json::to_value(body).unwrap_or(Value::Null)),
-        ReferenceAnswer::Error { status, body } => Reply {
-            status,
-            body: serde_json::to_value(body).unwrap_or(Value::Null),
-        },
+        ReferenceAnswer::Error { status, body } => {
+            Reply::new(status, serde_json::to_value(body).unwrap_or(Value::Null))
+        }
     };
     variant.adjust_answer(&inner.state, &request, &mut reply);
+    alternatives::adjust_reply(alternatives, &request.repository_name, &mut reply);
     variant.side_effect(&mut inner.state, &request);
     reply
 }

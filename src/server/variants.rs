@@ -3,6 +3,7 @@
 //! catch every broken one by the rule it breaks, and pass every harmless one.
 
 use super::Reply;
+use super::alternatives::Alternatives;
 use crate::model::{Expected, Outcome, RegistryState, syntax};
 use crate::rules::id;
 use crate::wire::{BatchGetImageRequest, ImageIdentifier};
@@ -42,6 +43,8 @@ pub enum Variant {
     ExtraMembers,
     NamespacedErrorType,
     CapitalisedMessage,
+    // ---- soundness ----
+    AdvisoryMix,
 }
 
 impl Variant {
@@ -79,10 +82,23 @@ impl Variant {
         Variant::CapitalisedMessage,
     ];
 
+    /// Variants that differ from the model only where the reference allows it (several accepted
+    /// answers, or advisory rules): a run reports advisory deviations and must pass the gate.
+    pub const SOUNDNESS: [Variant; 1] = [Variant::AdvisoryMix];
+
     pub fn all() -> impl Iterator<Item = Variant> {
         std::iter::once(Variant::Reference)
             .chain(Self::BROKEN)
             .chain(Self::HARMLESS)
+            .chain(Self::SOUNDNESS)
+    }
+
+    /// The alternatives this variant serves to a repository (see [`Alternatives::drawn_for`]).
+    pub fn alternatives_for(self, repository_name: &str) -> Alternatives {
+        match self {
+            Variant::AdvisoryMix => Alternatives::drawn_for(repository_name),
+            _ => Alternatives::NONE,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -116,6 +132,7 @@ impl Variant {
             Variant::ExtraMembers => "extra-members",
             Variant::NamespacedErrorType => "namespaced-error-type",
             Variant::CapitalisedMessage => "capitalised-message",
+            Variant::AdvisoryMix => "advisory-mix",
         }
     }
 
@@ -155,6 +172,9 @@ impl Variant {
             Variant::ExtraMembers => "adds members clients do not know",
             Variant::NamespacedErrorType => "writes __type as namespace#Name:uri",
             Variant::CapitalisedMessage => "writes the error message as Message",
+            Variant::AdvisoryMix => {
+                "per run a combination of the alternative answers the reference allows (`ecr-conformance variants` lists them), each on with probability 1/2, drawn from the SHA-256 of the repository name's first 13 characters (the seed's ecrc-XXXXXXXX prefix) or of the whole name: advisory deviations only, the gate must pass"
+            }
         }
     }
 
@@ -166,7 +186,8 @@ impl Variant {
             | Variant::PrettyJsonReorderedKeys
             | Variant::ExtraMembers
             | Variant::NamespacedErrorType
-            | Variant::CapitalisedMessage => return None,
+            | Variant::CapitalisedMessage
+            | Variant::AdvisoryMix => return None,
             Variant::TagCaseInsensitive => id::I_TAG_CASE,
             Variant::DigestPrefixMatch => id::I_NOT_FOUND,
             Variant::CrossRepositoryLookup => id::I_SCOPE,
@@ -208,10 +229,7 @@ impl Variant {
                 ))
             }
             Variant::EmptyIdsAccepted if r.image_ids.is_empty() && state.repository(&r.repository_name).is_some() => {
-                Some(Reply {
-                    status: 200,
-                    body: json!({"images": [], "failures": []}),
-                })
+                Some(Reply::new(200, json!({"images": [], "failures": []})))
             }
             Variant::RepositoryNameUnchecked
                 if syntax::repo_name_validity(&r.repository_name) == syntax::RepoNameValidity::Invalid =>
@@ -484,36 +502,10 @@ impl Variant {
                     obj.remove("__type");
                 }
             }
-            (Variant::NamespacedErrorType, Some(t)) => {
-                reply.body["__type"] = json!(format!(
-                    "com.amazonaws.ecr#{t}:http://internal.amazon.com/coral/com.amazonaws.ecr/"
-                ))
-            }
-            (Variant::CapitalisedMessage, Some(_)) => {
-                if let Some(obj) = reply.body.as_object_mut()
-                    && let Some(m) = obj.remove("message")
-                {
-                    obj.insert("Message".into(), m);
-                }
-            }
-            (Variant::ReversedOrder, None) => {
-                for key in ["images", "failures"] {
-                    if let Some(list) = reply.body[key].as_array_mut() {
-                        list.reverse();
-                    }
-                }
-            }
-            (Variant::ExtraMembers, None) => {
-                if let Some(list) = reply.body.get_mut("images").and_then(Value::as_array_mut) {
-                    for img in list {
-                        img["imageSizeInBytes"] = json!(1234);
-                        img["x-emulator"] = json!({"cached": true});
-                    }
-                }
-                if reply.body.is_object() {
-                    reply.body["ResponseMetadata"] = json!({"RequestId": "00000000-0000-0000-0000-000000000000"});
-                }
-            }
+            (Variant::NamespacedErrorType, Some(t)) => reply.body["__type"] = json!(namespaced_type(t)),
+            (Variant::CapitalisedMessage, Some(_)) => capitalise_message(&mut reply.body, false),
+            (Variant::ReversedOrder, None) => reverse_lists(&mut reply.body),
+            (Variant::ExtraMembers, None) => add_extra_members(&mut reply.body),
             _ => {}
         }
         reply
@@ -522,22 +514,65 @@ impl Variant {
     /// The body's text.
     pub(super) fn serialise(self, body: &Value) -> String {
         match self {
-            Variant::PrettyJsonReorderedKeys => {
-                let reordered = reverse_keys(body);
-                serde_json::to_string_pretty(&reordered).unwrap_or_default()
-            }
+            Variant::PrettyJsonReorderedKeys => pretty_reordered(body),
             _ => body.to_string(),
         }
     }
 }
 
+// The harmless differences, shared by the harmless variants and the alternatives (`alternatives`).
+
+/// `__type` in the namespaced form with a URI suffix (W-ERR-TYPE).
+pub(super) fn namespaced_type(t: &str) -> String {
+    format!("com.amazonaws.ecr#{t}:http://internal.amazon.com/coral/com.amazonaws.ecr/")
+}
+
+/// The error message as `Message`: beside `message`, or instead of it.
+pub(super) fn capitalise_message(body: &mut Value, beside: bool) {
+    if let Some(obj) = body.as_object_mut()
+        && let Some(m) = obj.get("message").cloned()
+    {
+        if !beside {
+            obj.remove("message");
+        }
+        obj.insert("Message".into(), m);
+    }
+}
+
+/// `images` and `failures` in reverse order (I-ORDER).
+pub(super) fn reverse_lists(body: &mut Value) {
+    for key in ["images", "failures"] {
+        if let Some(list) = body.get_mut(key).and_then(Value::as_array_mut) {
+            list.reverse();
+        }
+    }
+}
+
+/// Members that clients do not know, in the images and at the top.
+pub(super) fn add_extra_members(body: &mut Value) {
+    if let Some(list) = body.get_mut("images").and_then(Value::as_array_mut) {
+        for img in list {
+            img["imageSizeInBytes"] = json!(1234);
+            img["x-emulator"] = json!({"cached": true});
+        }
+    }
+    if body.is_object() {
+        body["ResponseMetadata"] = json!({"RequestId": "00000000-0000-0000-0000-000000000000"});
+    }
+}
+
+/// Pretty-printed with every object's members in reverse order.
+pub(super) fn pretty_reordered(body: &Value) -> String {
+    serde_json::to_string_pretty(&reverse_keys(body)).unwrap_or_default()
+}
+
 /// The same JSON with every object's members in reverse order (serde_json keeps them sorted, so
 /// this writes them by hand).
-fn reverse_keys(v: &Value) -> ReversedJson<'_> {
+pub(super) fn reverse_keys(v: &Value) -> ReversedJson<'_> {
     ReversedJson(v)
 }
 
-struct ReversedJson<'a>(&'a Value);
+pub(super) struct ReversedJson<'a>(&'a Value);
 
 impl serde::Serialize for ReversedJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

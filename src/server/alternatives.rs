@@ -1,0 +1,895 @@
+//! The answers the reference allows beside the model's first choice, each switchable: where the
+//! reference accepts several answers (R-REGISTRY-FOREIGN, I-BAD-TAG, ...), or ranks a difference
+//! only advisory (I-DUP-ONCE, M-TYPE-FIELD, W-CT, ...). A server that differs from the model only
+//! in these must pass the gate: that is the soundness proof of the comparer, and the
+//! `advisory-mix` variant draws a combination of them per seed.
+//!
+//! Every alternative is a function of the repository name, the request's ids as a set (with their
+//! multiplicities) and `acceptedMediaTypes`, never of the ids' order, so that sending a request
+//! again, or its ids in another order, gives the same multiset of answers (P-IDEMPOTENT,
+//! P-PERMUTE). None touches seeding, `ListImages` or `DescribeImages`.
+
+use super::{Reply, translate, variants};
+use crate::model::syntax::{self, RepoNameValidity};
+use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedManifest, MessageExpectation, Outcome};
+use crate::model::{IdExpectation, RegistryState};
+use crate::rules::id;
+use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier, media_type};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// One answer the reference allows beside the model's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Alternative {
+    DupEach,
+    DigestOneEntry,
+    DigestUntaggedEntry,
+    Schema1OtherBody,
+    NoTranslation,
+    TranslateOci,
+    NoMediaTypeField,
+    OtherTexts,
+    TypeForms,
+    ExtraMembers,
+    ReversedOrder,
+    PrettyJson,
+    CapitalisedMessage,
+    JsonContentType,
+    FailuresOmittedWhenEmpty,
+    ForeignNotFound,
+    NewNameRefused,
+    LongTagPerId,
+    EmptyMediaListAccepted,
+    LookupFirst,
+    SameImageOnce,
+}
+
+impl Alternative {
+    /// Every alternative; its index here is its bit in [`Alternatives`] and in the hash that
+    /// `advisory-mix` draws from.
+    pub const ALL: [Alternative; 21] = [
+        Alternative::DupEach,
+        Alternative::DigestOneEntry,
+        Alternative::DigestUntaggedEntry,
+        Alternative::Schema1OtherBody,
+        Alternative::NoTranslation,
+        Alternative::TranslateOci,
+        Alternative::NoMediaTypeField,
+        Alternative::OtherTexts,
+        Alternative::TypeForms,
+        Alternative::ExtraMembers,
+        Alternative::ReversedOrder,
+        Alternative::PrettyJson,
+        Alternative::CapitalisedMessage,
+        Alternative::JsonContentType,
+        Alternative::FailuresOmittedWhenEmpty,
+        Alternative::ForeignNotFound,
+        Alternative::NewNameRefused,
+        Alternative::LongTagPerId,
+        Alternative::EmptyMediaListAccepted,
+        Alternative::LookupFirst,
+        Alternative::SameImageOnce,
+    ];
+
+    fn bit(self) -> u32 {
+        // ALL is in declaration order, so the discriminant is the index (a test checks it).
+        1 << (self as u32)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Alternative::DupEach => "dup-each",
+            Alternative::DigestOneEntry => "digest-one-entry",
+            Alternative::DigestUntaggedEntry => "digest-untagged-entry",
+            Alternative::Schema1OtherBody => "schema1-other-body",
+            Alternative::NoTranslation => "no-translation",
+            Alternative::TranslateOci => "translate-oci",
+            Alternative::NoMediaTypeField => "no-media-type-field",
+            Alternative::OtherTexts => "other-texts",
+            Alternative::TypeForms => "type-forms",
+            Alternative::ExtraMembers => "extra-members",
+            Alternative::ReversedOrder => "reversed-order",
+            Alternative::PrettyJson => "pretty-json",
+            Alternative::CapitalisedMessage => "capitalised-message",
+            Alternative::JsonContentType => "json-content-type",
+            Alternative::FailuresOmittedWhenEmpty => "failures-omitted-when-empty",
+            Alternative::ForeignNotFound => "foreign-not-found",
+            Alternative::NewNameRefused => "new-name-refused",
+            Alternative::LongTagPerId => "long-tag-per-id",
+            Alternative::EmptyMediaListAccepted => "empty-media-list-accepted",
+            Alternative::LookupFirst => "lookup-first",
+            Alternative::SameImageOnce => "same-image-once",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Alternative> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The reference's rule that allows it (revision 2 ids, some not yet in the catalogue).
+    pub fn rule(self) -> &'static str {
+        match self {
+            Alternative::DupEach => "I-DUP-ONCE",
+            Alternative::DigestOneEntry | Alternative::DigestUntaggedEntry => "I-DIGEST-TAGS",
+            Alternative::Schema1OtherBody | Alternative::NoTranslation => "M-TRANSLATE",
+            Alternative::TranslateOci => "M-TRANSLATE-OCI/V2",
+            Alternative::NoMediaTypeField => "M-TYPE-FIELD",
+            Alternative::OtherTexts => "(texts)",
+            Alternative::TypeForms | Alternative::CapitalisedMessage => "W-ERR-TYPE",
+            Alternative::ExtraMembers | Alternative::ReversedOrder | Alternative::PrettyJson => "(section 1)",
+            Alternative::JsonContentType => "W-CT",
+            Alternative::FailuresOmittedWhenEmpty => "W-BOTH-LISTS",
+            Alternative::ForeignNotFound => "R-REGISTRY-FOREIGN",
+            Alternative::NewNameRefused => "R-REPO-NAME-NEW-ONLY",
+            Alternative::LongTagPerId => "I-BAD-TAG",
+            Alternative::EmptyMediaListAccepted => "R-MEDIA-EMPTY",
+            Alternative::LookupFirst => "R-ORDER",
+            Alternative::SameImageOnce => "I-SAME-DIGEST-TAGS",
+        }
+    }
+
+    /// What it changes, in a line.
+    pub fn description(self) -> &'static str {
+        match self {
+            Alternative::DupEach => "an identical id repeated in one request is answered at each repetition",
+            Alternative::DigestOneEntry => {
+                "{imageDigest} of a tagged image answers one entry, with its lexicographically smallest tag"
+            }
+            Alternative::DigestUntaggedEntry => {
+                "{imageDigest} of a tagged image answers one entry without a tag (wins over digest-one-entry)"
+            }
+            Alternative::Schema1OtherBody => {
+                "a schema 1 translation is written otherwise: 3-space indent, other key order, history, signatures"
+            }
+            Alternative::NoTranslation => {
+                "where the model translates to schema 1, the stored manifest and type (wins over schema1-other-body)"
+            }
+            Alternative::TranslateOci => {
+                "by tag: stored docker v2 with OCI accepted and docker v2 not is translated to OCI; stored OCI with docker v2 accepted and OCI not, to docker v2"
+            }
+            Alternative::NoMediaTypeField => "images carry no imageManifestMediaType",
+            Alternative::OtherTexts => {
+                "every failureReason and error message in other words (a parameter the model looks for is kept)"
+            }
+            Alternative::TypeForms => "__type as ns#Name:uri, Name:uri or ns#Name (by repository and type)",
+            Alternative::ExtraMembers => "members clients do not know (as the extra-members variant)",
+            Alternative::ReversedOrder => "images and failures in reverse order (as the reversed-order variant)",
+            Alternative::PrettyJson => "pretty-printed JSON, keys in another order (as pretty-json-reordered-keys)",
+            Alternative::CapitalisedMessage => {
+                "the error message as Message, beside or instead of message (by repository)"
+            }
+            Alternative::JsonContentType => "Content-Type: application/json",
+            Alternative::FailuresOmittedWhenEmpty => "a 200 body without failures when there are none",
+            Alternative::ForeignNotFound => {
+                "a foreign registryId is RepositoryNotFoundException (the model's first choice is AccessDeniedException)"
+            }
+            Alternative::NewNameRefused => {
+                "a missing repository named only under the newer pattern (a__b, a--b) is InvalidParameterException naming repositoryName"
+            }
+            Alternative::LongTagPerId => {
+                "a tag over 300 characters is a per-id InvalidImageTag failure; the other ids are answered"
+            }
+            Alternative::EmptyMediaListAccepted => "acceptedMediaTypes: [] is answered as if omitted",
+            Alternative::LookupFirst => {
+                "invalid parameters and a missing repository (R-ORDER) are RepositoryNotFoundException"
+            }
+            Alternative::SameImageOnce => {
+                "tag-only ids naming one image are answered by one entry, with the smallest of their tags"
+            }
+        }
+    }
+}
+
+/// A set of alternatives; empty is the reference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Alternatives(u32);
+
+impl Alternatives {
+    pub const NONE: Alternatives = Alternatives(0);
+
+    pub fn only(a: Alternative) -> Self {
+        Alternatives(a.bit())
+    }
+
+    pub fn with(self, a: Alternative) -> Self {
+        Alternatives(self.0 | a.bit())
+    }
+
+    pub fn union(self, other: Alternatives) -> Self {
+        Alternatives(self.0 | other.0)
+    }
+
+    pub fn contains(self, a: Alternative) -> bool {
+        self.0 & a.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Alternative> {
+        Alternative::ALL.into_iter().filter(move |a| self.contains(*a))
+    }
+
+    /// `NAME,NAME,...` (empty: none).
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut out = Alternatives::NONE;
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match Alternative::parse(name) {
+                Some(a) => out = out.with(a),
+                None => {
+                    let names: Vec<&str> = Alternative::ALL.iter().map(|a| a.name()).collect();
+                    return Err(format!("unknown alternative {name:?}; one of: {}", names.join(", ")));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The combination `advisory-mix` serves to a repository: each alternative on with
+    /// probability 1/2, drawn from the SHA-256 of the run's prefix (`ecrc-XXXXXXXX`, the first 13
+    /// characters, derived from the seed), else of the whole name. The server never sees the seed;
+    /// every repository a run creates starts with its prefix, so one run sees one combination and
+    /// another seed another.
+    pub fn drawn_for(repository_name: &str) -> Self {
+        let key = match repository_name.get(..13) {
+            Some(prefix) if repository_name.starts_with("ecrc-") => prefix,
+            _ => repository_name,
+        };
+        let hash = Sha256::digest(key.as_bytes());
+        let bits = u32::from_le_bytes([hash[0], hash[1], hash[2], hash[3]]);
+        let all = Alternative::ALL.iter().fold(0, |acc, a| acc | a.bit());
+        Alternatives(bits & all)
+    }
+}
+
+impl fmt::Display for Alternatives {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.iter().map(Alternative::name).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// The failure reason of a per-id `InvalidImageTag` (I-BAD-TAG); ECR's words are not known.
+pub const REASON_BAD_TAG: &str = "Invalid request parameters: image tag should have between 1 and 300 characters";
+
+/// What the model is asked instead of the request, and what to undo in its answer.
+pub(super) struct Prepared {
+    pub(super) request: BatchGetImageRequest,
+    /// long-tag-per-id: stand-in ids for the ids whose tag is too long, and the ids they stand for.
+    stand_ins: BTreeMap<ImageIdentifier, ImageIdentifier>,
+}
+
+/// Rewrites the request before the model answers it: `acceptedMediaTypes: []` dropped
+/// (empty-media-list-accepted), and tags over 300 characters replaced by stand-ins that no
+/// repository holds (long-tag-per-id), so that the model answers the rest of the request and each
+/// stand-in's answer can be replaced by the id's own failure.
+pub(super) fn prepare(alts: Alternatives, request: &BatchGetImageRequest) -> Prepared {
+    let mut request = request.clone();
+    if alts.contains(Alternative::EmptyMediaListAccepted)
+        && request.accepted_media_types.as_ref().is_some_and(Vec::is_empty)
+    {
+        request.accepted_media_types = None;
+    }
+    let mut stand_ins = BTreeMap::new();
+    if alts.contains(Alternative::LongTagPerId) {
+        // One stand-in per distinct long tag, numbered in sorted order so that the ids' order
+        // cannot matter; a control character keeps it from naming any pushed tag.
+        let long: BTreeSet<String> = request
+            .image_ids
+            .iter()
+            .filter_map(|i| i.image_tag.clone())
+            .filter(|t| t.chars().count() > syntax::TAG_MAX)
+            .collect();
+        let names: BTreeMap<String, String> = long
+            .into_iter()
+            .enumerate()
+            .map(|(n, t)| (t, format!("\u{1}long-tag-{n}")))
+            .collect();
+        for i in &mut request.image_ids {
+            if let Some(stand_in) = i.image_tag.as_ref().and_then(|t| names.get(t)) {
+                let original = i.clone();
+                i.image_tag = Some(stand_in.clone());
+                stand_ins.insert(i.clone(), original);
+            }
+        }
+    }
+    Prepared { request, stand_ins }
+}
+
+/// Changes the model's expectation into the alternative answer before it is rendered.
+/// `request` is the request as sent.
+pub(super) fn adjust_expected(
+    alts: Alternatives,
+    state: &RegistryState,
+    request: &BatchGetImageRequest,
+    prepared: &Prepared,
+    expected: &mut Expected,
+) {
+    if alts.is_empty() {
+        return;
+    }
+    match expected {
+        Expected::Error(e) => adjust_error(alts, state, request, e),
+        Expected::Answers(a) => adjust_answers(alts, request, prepared, a),
+    }
+}
+
+fn repository_not_found_text(name: &str, registry: &str) -> String {
+    format!("The repository with name '{name}' does not exist in the registry with id '{registry}'")
+}
+
+fn adjust_error(alts: Alternatives, state: &RegistryState, request: &BatchGetImageRequest, e: &mut ExpectedError) {
+    let name = request.repository_name.as_str();
+    let registry = request
+        .registry_id
+        .as_deref()
+        .filter(|r| syntax::is_registry_id(r))
+        .unwrap_or(&state.registry_id);
+    if alts.contains(Alternative::LookupFirst) && e.rule == id::R_ORDER {
+        // The repository is looked up before the parameters are validated.
+        e.error_types = vec!["RepositoryNotFoundException"];
+        e.message = MessageExpectation::Exact(repository_not_found_text(name, registry));
+    } else if alts.contains(Alternative::NewNameRefused)
+        && e.rule == id::R_REPO_NAME_NEW_ONLY
+        && syntax::repo_name_validity(name) == RepoNameValidity::NewPatternOnly
+    {
+        // The name is checked against the older pattern, as server messages still quote it.
+        e.error_types = vec!["InvalidParameterException"];
+        e.message = MessageExpectation::Mentions {
+            parameter: "repositoryName".into(),
+            text: "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''".into(),
+        };
+    } else if alts.contains(Alternative::ForeignNotFound)
+        && e.rule == id::R_REGISTRY_FOREIGN
+        && let Some(other) = e.error_types.get(1).copied()
+    {
+        // The accepted type the model does not answer first.
+        let text = match other {
+            "RepositoryNotFoundException" => repository_not_found_text(name, registry),
+            "AccessDeniedException" => format!(
+                "User is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:{registry}:repository/{name}"
+            ),
+            _ => e.message.reference_text().to_string(),
+        };
+        e.error_types = vec![other];
+        e.message = match &e.message {
+            MessageExpectation::Mentions { parameter, .. } => MessageExpectation::Mentions {
+                parameter: parameter.clone(),
+                text,
+            },
+            MessageExpectation::Exact(_) => MessageExpectation::Exact(text),
+        };
+    }
+    if alts.contains(Alternative::OtherTexts) {
+        let error_type = e.error_types.first().copied().unwrap_or("ServerException");
+        e.message = match &e.message {
+            MessageExpectation::Exact(_) => MessageExpectation::Exact(other_message(error_type, None, name, registry)),
+            MessageExpectation::Mentions { parameter, .. } => MessageExpectation::Mentions {
+                parameter: parameter.clone(),
+                text: other_message(error_type, Some(parameter), name, registry),
+            },
+        };
+    }
+}
+
+/// An error message in other words than ECR's; it names `parameter` when the model looks for it.
+fn other_message(error_type: &str, parameter: Option<&str>, name: &str, registry: &str) -> String {
+    let text = match (error_type, parameter) {
+        ("InvalidParameterException", Some(p)) => {
+            format!("1 validation error detected: Value at '{p}' failed to satisfy constraint")
+        }
+        ("InvalidParameterException", None) => "1 validation error detected".to_string(),
+        ("RepositoryNotFoundException", _) => format!("Repository {name} not found in registry {registry}"),
+        ("AccessDeniedException", _) => format!("Access to registry {registry} is denied"),
+        (other, _) => format!("{other}: the request was refused"),
+    };
+    match parameter {
+        Some(p) if !text.contains(p) => format!("{text} ({p})"),
+        _ => text,
+    }
+}
+
+/// A failure reason in other words than ECR's, the same for every id with that code (a repeated
+/// id must get the same answer each time, I-DUP-CONSISTENT).
+fn other_reason(code: &ImageFailureCode) -> String {
+    match code {
+        ImageFailureCode::ImageNotFound => "Image not found".into(),
+        ImageFailureCode::ImageTagDoesNotMatchDigest => "The tag does not point at the given digest".into(),
+        ImageFailureCode::MissingDigestAndTag => "An image id needs a tag or a digest".into(),
+        ImageFailureCode::InvalidImageDigest => "The digest is not a valid digest".into(),
+        ImageFailureCode::InvalidImageTag => "The tag is not a valid tag".into(),
+        other => format!("Failed: {other}"),
+    }
+}
+
+fn adjust_answers(alts: Alternatives, request: &BatchGetImageRequest, prepared: &Prepared, a: &mut ExpectedAnswers) {
+    // long-tag-per-id: each stand-in becomes its id again, answered by InvalidImageTag.
+    for e in &mut a.ids {
+        if let Some(original) = prepared.stand_ins.get(&e.id) {
+            e.id = original.clone();
+            e.rule = id::I_BAD_TAG;
+            e.outcome = Outcome::Failure {
+                code: ImageFailureCode::InvalidImageTag,
+                reason: REASON_BAD_TAG.into(),
+            };
+        }
+    }
+    translate_manifests(alts, request, a);
+    if alts.contains(Alternative::DigestUntaggedEntry) || alts.contains(Alternative::DigestOneEntry) {
+        let untagged = alts.contains(Alternative::DigestUntaggedEntry);
+        for e in &mut a.ids {
+            if let Outcome::ImagesByDigest { images } = &mut e.outcome
+                && images.iter().any(|x| x.image_id.image_tag.is_some())
+            {
+                // The entry of the smallest tag: a choice that no order of the ids can change.
+                images.sort_by(|x, y| x.image_id.image_tag.cmp(&y.image_id.image_tag));
+                images.truncate(1);
+                if untagged {
+                    for x in images.iter_mut() {
+                        x.image_id.image_tag = None;
+                    }
+                }
+            }
+        }
+    }
+    if alts.contains(Alternative::SameImageOnce) {
+        same_image_once(a);
+    }
+    if alts.contains(Alternative::DupEach) {
+        let mut each = Vec::with_capacity(a.ids.len());
+        for e in &a.ids {
+            for _ in 0..e.times {
+                each.push(IdExpectation { times: 1, ..e.clone() });
+            }
+        }
+        a.ids = each;
+    }
+    if alts.contains(Alternative::OtherTexts) {
+        for e in &mut a.ids {
+            if let Outcome::Failure { code, reason } = &mut e.outcome {
+                *reason = other_reason(code);
+            }
+        }
+    }
+}
+
+/// same-image-once: the tag-only ids that name one image, two distinct tags or more, are answered
+/// by one entry: the smallest of their tags, once.
+fn same_image_once(a: &mut ExpectedAnswers) {
+    let mut by_image: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
+    for (i, e) in a.ids.iter().enumerate() {
+        if let (None, Some(tag), Outcome::Image(x)) = (&e.id.image_digest, &e.id.image_tag, &e.outcome) {
+            let digest = x.image_id.image_digest.clone().unwrap_or_default();
+            by_image.entry(digest).or_default().push((tag.clone(), i));
+        }
+    }
+    let mut dropped = BTreeSet::new();
+    let mut once = BTreeSet::new();
+    for mut group in by_image.into_values().filter(|g| g.len() > 1) {
+        group.sort();
+        let mut rest = group.into_iter().map(|(_, i)| i);
+        once.extend(rest.next());
+        dropped.extend(rest);
+    }
+    let mut index = 0;
+    a.ids.retain_mut(|e| {
+        let keep = !dropped.contains(&index);
+        if once.contains(&index) {
+            e.times = 1;
+        }
+        index += 1;
+        keep
+    });
+}
+
+/// The translations: by tag only (by digest there is none), from the stored manifest.
+fn translate_manifests(alts: Alternatives, request: &BatchGetImageRequest, a: &mut ExpectedAnswers) {
+    let accepted = |t: &str| {
+        request
+            .accepted_media_types
+            .as_ref()
+            .is_some_and(|types| types.iter().any(|x| x == t))
+    };
+    let held = a.held.clone();
+    for e in &mut a.ids {
+        let Outcome::Image(x) = &mut e.outcome else {
+            continue;
+        };
+        if e.id.image_digest.is_some() {
+            continue;
+        }
+        let Some(stored) = held
+            .iter()
+            .find(|i| Some(&i.digest) == x.image_id.image_digest.as_ref())
+        else {
+            continue;
+        };
+        if alts.contains(Alternative::TranslateOci) {
+            let translated = if stored.media_type == media_type::DOCKER_V2
+                && accepted(media_type::OCI_MANIFEST)
+                && !accepted(media_type::DOCKER_V2)
+            {
+                translate::docker_v2_to_oci(&stored.manifest).map(|m| (m, media_type::OCI_MANIFEST))
+            } else if stored.media_type == media_type::OCI_MANIFEST
+                && accepted(media_type::DOCKER_V2)
+                && !accepted(media_type::OCI_MANIFEST)
+            {
+                translate::oci_to_docker_v2(&stored.manifest).map(|m| (m, media_type::DOCKER_V2))
+            } else {
+                None
+            };
+            if let Some((manifest, media)) = translated {
+                x.manifest = ExpectedManifest::Stored(manifest);
+                x.media_type = media.to_string();
+                continue;
+            }
+        }
+        if let ExpectedManifest::Schema1 { name, tag, layers } = &x.manifest {
+            if alts.contains(Alternative::NoTranslation) {
+                x.manifest = ExpectedManifest::Stored(stored.manifest.clone());
+                x.media_type = stored.media_type.clone();
+            } else if alts.contains(Alternative::Schema1OtherBody) {
+                x.manifest = ExpectedManifest::Stored(translate::schema1_signed_body(name, tag, layers));
+            }
+        }
+    }
+}
+
+/// A small deterministic choice among `n` from the repository name and a word of the answer.
+fn choose(repository: &str, word: &str, n: u8) -> u8 {
+    let hash = Sha256::digest(format!("{repository}\n{word}").as_bytes());
+    hash[0] % n
+}
+
+/// The wire-form alternatives of a rendered `BatchGetImage` answer.
+pub(super) fn adjust_reply(alts: Alternatives, repository: &str, reply: &mut Reply) {
+    reply.alternatives = alts;
+    if alts.is_empty() {
+        return;
+    }
+    let error_type = reply.body.get("__type").and_then(Value::as_str).map(str::to_string);
+    match error_type {
+        Some(t) => {
+            if alts.contains(Alternative::TypeForms) {
+                let form = match choose(repository, &t, 3) {
+                    0 => variants::namespaced_type(&t),
+                    1 => format!("{t}:http://internal.amazon.com/coral/com.amazonaws.ecr/"),
+                    _ => format!("com.amazonaws.ecr#{t}"),
+                };
+                reply.body["__type"] = json!(form);
+            }
+            if alts.contains(Alternative::CapitalisedMessage) {
+                let beside = choose(repository, "Message", 2) == 0;
+                variants::capitalise_message(&mut reply.body, beside);
+            }
+        }
+        None if reply.status == 200 => {
+            if alts.contains(Alternative::NoMediaTypeField)
+                && let Some(images) = reply.body.get_mut("images").and_then(Value::as_array_mut)
+            {
+                for image in images.iter_mut().filter_map(Value::as_object_mut) {
+                    image.remove("imageManifestMediaType");
+                }
+            }
+            if alts.contains(Alternative::FailuresOmittedWhenEmpty)
+                && reply
+                    .body
+                    .get("failures")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty)
+                && let Some(body) = reply.body.as_object_mut()
+            {
+                body.remove("failures");
+            }
+            if alts.contains(Alternative::ExtraMembers) {
+                variants::add_extra_members(&mut reply.body);
+            }
+            if alts.contains(Alternative::ReversedOrder) {
+                variants::reverse_lists(&mut reply.body);
+            }
+        }
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{self, ReferenceAnswer};
+
+    fn state() -> RegistryState {
+        let mut s = RegistryState::new("123456789012");
+        s.create_repository("ecrc-00000001-w1/r").expect("repo");
+        let v2 = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:c"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":2,"digest":"sha256:l"}]}"#;
+        for tag in ["b", "a", "c"] {
+            s.push("ecrc-00000001-w1/r", v2, media_type::DOCKER_V2, Some(tag))
+                .expect("push");
+        }
+        s
+    }
+
+    fn answer(alts: Alternatives, request: &BatchGetImageRequest) -> Value {
+        answer_in(&state(), alts, request)
+    }
+
+    /// The answer's body, its lists sorted (as a multiset), or the error body.
+    fn answer_in(s: &RegistryState, alts: Alternatives, request: &BatchGetImageRequest) -> Value {
+        let prepared = prepare(alts, request);
+        let mut expected = model::batch_get_image(s, &prepared.request);
+        adjust_expected(alts, s, request, &prepared, &mut expected);
+        let mut reply = match expected.reference_answer() {
+            ReferenceAnswer::Ok(body) => Reply::new(200, serde_json::to_value(body).unwrap_or(Value::Null)),
+            ReferenceAnswer::Error { status, body } => {
+                Reply::new(status, serde_json::to_value(body).unwrap_or(Value::Null))
+            }
+        };
+        adjust_reply(alts, &request.repository_name, &mut reply);
+        let mut v = reply.body;
+        // As a multiset: sorted lists.
+        for key in ["images", "failures"] {
+            if let Some(list) = v.get_mut(key).and_then(Value::as_array_mut) {
+                list.sort_by_key(|x| x.to_string());
+            }
+        }
+        v
+    }
+
+    fn request(ids: Vec<ImageIdentifier>) -> BatchGetImageRequest {
+        BatchGetImageRequest {
+            repository_name: "ecrc-00000001-w1/r".into(),
+            image_ids: ids,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn names_parse_and_every_alternative_has_its_own_bit() {
+        for (i, a) in Alternative::ALL.into_iter().enumerate() {
+            assert_eq!(a as usize, i, "ALL is in declaration order");
+            assert_eq!(Alternative::parse(a.name()), Some(a));
+            assert_eq!(Alternatives::only(a).iter().collect::<Vec<_>>(), vec![a]);
+        }
+        let both = Alternatives::parse("dup-each, type-forms").expect("names");
+        assert!(both.contains(Alternative::DupEach) && both.contains(Alternative::TypeForms));
+        assert_eq!(both.to_string(), "dup-each,type-forms");
+        assert!(Alternatives::parse("nonsense").is_err());
+        assert_eq!(Alternatives::parse(""), Ok(Alternatives::NONE));
+    }
+
+    #[test]
+    fn a_run_sees_one_combination_and_seeds_see_different_ones() {
+        let a = Alternatives::drawn_for("ecrc-00000001-w1/app");
+        assert_eq!(a, Alternatives::drawn_for("ecrc-00000001-c3/other/name"));
+        assert_eq!(a, Alternatives::drawn_for("ecrc-00000001-w2/x-missing7"));
+        let seeds: BTreeSet<u32> = (1..=20u64)
+            .map(|s| Alternatives::drawn_for(&format!("{}-w1/r", crate::runner::run_prefix(s))).0)
+            .collect();
+        assert!(seeds.len() > 15, "{seeds:?}");
+        // Over many seeds every alternative is on about half of the time.
+        for alt in Alternative::ALL {
+            let on = (1..=400u64)
+                .filter(|s| Alternatives::drawn_for(&crate::runner::run_prefix(*s)).contains(alt))
+                .count();
+            assert!((120..=280).contains(&on), "{}: {on} of 400", alt.name());
+        }
+    }
+
+    #[test]
+    fn every_alternative_is_independent_of_the_ids_order() {
+        let s = state();
+        let d = s.repository("ecrc-00000001-w1/r").expect("repo").images[0]
+            .digest
+            .clone();
+        let long = "x".repeat(301);
+        let ids = vec![
+            ImageIdentifier::tag("c"),
+            ImageIdentifier::digest(&d),
+            ImageIdentifier::tag("a"),
+            ImageIdentifier::tag(&long),
+            ImageIdentifier::tag("missing"),
+            ImageIdentifier::tag("c"),
+            ImageIdentifier::neither(),
+        ];
+        for alt in Alternative::ALL {
+            let alts = Alternatives::only(alt);
+            let forward = answer(alts, &request(ids.clone()));
+            let mut reversed = ids.clone();
+            reversed.reverse();
+            assert_eq!(forward, answer(alts, &request(reversed)), "{}", alt.name());
+            assert_eq!(forward, answer(alts, &request(ids.clone())), "{}", alt.name());
+        }
+    }
+
+    #[test]
+    fn the_answer_changes_as_each_alternative_says() {
+        let s = state();
+        let d = s.repository("ecrc-00000001-w1/r").expect("repo").images[0]
+            .digest
+            .clone();
+        let reference = answer(Alternatives::NONE, &request(vec![ImageIdentifier::digest(&d)]));
+        assert_eq!(reference["images"].as_array().map(Vec::len), Some(3));
+        let one = answer(
+            Alternatives::only(Alternative::DigestOneEntry),
+            &request(vec![ImageIdentifier::digest(&d)]),
+        );
+        assert_eq!(one["images"].as_array().map(Vec::len), Some(1));
+        assert_eq!(one["images"][0]["imageId"]["imageTag"], "a");
+        let untagged = answer(
+            Alternatives::only(Alternative::DigestUntaggedEntry).with(Alternative::DigestOneEntry),
+            &request(vec![ImageIdentifier::digest(&d)]),
+        );
+        assert_eq!(untagged["images"][0]["imageId"], json!({ "imageDigest": d }));
+
+        let twice = vec![ImageIdentifier::tag("a"), ImageIdentifier::tag("a")];
+        assert_eq!(
+            answer(Alternatives::NONE, &request(twice.clone()))["images"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        let each = answer(Alternatives::only(Alternative::DupEach), &request(twice));
+        assert_eq!(each["images"].as_array().map(Vec::len), Some(2));
+
+        let siblings = vec![
+            ImageIdentifier::tag("c"),
+            ImageIdentifier::tag("b"),
+            ImageIdentifier::tag("b"),
+        ];
+        let once = answer(
+            Alternatives::only(Alternative::SameImageOnce).with(Alternative::DupEach),
+            &request(siblings),
+        );
+        assert_eq!(once["images"].as_array().map(Vec::len), Some(1));
+        assert_eq!(once["images"][0]["imageId"]["imageTag"], "b");
+
+        let long = request(vec![ImageIdentifier::tag("x".repeat(301)), ImageIdentifier::tag("a")]);
+        assert_eq!(answer(Alternatives::NONE, &long)["__type"], "InvalidParameterException");
+        let per_id = answer(Alternatives::only(Alternative::LongTagPerId), &long);
+        assert_eq!(per_id["failures"][0]["failureCode"], "InvalidImageTag");
+        assert_eq!(per_id["failures"][0]["imageId"], json!({ "imageTag": "x".repeat(301) }));
+        assert_eq!(per_id["images"].as_array().map(Vec::len), Some(1));
+
+        let mut oci = request(vec![ImageIdentifier::tag("a"), ImageIdentifier::both("b", &d)]);
+        oci.accepted_media_types = Some(vec![media_type::OCI_MANIFEST.into()]);
+        let translated = answer(Alternatives::only(Alternative::TranslateOci), &oci);
+        let by_tag = translated["images"]
+            .as_array()
+            .and_then(|l| l.iter().find(|i| i["imageId"]["imageTag"] == "a"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(by_tag["imageManifestMediaType"], media_type::OCI_MANIFEST);
+        assert_eq!(by_tag["imageId"]["imageDigest"], json!(d));
+        let by_both = translated["images"]
+            .as_array()
+            .and_then(|l| l.iter().find(|i| i["imageId"]["imageTag"] == "b"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            by_both["imageManifestMediaType"],
+            media_type::DOCKER_V2,
+            "by digest: no translation"
+        );
+
+        let mut v1 = request(vec![ImageIdentifier::tag("a")]);
+        v1.accepted_media_types = Some(vec![media_type::DOCKER_V1.into()]);
+        let model = answer(Alternatives::NONE, &v1);
+        assert_eq!(model["images"][0]["imageManifestMediaType"], media_type::DOCKER_V1);
+        let other = answer(Alternatives::only(Alternative::Schema1OtherBody), &v1);
+        let body = other["images"][0]["imageManifest"].as_str().unwrap_or_default();
+        assert!(model::manifest::is_schema1_for(body, "ecrc-00000001-w1/r", "a"));
+        assert_ne!(other, model);
+        let stored = answer(Alternatives::only(Alternative::NoTranslation), &v1);
+        assert_eq!(stored["images"][0]["imageManifestMediaType"], media_type::DOCKER_V2);
+    }
+
+    #[test]
+    fn request_level_alternatives_answer_the_other_accepted_error() {
+        let mut foreign = request(vec![ImageIdentifier::tag("a")]);
+        foreign.registry_id = Some("999999999999".into());
+        let e = answer(Alternatives::only(Alternative::ForeignNotFound), &foreign);
+        assert_eq!(e["__type"], "RepositoryNotFoundException");
+        assert!(e["message"].as_str().is_some_and(|m| m.contains("999999999999")));
+        let new_name = BatchGetImageRequest {
+            repository_name: "ecrc-00000001-w1/a__b".into(),
+            ..request(vec![ImageIdentifier::tag("a")])
+        };
+        let e = answer(Alternatives::only(Alternative::NewNameRefused), &new_name);
+        assert_eq!(e["__type"], "InvalidParameterException");
+        let lookup = BatchGetImageRequest {
+            repository_name: "ecrc-00000001-w1/missing".into(),
+            ..request(Vec::new())
+        };
+        assert_eq!(
+            answer(Alternatives::NONE, &lookup)["__type"],
+            "InvalidParameterException"
+        );
+        let e = answer(Alternatives::only(Alternative::LookupFirst), &lookup);
+        assert_eq!(e["__type"], "RepositoryNotFoundException");
+        let texts = answer(Alternatives::only(Alternative::OtherTexts), &lookup);
+        let message = texts["message"].as_str().unwrap_or_default();
+        assert!(message.contains("imageIds"), "{message}");
+        assert_ne!(
+            message,
+            answer(Alternatives::NONE, &lookup)["message"]
+                .as_str()
+                .unwrap_or_default()
+        );
+        let mut empty = request(vec![ImageIdentifier::tag("a")]);
+        empty.accepted_media_types = Some(Vec::new());
+        let ok = answer(Alternatives::only(Alternative::EmptyMediaListAccepted), &empty);
+        assert_eq!(ok["images"].as_array().map(Vec::len), Some(1));
+    }
+
+    use crate::generate::{plans, requests};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    /// A state, a request against it, and a combination of alternatives.
+    fn world() -> impl Strategy<Value = (RegistryState, BatchGetImageRequest, Alternatives)> {
+        plans::registry_plan()
+            .prop_filter_map("a plan that builds", |p| p.build("123456789012").ok())
+            .prop_filter("a repository", |s| !s.repositories.is_empty())
+            .prop_flat_map(|s| {
+                let s = Arc::new(s);
+                (Just(s.clone()), requests::case(s), any::<u32>())
+            })
+            .prop_map(|(s, case, bits)| {
+                let all = Alternative::ALL.iter().fold(0, |acc, a| acc | a.bit());
+                ((*s).clone(), case.request, Alternatives(bits & all))
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever the combination: the ids' order changes nothing, every failure echoes a
+        /// requested id, and every id the model answers is answered (by an entry of its own, or,
+        /// for same-image-once, by the entry of a smaller tag of the same image).
+        #[test]
+        fn combinations_answer_every_id_whatever_the_order((s, request, alts) in world()) {
+            let got = answer_in(&s, alts, &request);
+            let mut reversed = request.clone();
+            reversed.image_ids.reverse();
+            prop_assert_eq!(&got, &answer_in(&s, alts, &reversed));
+            let Expected::Answers(model) = model::batch_get_image(&s, &request) else {
+                return Ok(());
+            };
+            let failures: Vec<ImageIdentifier> = got["failures"]
+                .as_array()
+                .map(|l| l.iter().filter_map(|f| serde_json::from_value(f["imageId"].clone()).ok()).collect())
+                .unwrap_or_default();
+            let images: Vec<ImageIdentifier> = got["images"]
+                .as_array()
+                .map(|l| l.iter().filter_map(|i| serde_json::from_value(i["imageId"].clone()).ok()).collect())
+                .unwrap_or_default();
+            for f in &failures {
+                prop_assert!(request.image_ids.contains(f), "{f} echoes no requested id");
+            }
+            for e in &model.ids {
+                let answered = match &e.outcome {
+                    Outcome::Failure { .. } => failures.contains(&e.id),
+                    Outcome::ImagesByDigest { images: xs } => {
+                        images.iter().any(|i| i.image_digest == xs[0].image_id.image_digest)
+                    }
+                    Outcome::Image(x) => {
+                        images.contains(&x.image_id)
+                            || (alts.contains(Alternative::SameImageOnce)
+                                && e.id.image_digest.is_none()
+                                && images.iter().any(|i| {
+                                    i.image_digest == x.image_id.image_digest
+                                        && i.image_tag < e.id.image_tag
+                                        && request.image_ids.contains(&ImageIdentifier {
+                                            image_digest: None,
+                                            image_tag: i.image_tag.clone(),
+                                        })
+                                }))
+                    }
+                };
+                prop_assert!(answered, "{} is not answered ({alts}): {got}", e.id);
+            }
+        }
+    }
+}
