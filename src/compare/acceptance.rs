@@ -371,19 +371,40 @@ fn decide(
             all.push(combo);
         }
     }
+    // The allowed answer that leaves the fewest gate differences in the bodies (an answer is
+    // never read so that its bodies break a gate rule when another reading lets them keep it),
+    // then the one nearest the model's own, then the fewest advisory differences.
     all.sort_by_key(|c| c.cost);
-    all.into_iter().find_map(|combo| place(a, combo, entries, mine))
+    let mut best: Option<((i64, u32, i64), Allowed)> = None;
+    for combo in all.into_iter().take(PLACEMENTS_MAX) {
+        let cost = combo.cost;
+        if let Some((placed, body)) = place(a, combo, entries, mine) {
+            let score = (body / GATE_COST, cost, body % GATE_COST);
+            if score.0 == 0 {
+                return Some(placed);
+            }
+            if best.as_ref().is_none_or(|(b, _)| score < *b) {
+                best = Some((score, placed));
+            }
+        }
+    }
+    best.map(|(_, placed)| placed)
 }
+
+/// Placements tried per group, at most, in search of one whose bodies keep every gate rule.
+const PLACEMENTS_MAX: usize = 64;
+/// What one gate difference in a body weighs against any number of advisory ones.
+const GATE_COST: i64 = 1000;
 
 /// Places the entries on the combination's places, one each, preferring places whose id the
 /// entry's body answers best; None if some entry fits no free place.
-fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usize]) -> Option<Allowed> {
+fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usize]) -> Option<(Allowed, i64)> {
     use pathfinding::kuhn_munkres::kuhn_munkres;
     use pathfinding::matrix::Matrix;
     const TAKEN: i64 = 1_000_000_000;
     let n = mine.len();
     if n == 0 {
-        return Some(combo);
+        return Some((combo, 0));
     }
     let mut weights = Vec::with_capacity(n * n);
     for &j in mine {
@@ -400,9 +421,14 @@ fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usi
     if chosen.iter().enumerate().any(|(row, &col)| weights[row * n + col] < 0) {
         return None;
     }
+    let body: i64 = chosen
+        .iter()
+        .enumerate()
+        .map(|(row, &col)| TAKEN - weights[row * n + col])
+        .sum();
     let places = std::mem::take(&mut combo.places);
     combo.places = chosen.into_iter().map(|col| places[col].clone()).collect();
-    Some(combo)
+    Some((combo, body))
 }
 
 /// How badly an entry's body answers an id whose identity it carries: a gate difference outweighs
@@ -416,20 +442,25 @@ fn body_cost(a: &ExpectedAnswers, e: &IdExpectation, entry: Entry) -> i64 {
             .or(images.first())
             .map_or(0, |x| image_cost(a, e, x, img)),
         (Entry::Failure(f), Outcome::Failure { code, reason }) => {
-            1000 * i64::from(f.failure_code.as_ref() != Some(code))
+            let other_code = f.failure_code.as_ref() != Some(code);
+            level_cost(e.level) * i64::from(other_code)
                 + i64::from(f.failure_reason.as_deref() != Some(reason.as_str()))
         }
-        _ => 1000,
+        _ => level_cost(e.level),
+    }
+}
+
+fn level_cost(level: Level) -> i64 {
+    match level {
+        Level::Gate => GATE_COST,
+        Level::Advisory => 1,
     }
 }
 
 fn image_cost(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, img: &Image) -> i64 {
     let mut found = Vec::new();
     super::judge_image_body(a, e, x, img, &mut found);
-    found
-        .iter()
-        .map(|d| if d.level == Level::Gate { 1000 } else { 1 })
-        .sum()
+    found.iter().map(|d| level_cost(d.level)).sum()
 }
 
 /// The allowed answers of every requested id: the tags of one image asked for apart (I-SAME-
