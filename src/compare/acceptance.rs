@@ -153,7 +153,7 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
             .filter(|&j| takers[j].first().is_some_and(|&d| root(&mut group, d) == r))
             .collect();
         match decide(a, &demands, &members, &entries, &mine) {
-            Some(placed) => decided.push((members, mine, Some(placed), false)),
+            Some((_, placed)) => decided.push((members, mine, Some(placed), false)),
             None => match salvage(a, &demands, &members, &entries, &mine) {
                 Some((kept, mine, placed)) => {
                     dropped.extend(members.iter().filter(|d| !kept.contains(d)).copied());
@@ -278,8 +278,9 @@ const SALVAGE_TRIES: usize = 256;
 /// The largest part of a group that is exactly the model's answer, leaving out one or two
 /// entries, or one demand: what a deviation is confined to, so that one wrong entry (an id answered
 /// with another id's image) is one deviation of the id it answers, not a disorder of every id that
-/// shares its image. Entries are tried in the order of their identity, so the same answer always
-/// leaves out the same ones.
+/// shares its image. Of the entries that could be left out, the ones whose rest fits best are;
+/// on a tie, the first in the order of their identity, so the same answer always leaves out the
+/// same ones.
 fn salvage(
     a: &ExpectedAnswers,
     demands: &[Demand],
@@ -290,14 +291,16 @@ fn salvage(
     let mut order: Vec<usize> = mine.to_vec();
     order.sort_by_cached_key(|&j| identity_key(entries[j]));
     let mut tries = 0;
-    let mut attempt = |members: &[usize], mine: &[usize]| -> Option<Allowed> {
+    let mut attempt = |members: &[usize], mine: &[usize]| -> Option<(Score, Allowed)> {
         tries += 1;
         if tries > SALVAGE_TRIES {
             return None;
         }
-        decide(a, demands, members, entries, mine).filter(|p| p.cost == 0)
+        decide(a, demands, members, entries, mine).filter(|(_, p)| p.cost == 0)
     };
+    // Of the ways to leave out n entries, the one whose rest fits best (the first on a tie).
     for n in 1..=SALVAGE_ENTRIES.min(order.len()) {
+        let mut best: Option<(Score, Vec<usize>, Allowed)> = None;
         let mut pick: Vec<usize> = (0..n).collect();
         loop {
             let kept: Vec<usize> = order
@@ -306,8 +309,10 @@ fn salvage(
                 .filter(|(k, _)| !pick.contains(k))
                 .map(|(_, &j)| j)
                 .collect();
-            if let Some(placed) = attempt(members, &kept) {
-                return Some((members.to_vec(), kept, placed));
+            if let Some((score, placed)) = attempt(members, &kept)
+                && best.as_ref().is_none_or(|(b, ..)| score < *b)
+            {
+                best = Some((score, kept, placed));
             }
             // The next combination of n positions, in order.
             let Some(k) = (0..n).rev().find(|&k| pick[k] < order.len() - n + k) else {
@@ -318,10 +323,24 @@ fn salvage(
                 pick[m] = pick[m - 1] + 1;
             }
         }
+        if let Some((_, kept, placed)) = best {
+            return Some((members.to_vec(), kept, placed));
+        }
     }
-    for &d in members {
+    // Demands whose places take any of several answers are left out first: an exact place is the
+    // stronger claim on an entry.
+    let mut loosest: Vec<usize> = members.to_vec();
+    loosest.sort_by_key(|&d| {
+        let exact = demands[d].options.iter().all(|o| {
+            o.places
+                .iter()
+                .all(|(_, p)| matches!(p, Accepts::Image(_) | Accepts::Failure(..)))
+        });
+        (exact, d)
+    });
+    for &d in &loosest {
         let kept: Vec<usize> = members.iter().copied().filter(|&x| x != d).collect();
-        if let Some(placed) = attempt(&kept, mine) {
+        if let Some((_, placed)) = attempt(&kept, mine) {
             return Some((kept, mine.to_vec(), placed));
         }
     }
@@ -344,7 +363,7 @@ fn decide(
     members: &[usize],
     entries: &[Entry],
     mine: &[usize],
-) -> Option<Allowed> {
+) -> Option<(Score, Allowed)> {
     let combos = members
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(demands[d].options.len()))?;
@@ -375,21 +394,25 @@ fn decide(
     // never read so that its bodies break a gate rule when another reading lets them keep it),
     // then the one nearest the model's own, then the fewest advisory differences.
     all.sort_by_key(|c| c.cost);
-    let mut best: Option<((i64, u32, i64), Allowed)> = None;
+    let mut best: Option<(Score, Allowed)> = None;
     for combo in all.into_iter().take(PLACEMENTS_MAX) {
         let cost = combo.cost;
         if let Some((placed, body)) = place(a, combo, entries, mine) {
             let score = (body / GATE_COST, cost, body % GATE_COST);
             if score.0 == 0 {
-                return Some(placed);
+                return Some((score, placed));
             }
             if best.as_ref().is_none_or(|(b, _)| score < *b) {
                 best = Some((score, placed));
             }
         }
     }
-    best.map(|(_, placed)| placed)
+    best
 }
+
+/// How well an allowed answer fits: gate differences in its bodies, how far it is from the
+/// model's own answer, advisory differences in its bodies (less is better, in that order).
+type Score = (i64, u32, i64);
 
 /// Placements tried per group, at most, in search of one whose bodies keep every gate rule.
 const PLACEMENTS_MAX: usize = 64;

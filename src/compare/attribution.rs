@@ -181,7 +181,8 @@ enum Affinity {
     /// is otherwise left without any.
     Elimination,
     /// A sloppy echo: a tag that differs in case, a digest that differs in case or one character,
-    /// or a prefix (1 to 4, better first).
+    /// or a prefix (`2 * (1 to 4)`, better last), plus one where the entry is of the kind ECR
+    /// answers for the id (the same failure code; an image for an id ECR answers with images).
     Loose(u8),
     /// An image whose echoed digest is one ECR answers for the id.
     EchoedDigest,
@@ -207,18 +208,19 @@ impl Affinity {
         self != Affinity::Elimination
     }
 
-    /// The affinity's rank in the assignment's weights, 1 to 9.
+    /// The affinity's rank in the assignment's weights, 1 to 10: a sloppy echo of the right kind
+    /// of answer outranks one of another kind.
     fn rank(self) -> u32 {
         match self {
             Affinity::Elimination => 1,
-            Affinity::Loose(_) => 2,
-            Affinity::EchoedDigest => 3,
-            Affinity::Claims => 4,
-            Affinity::Named => 5,
-            Affinity::ClaimsNamed => 6,
-            Affinity::Content => 7,
-            Affinity::Identity => 8,
-            Affinity::Exact => 9,
+            Affinity::Loose(score) => 2 + u32::from(score % 2),
+            Affinity::EchoedDigest => 4,
+            Affinity::Claims => 5,
+            Affinity::Named => 6,
+            Affinity::ClaimsNamed => 7,
+            Affinity::Content => 8,
+            Affinity::Identity => 9,
+            Affinity::Exact => 10,
         }
     }
 }
@@ -250,8 +252,8 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
         return Vec::new();
     }
     // Powers of a base above the number of entries keep each term above any sum of the lower
-    // ones: placed 13, first place 12, a sending's place 11, affinities 2 to 10, a tag's place 1.
-    // i128 holds 4 * 256^13 summed over 256 entries.
+    // ones: placed 14, first place 13, a sending's place 12, affinities 2 to 11, a tag's place 1.
+    // i128 holds 4 * 256^14 summed over 256 entries.
     let base = i128::try_from(rows.len() + 1).unwrap_or(256).min(256);
     let weight = |a: Option<Affinity>, first: bool, sending: bool| match a {
         None => -1,
@@ -260,10 +262,10 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
             // Read per sending, a sending's place counts before a tag's; read per tag, a tag's
             // place counts as much, and on equal affinity first.
             let place = match reading {
-                Reading::PerSending => i128::from(sending) * base.pow(11),
-                Reading::PerTag => base.pow(11) + i128::from(!sending),
+                Reading::PerSending => i128::from(sending) * base.pow(12),
+                Reading::PerTag => base.pow(12) + i128::from(!sending),
             };
-            base.pow(13) + i128::from(first) * base.pow(12) + place + base.pow(a.rank() + 1)
+            base.pow(14) + i128::from(first) * base.pow(13) + place + base.pow(a.rank() + 1)
         }
     };
     // After the places, one "no place" column per entry, so that any entry can stay unassigned.
@@ -294,9 +296,16 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
 /// elimination) nothing, for an id that ECR answers with a failure too or with images.
 fn failure_affinity(e: &IdExpectation, f: &ImageFailure) -> Option<Affinity> {
     if f.image_id == e.id {
-        return Some(Affinity::Exact);
+        // An echo is exact evidence only where ECR answers a failure too: for an id ECR answers
+        // with images, the failure may as well be another id's under a sloppy echo (a tag and
+        // digest echoed as the digest alone).
+        return Some(match e.outcome {
+            Outcome::Failure { .. } => Affinity::Exact,
+            _ => Affinity::Claims,
+        });
     }
-    Some(loose_score(&e.id, &f.image_id).map_or(Affinity::Elimination, Affinity::Loose))
+    let same_code = matches!(&e.outcome, Outcome::Failure { code, .. } if f.failure_code.as_ref() == Some(code));
+    Some(loose_score(&e.id, &f.image_id).map_or(Affinity::Elimination, |s| Affinity::Loose(2 * s + u8::from(same_code))))
 }
 
 /// How an answered image relates to an id. `held` is the repository's image with the answered
@@ -325,7 +334,8 @@ fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) ->
     if digest.is_some() && expected_digests(e).any(|d| Some(d) == digest) {
         return Some(Affinity::EchoedDigest);
     }
-    loose_score(&e.id, &img.image_id).map(Affinity::Loose)
+    let images_expected = !matches!(e.outcome, Outcome::Failure { .. });
+    loose_score(&e.id, &img.image_id).map(|s| Affinity::Loose(2 * s + u8::from(images_expected)))
 }
 
 /// Whether an answered image's echo is consistent with every member the id was sent with.
