@@ -389,7 +389,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
     for &reading in attributor.readings() {
         let mut found = Vec::new();
-        judge_attribution(&left, &attributor.attribute(reading), &mut found);
+        judge_attribution(&left, &attributor.attribute(reading), a, &mut found);
         let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
         let score = (
             count(&[id::P_ACCOUNTED]),
@@ -412,19 +412,24 @@ fn judge_accepted(a: &ExpectedAnswers, split: &acceptance::Split, out: &mut Vec<
     for ((e, got), choice) in a.ids.iter().zip(&split.slots).zip(&split.choices) {
         let Some(got) = got else { continue };
         if *choice == acceptance::Choice::Shared {
-            // I-SAME-DIGEST-TAGS: the entries of one image shared among its requested tags; each
-            // entry's body is still this image's.
-            out.push(
-                Deviation::new(
-                    id::I_SAME_DIGEST_TAGS,
-                    Level::Advisory,
-                    format!("{}: one image answered for several of its tags together", e.id),
-                    expected_value(e),
-                    actual_value(got),
-                )
-                .about(&e.id)
-                .kinds("an entry per tag, with its own tag", "entries shared among the tags"),
-            );
+            // I-SAME-DIGEST-TAGS: the entries of one image shared among its requested tags (noted
+            // on each tag that did not get its own entry once); each entry's body is still this
+            // image's.
+            let own = matches!(&e.outcome, Outcome::Image(x)
+                if got.images.len() == 1 && got.images[0].image_id == x.image_id && got.failures.is_empty());
+            if !own {
+                out.push(
+                    Deviation::new(
+                        id::I_SAME_DIGEST_TAGS,
+                        Level::Advisory,
+                        format!("{}: one image answered for several of its tags together", e.id),
+                        expected_value(e),
+                        actual_value(got),
+                    )
+                    .about(&e.id)
+                    .kinds("an entry per tag, with its own tag", "entries shared among the tags"),
+                );
+            }
             if let Outcome::Image(x) = &e.outcome {
                 for img in &got.images {
                     judge_image_body(a, e, x, img, out);
@@ -440,7 +445,7 @@ fn judge_accepted(a: &ExpectedAnswers, split: &acceptance::Split, out: &mut Vec<
 }
 
 /// The deviations of an answer attributed to its ids: echoes (I-ECHO), each id's entries, strays.
-fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, out: &mut Vec<Deviation>) {
+fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, all: &ExpectedAnswers, out: &mut Vec<Deviation>) {
     // I-ECHO: a failure answers its id but does not echo it as sent.
     for (e, got) in a.ids.iter().zip(&at.slots) {
         for f in got.failures.iter().filter(|f| f.image_id != e.id) {
@@ -472,9 +477,23 @@ fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, out: &mut Vec<Deviat
             ),
             Stray::Failure(f) => ("an unrequested failure", json!({"failure": f}), &f.image_id),
         };
-        // Classed by the shape of the id the stray entry carries.
-        out.push(
-            Deviation::new(
+        // An entry that is exactly an answer ECR gives for a requested id (already answered) is
+        // that id answered once more; any other answers nothing that was asked.
+        let owner = all.ids.iter().find(|e| match stray {
+            Stray::Image(_) => expected_images(e).iter().any(|x| &x.image_id == stray_id),
+            Stray::Failure(_) => &e.id == stray_id,
+        });
+        out.push(match owner {
+            Some(e) => Deviation::new(
+                id::P_ACCOUNTED,
+                rule_by_id(id::P_ACCOUNTED).level,
+                format!("{} is answered once more than ECR answers it", e.id),
+                expected_value(e),
+                entry,
+            )
+            .about(&e.id)
+            .kinds("answered once", "answered more often"),
+            None => Deviation::new(
                 id::P_ACCOUNTED,
                 rule_by_id(id::P_ACCOUNTED).level,
                 "an entry answers no requested id",
@@ -483,7 +502,7 @@ fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, out: &mut Vec<Deviat
             )
             .about(stray_id)
             .kinds("no other entry", kind),
-        );
+        });
     }
 }
 
@@ -725,6 +744,15 @@ fn found_how(a: &ExpectedAnswers, e: &IdExpectation, img: &Image) -> Option<&'st
     Some(if held_here { id::I_NOT_FOUND } else { id::I_SCOPE })
 }
 
+/// The images ECR answers for an id.
+fn expected_images(e: &IdExpectation) -> &[ExpectedImage] {
+    match &e.outcome {
+        Outcome::Image(x) => std::slice::from_ref(x),
+        Outcome::ImagesByDigest { images } => images,
+        Outcome::Failure { .. } => &[],
+    }
+}
+
 /// Whether an imageId is one of a held image's: its digest, and one of its tags or none.
 fn is_id_of_held(a: &ExpectedAnswers, x: &ImageIdentifier) -> bool {
     a.held.iter().any(|h| {
@@ -767,7 +795,6 @@ fn judge_multiplicity(e: &IdExpectation, count: usize, per_sending: usize, got: 
 }
 
 fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, img: &Image, out: &mut Vec<Deviation>) {
-    let r = Levels::of(e);
     let dev = |rule: &str, level: Level, summary: String, expected: Value, actual: Value| {
         Deviation::new(rule, level, summary, expected, actual).about(&e.id)
     };
@@ -799,7 +826,9 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
             .kinds("the repository's name", "another repositoryName"),
         );
     }
-    let manifest_level = x.manifest_level.max(r.level);
+    // The manifest rule's own level: an id whose answer is uncertain only in its imageId or count
+    // (I-SAME-DIGEST-TAGS) still gets the image's body as pushed.
+    let manifest_level = x.manifest_level;
     match &x.manifest {
         ExpectedManifest::Stored(m) => {
             if img.image_manifest.as_deref() != Some(m.as_str()) {

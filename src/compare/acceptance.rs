@@ -6,7 +6,7 @@
 //! The model gives ECR's first choice; the reference allows others wherever it is unsure: an
 //! identical id answered once or at each repetition (I-DUP-ONCE), a digest answered with one entry
 //! per tag or with one entry (I-DIGEST-TAGS), two tags of one image answered apart or by one entry
-//! (I-SAME-DIGEST-TAGS), and, for an id whose rule is advisory, any answer that answers it. If the
+//! (I-SAME-DIGEST-TAGS), and, for an id whose rule is advisory, a failure of any code. If the
 //! answer is one of these, it breaks no rule of identity, whatever its bodies say: each entry is
 //! placed on an id whose identity it carries (among entries of one identity, the bodies decide
 //! which answers which), and only then are bodies judged. Placing entries by likeness
@@ -63,8 +63,9 @@ enum Accepts {
     Failure(ImageIdentifier, ImageFailureCode),
     /// An image of the repository with this digest and one of these tags (None: untagged).
     ImageOf { digest: String, tags: Vec<Option<String>> },
-    /// Any answer to an id whose rule is advisory: a failure echoing it with any code, or an image
-    /// whose imageId carries a member that was sent.
+    /// Any failure echoing an id whose rule is advisory, whatever its code. (An image for it is
+    /// left to be explained apart: taken here, an image with a broken body would escape the gate
+    /// of the id it really answers.)
     AnyAnswerTo(ImageIdentifier),
 }
 
@@ -77,10 +78,6 @@ impl Accepts {
                 img.image_id.image_digest.as_deref() == Some(digest.as_str()) && tags.contains(&img.image_id.image_tag)
             }
             (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x,
-            (Accepts::AnyAnswerTo(x), Entry::Image(img)) => {
-                x.image_tag.is_some() && img.image_id.image_tag == x.image_tag
-                    || x.image_digest.is_some() && img.image_id.image_digest == x.image_digest
-            }
             _ => false,
         }
     }
@@ -152,20 +149,25 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
         let mine: Vec<usize> = (0..entries.len())
             .filter(|&j| takers[j].first().is_some_and(|&d| root(&mut group, d) == r))
             .collect();
-        match decide(a, &demands, &members, &entries, &mine) {
-            Some((_, placed)) => decided.push((members, mine, Some(placed), false)),
-            None => match salvage(a, &demands, &members, &entries, &mine) {
-                Some((kept, mine, placed)) => {
-                    dropped.extend(members.iter().filter(|d| !kept.contains(d)).copied());
-                    decided.push((kept, mine, Some(placed), true));
-                }
-                None => decided.push((members, mine, None, false)),
-            },
-        }
+        let placed = decide(a, &demands, &members, &entries, &mine).map(|(_, p)| p);
+        decided.push((members, mine, placed, false));
     }
-    let whole =
-        takers.iter().all(|t| !t.is_empty()) && decided.iter().all(|(_, _, p, salvaged)| p.is_some() && !salvaged);
+    let whole = takers.iter().all(|t| !t.is_empty()) && decided.iter().all(|(_, _, p, _)| p.is_some());
     if !whole {
+        // In part, only the model's own answer is placed: a group that is not, or is only by an
+        // alternative, is searched for its largest part that is.
+        for (members, mine, placed, salvaged) in &mut decided {
+            if placed.as_ref().is_some_and(|p| p.cost == 0) {
+                continue;
+            }
+            if let Some((kept, kept_entries, p)) = salvage(a, &demands, members, &entries, mine) {
+                dropped.extend(members.iter().filter(|d| !kept.contains(d)).copied());
+                *members = kept;
+                *mine = kept_entries;
+                *placed = Some(p);
+                *salvaged = true;
+            }
+        }
         // In part, a group is placed only if it got exactly the model's answer and no entry left
         // over could be one of its ids' too (a repeated id answered a second, different time).
         loop {
@@ -227,6 +229,11 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
                 for (i, c) in placed.choices {
                     split.choices[i] = c;
                 }
+                for &d in &members {
+                    if demands[d].ids.iter().any(|&i| split.choices[i] == Choice::Shared) {
+                        share_out(a, &demands[d].ids, &mut split.slots);
+                    }
+                }
             }
             _ => split
                 .left_ids
@@ -242,6 +249,36 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
         }
     }
     split
+}
+
+/// The entries of tags of one image answered together, shared out again among those tags: each
+/// tag its own entry where there is one, any further one to the tag it carries, else to the first
+/// (any share is allowed; this one notes only the tags that did not get their own entry once).
+fn share_out<'a>(a: &ExpectedAnswers, ids: &[usize], slots: &mut [Option<Attributed<'a>>]) {
+    let mut pool: Vec<&'a Image> = Vec::new();
+    for &i in ids {
+        if let Some(slot) = slots[i].as_mut() {
+            pool.append(&mut slot.images);
+        }
+    }
+    for &i in ids {
+        let Outcome::Image(x) = &a.ids[i].outcome else { continue };
+        if let Some(k) = pool.iter().position(|img| img.image_id == x.image_id)
+            && let Some(slot) = slots[i].as_mut()
+        {
+            slot.images.push(pool.remove(k));
+        }
+    }
+    for img in pool {
+        let mine = ids
+            .iter()
+            .copied()
+            .find(|&i| matches!(&a.ids[i].outcome, Outcome::Image(x) if x.image_id == img.image_id))
+            .unwrap_or(ids[0]);
+        if let Some(slot) = slots[mine].as_mut() {
+            slot.images.push(img);
+        }
+    }
 }
 
 /// Whether an entry says it answers this id: a failure echoing it, an image under one of the
@@ -269,18 +306,13 @@ fn relates(e: &IdExpectation, entry: Entry) -> bool {
     }
 }
 
-/// How many entries, at most, are left out of a group to find the part of it that is the model's
-/// answer.
-const SALVAGE_ENTRIES: usize = 2;
-/// How many tries, at most, that search makes in one group.
-const SALVAGE_TRIES: usize = 256;
-
-/// The largest part of a group that is exactly the model's answer, leaving out one or two
-/// entries, or one demand: what a deviation is confined to, so that one wrong entry (an id answered
-/// with another id's image) is one deviation of the id it answers, not a disorder of every id that
-/// shares its image. Of the entries that could be left out, the ones whose rest fits best are;
-/// on a tie, the first in the order of their identity, so the same answer always leaves out the
-/// same ones.
+/// The largest part of a group that is exactly the model's answer: all its demands, or all but
+/// one, each given the entries that fit it best, and what is left (the demand, the entries no
+/// place took) explained apart. That is what a deviation is confined to, so that one wrong entry
+/// (an id answered with another id's image, an entry under a tag no image has) is one deviation
+/// of the id it answers, not a disorder of every id that shares its image. Of the ways to do it,
+/// the one that leaves out the fewest demands and entries is taken, then the best fitting; on a
+/// tie, the first in a fixed order (entries by identity, demands by position).
 fn salvage(
     a: &ExpectedAnswers,
     demands: &[Demand],
@@ -290,61 +322,83 @@ fn salvage(
 ) -> Option<(Vec<usize>, Vec<usize>, Allowed)> {
     let mut order: Vec<usize> = mine.to_vec();
     order.sort_by_cached_key(|&j| identity_key(entries[j]));
-    let mut tries = 0;
-    let mut attempt = |members: &[usize], mine: &[usize]| -> Option<(Score, Allowed)> {
-        tries += 1;
-        if tries > SALVAGE_TRIES {
-            return None;
+    let mut best: Option<((usize, Score), Vec<usize>, Vec<usize>, Allowed)> = None;
+    let mut consider = |kept: Vec<usize>, left_out: usize| {
+        let takable: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&j| {
+                kept.iter()
+                    .any(|&x| demands[x].options.iter().any(|o| o.places.iter().any(|(_, p)| p.takes(entries[j]))))
+            })
+            .collect();
+        if let Some((score, kept_entries, placed)) = fill(a, demands, &kept, entries, &takable) {
+            let key = (left_out + order.len() - kept_entries.len(), score);
+            if best.as_ref().is_none_or(|(b, ..)| key < *b) {
+                best = Some((key, kept, kept_entries, placed));
+            }
         }
-        decide(a, demands, members, entries, mine).filter(|(_, p)| p.cost == 0)
     };
-    // Of the ways to leave out n entries, the one whose rest fits best (the first on a tie).
-    for n in 1..=SALVAGE_ENTRIES.min(order.len()) {
-        let mut best: Option<(Score, Vec<usize>, Allowed)> = None;
-        let mut pick: Vec<usize> = (0..n).collect();
-        loop {
-            let kept: Vec<usize> = order
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| !pick.contains(k))
-                .map(|(_, &j)| j)
-                .collect();
-            if let Some((score, placed)) = attempt(members, &kept)
-                && best.as_ref().is_none_or(|(b, ..)| score < *b)
-            {
-                best = Some((score, kept, placed));
-            }
-            // The next combination of n positions, in order.
-            let Some(k) = (0..n).rev().find(|&k| pick[k] < order.len() - n + k) else {
-                break;
-            };
-            pick[k] += 1;
-            for m in k + 1..n {
-                pick[m] = pick[m - 1] + 1;
-            }
-        }
-        if let Some((_, kept, placed)) = best {
-            return Some((members.to_vec(), kept, placed));
+    consider(members.to_vec(), 0);
+    for &d in members {
+        consider(members.iter().copied().filter(|&x| x != d).collect(), 1);
+    }
+    best.filter(|(_, kept, ..)| !kept.is_empty())
+        .map(|(_, kept, kept_entries, placed)| (kept, kept_entries, placed))
+}
+
+/// The model's own answer of these demands (each its first allowed answer), its places filled
+/// with the entries that fit them best, some entries left over if there are more: the entries
+/// kept, in the order of the places, or None if some place stays empty.
+fn fill(
+    a: &ExpectedAnswers,
+    demands: &[Demand],
+    members: &[usize],
+    entries: &[Entry],
+    mine: &[usize],
+) -> Option<(Score, Vec<usize>, Allowed)> {
+    use pathfinding::kuhn_munkres::kuhn_munkres;
+    use pathfinding::matrix::Matrix;
+    const TAKEN: i64 = 1_000_000_000;
+    let mut combo = Allowed {
+        choices: Vec::new(),
+        cost: 0,
+        places: Vec::new(),
+    };
+    for &d in members {
+        let own = demands[d].options.iter().find(|o| o.cost == 0)?;
+        combo.choices.extend(own.choices.iter().copied());
+        combo.places.extend(own.places.iter().cloned());
+    }
+    let (rows, columns) = (combo.places.len(), mine.len());
+    if rows > columns {
+        return None;
+    }
+    if rows == 0 {
+        return Some(((0, 0, 0), Vec::new(), combo));
+    }
+    let mut weights = Vec::with_capacity(rows * columns);
+    for (i, accepts) in &combo.places {
+        for &j in mine {
+            weights.push(if accepts.takes(entries[j]) {
+                TAKEN - body_cost(a, &a.ids[*i], entries[j])
+            } else {
+                -TAKEN
+            });
         }
     }
-    // Demands whose places take any of several answers are left out first: an exact place is the
-    // stronger claim on an entry.
-    let mut loosest: Vec<usize> = members.to_vec();
-    loosest.sort_by_key(|&d| {
-        let exact = demands[d].options.iter().all(|o| {
-            o.places
-                .iter()
-                .all(|(_, p)| matches!(p, Accepts::Image(_) | Accepts::Failure(..)))
-        });
-        (exact, d)
-    });
-    for &d in &loosest {
-        let kept: Vec<usize> = members.iter().copied().filter(|&x| x != d).collect();
-        if let Some((_, placed)) = attempt(&kept, mine) {
-            return Some((kept, mine.to_vec(), placed));
-        }
+    let matrix = Matrix::from_vec(rows, columns, weights.clone()).ok()?;
+    let (_, chosen) = kuhn_munkres(&matrix);
+    if chosen.iter().enumerate().any(|(row, &col)| weights[row * columns + col] < 0) {
+        return None;
     }
-    None
+    let body: i64 = chosen
+        .iter()
+        .enumerate()
+        .map(|(row, &col)| TAKEN - weights[row * columns + col])
+        .sum();
+    let kept: Vec<usize> = chosen.iter().map(|&col| mine[col]).collect();
+    Some(((body / GATE_COST, 0, body % GATE_COST), kept, combo))
 }
 
 /// An entry's identity as text, for a stable order.
@@ -458,7 +512,9 @@ fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usi
 /// any number of advisory ones.
 fn body_cost(a: &ExpectedAnswers, e: &IdExpectation, entry: Entry) -> i64 {
     match (entry, &e.outcome) {
-        (Entry::Image(img), Outcome::Image(x)) => image_cost(a, e, x, img),
+        // Under another imageId of the image (tags of one image answered together), an entry
+        // costs a little: each tag's own entry is placed on it where there is one.
+        (Entry::Image(img), Outcome::Image(x)) => image_cost(a, e, x, img) + i64::from(img.image_id != x.image_id),
         (Entry::Image(img), Outcome::ImagesByDigest { images }) => images
             .iter()
             .find(|x| x.image_id.image_tag == img.image_id.image_tag)

@@ -305,7 +305,9 @@ fn failure_affinity(e: &IdExpectation, f: &ImageFailure) -> Option<Affinity> {
         });
     }
     let same_code = matches!(&e.outcome, Outcome::Failure { code, .. } if f.failure_code.as_ref() == Some(code));
-    Some(loose_score(&e.id, &f.image_id).map_or(Affinity::Elimination, |s| Affinity::Loose(2 * s + u8::from(same_code))))
+    Some(
+        loose_score(&e.id, &f.image_id).map_or(Affinity::Elimination, |s| Affinity::Loose(2 * s + u8::from(same_code))),
+    )
 }
 
 /// How an answered image relates to an id. `held` is the repository's image with the answered
