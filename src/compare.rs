@@ -831,7 +831,33 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
     let manifest_level = x.manifest_level;
     match &x.manifest {
         ExpectedManifest::Stored(m) => {
-            if img.image_manifest.as_deref() != Some(m.as_str()) {
+            let other_image = a
+                .held
+                .iter()
+                .find(|h| h.manifest != *m && img.image_manifest.as_deref() == Some(h.manifest.as_str()));
+            if let Some(h) = other_image {
+                // Another image of the repository, as it was pushed: the id is answered with the
+                // wrong image (its rule, or I-TAG where that rule allows other imageIds only), not
+                // with a wrongly rendered manifest.
+                let rule = if e.rule == id::I_SAME_DIGEST_TAGS {
+                    id::I_TAG
+                } else {
+                    e.rule
+                };
+                out.push(
+                    dev(
+                        rule,
+                        rule_by_id(rule).level,
+                        format!(
+                            "{}: the manifest of another image ({}) where ECR answers its own",
+                            e.id, h.digest
+                        ),
+                        json!(wire::abridge(m, QUOTE_LIMIT)),
+                        json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
+                    )
+                    .kinds("the image's manifest", "another image's manifest"),
+                );
+            } else if img.image_manifest.as_deref() != Some(m.as_str()) {
                 out.push(
                     dev(
                         x.manifest_rule,
@@ -843,9 +869,11 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
                     .kinds("the manifest as pushed", "another manifest"),
                 );
             }
+            let its_own_type =
+                other_image.is_some_and(|h| img.image_manifest_media_type.as_deref() == Some(h.media_type.as_str()));
             if img.image_manifest_media_type.is_none() {
                 out.push(type_field_missing(e, &x.media_type));
-            } else if img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
+            } else if !its_own_type && img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
                 out.push(
                     dev(
                         x.manifest_rule,

@@ -56,9 +56,8 @@ fn reply(status: u16, body: &Value) -> HttpReply {
 /// `same_image`, of this image under any imageId).
 fn answered_by(e: &model::ExpectedAnswers, entry: &Value, is_image: bool, same_image: bool) -> Vec<ImageIdentifier> {
     let echo: ImageIdentifier = serde_json::from_value(entry["imageId"].clone()).expect("an imageId");
-    let fits = |i: &model::ExpectedImage| {
-        i.image_id == echo || same_image && i.image_id.image_digest == echo.image_digest
-    };
+    let fits =
+        |i: &model::ExpectedImage| i.image_id == echo || same_image && i.image_id.image_digest == echo.image_digest;
     e.ids
         .iter()
         .filter(|x| match (&x.outcome, is_image) {

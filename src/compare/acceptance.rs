@@ -328,8 +328,12 @@ fn salvage(
             .iter()
             .copied()
             .filter(|&j| {
-                kept.iter()
-                    .any(|&x| demands[x].options.iter().any(|o| o.places.iter().any(|(_, p)| p.takes(entries[j]))))
+                kept.iter().any(|&x| {
+                    demands[x]
+                        .options
+                        .iter()
+                        .any(|o| o.places.iter().any(|(_, p)| p.takes(entries[j])))
+                })
             })
             .collect();
         if let Some((score, kept_entries, placed)) = fill(a, demands, &kept, entries, &takable) {
@@ -389,7 +393,11 @@ fn fill(
     }
     let matrix = Matrix::from_vec(rows, columns, weights.clone()).ok()?;
     let (_, chosen) = kuhn_munkres(&matrix);
-    if chosen.iter().enumerate().any(|(row, &col)| weights[row * columns + col] < 0) {
+    if chosen
+        .iter()
+        .enumerate()
+        .any(|(row, &col)| weights[row * columns + col] < 0)
+    {
         return None;
     }
     let body: i64 = chosen
@@ -444,11 +452,12 @@ fn decide(
             all.push(combo);
         }
     }
-    // The allowed answer that leaves the fewest gate differences in the bodies (an answer is
-    // never read so that its bodies break a gate rule when another reading lets them keep it),
-    // then the one nearest the model's own, then the fewest advisory differences.
+    // An allowed answer whose bodies keep every gate rule, if there is one (an answer is never
+    // read so that its bodies break a gate rule when another reading lets them keep it); else the
+    // one nearest the model's own: bodies broken everywhere are broken whatever the reading, and
+    // a stranger reading would only add notes. Then the fewest differences.
     all.sort_by_key(|c| c.cost);
-    let mut best: Option<(Score, Allowed)> = None;
+    let mut best: Option<((bool, u32, i64, i64), Score, Allowed)> = None;
     for combo in all.into_iter().take(PLACEMENTS_MAX) {
         let cost = combo.cost;
         if let Some((placed, body)) = place(a, combo, entries, mine) {
@@ -456,12 +465,13 @@ fn decide(
             if score.0 == 0 {
                 return Some((score, placed));
             }
-            if best.as_ref().is_none_or(|(b, _)| score < *b) {
-                best = Some((score, placed));
+            let rank = (true, cost, score.0, score.2);
+            if best.as_ref().is_none_or(|(b, ..)| rank < *b) {
+                best = Some((rank, score, placed));
             }
         }
     }
-    best
+    best.map(|(_, score, placed)| (score, placed))
 }
 
 /// How well an allowed answer fits: gate differences in its bodies, how far it is from the
