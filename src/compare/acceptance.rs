@@ -154,8 +154,39 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
     }
     let whole = takers.iter().all(|t| !t.is_empty()) && decided.iter().all(|(_, _, p, _)| p.is_some());
     if !whole {
-        // In part, only the model's own answer is placed: a group that is not, or is only by an
-        // alternative, is searched for its largest part that is.
+        // In part, an allowed alternative is placed only where no id left without any answer near
+        // it could claim one of its entries (an id repeated and answered twice is that, unless
+        // the second answer may be another id's that got none); else, and for a group that is no
+        // allowed answer, its largest part that is the model's own answer is.
+        let mut free = vec![true; entries.len()];
+        for (_, mine, placed, _) in &decided {
+            if placed.is_some() {
+                for &j in mine {
+                    free[j] = false;
+                }
+            }
+        }
+        let needy: Vec<usize> = decided
+            .iter()
+            .filter(|(.., placed, _)| placed.is_none())
+            .flat_map(|(members, ..)| members.iter().flat_map(|&d| demands[d].ids.iter().copied()))
+            .filter(|&i| !(0..entries.len()).any(|j| free[j] && near(&a.ids[i], entries[j])))
+            .collect();
+        for (members, mine, placed, _) in &mut decided {
+            let ids = || members.iter().flat_map(|&d| demands[d].ids.iter().copied());
+            // A free entry that looks like one of the group's own answers (its echo, or its image)
+            // says the group may have lost an answer that the alternative only papers over.
+            let claimed_from_outside = (0..entries.len())
+                .any(|j| free[j] && ids().any(|i| near(&a.ids[i], entries[j]) || of_image(&a.ids[i], entries[j])));
+            if let Some(p) = placed.as_mut()
+                && p.cost > 0
+                && !claimed_from_outside
+                && !mine.iter().any(|&j| needy.iter().any(|&i| near(&a.ids[i], entries[j])))
+            {
+                // Allowed, and nobody else's: placed as the model's own would be.
+                p.cost = 0;
+            }
+        }
         for (members, mine, placed, salvaged) in &mut decided {
             if placed.as_ref().is_some_and(|p| p.cost == 0) {
                 continue;
@@ -279,6 +310,32 @@ fn share_out<'a>(a: &ExpectedAnswers, ids: &[usize], slots: &mut [Option<Attribu
             slot.images.push(img);
         }
     }
+}
+
+/// Whether an entry's echo shares a tag (in any case) or a digest (in any case) with an id: what
+/// could make it that id's answer, under a sloppy echo.
+fn near(e: &IdExpectation, entry: Entry) -> bool {
+    let echo = match entry {
+        Entry::Image(img) => &img.image_id,
+        Entry::Failure(f) => &f.image_id,
+    };
+    let same =
+        |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x.eq_ignore_ascii_case(y));
+    same(&e.id.image_tag, &echo.image_tag) || same(&e.id.image_digest, &echo.image_digest)
+}
+
+/// Whether an entry is an image ECR answers for this id, by its manifest (whatever its imageId).
+fn of_image(e: &IdExpectation, entry: Entry) -> bool {
+    let Entry::Image(img) = entry else { return false };
+    let expected = match &e.outcome {
+        Outcome::Image(x) => std::slice::from_ref(x),
+        Outcome::ImagesByDigest { images } => images.as_slice(),
+        Outcome::Failure { .. } => &[],
+    };
+    expected.iter().any(|x| {
+        matches!(&x.manifest, crate::model::ExpectedManifest::Stored(m) if img.image_manifest.as_deref() == Some(m.as_str()))
+            || x.image_id.image_digest.is_some() && x.image_id.image_digest == img.image_id.image_digest
+    })
 }
 
 /// Whether an entry says it answers this id: a failure echoing it, an image under one of the
