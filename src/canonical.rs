@@ -321,7 +321,7 @@ fn zero_digits(s: &str) -> String {
 /// Replaces every digest in `text` with a placeholder: the images' digests with `<digest of
 /// image-N>`, any other `sha256:` digest with `<digest-N>` in order of appearance.
 pub fn placeholders(text: &str, image_digests: &[String], registry_id: &str) -> String {
-    let mut out = text.replace(registry_id, "<registry>");
+    let mut out = text.to_string();
     for (i, d) in image_digests.iter().enumerate() {
         out = out.replace(d.as_str(), &format!("<digest of image-{}>", i + 1));
     }
@@ -345,12 +345,48 @@ pub fn placeholders(text: &str, image_digests: &[String], registry_id: &str) -> 
         }
     }
     result.push_str(rest);
-    result
+    whole_token_replaced(&result, registry_id, "<registry>")
+}
+
+/// `text` with every occurrence of `token` that stands alone (no letter or digit right before or
+/// after it) replaced: a registry id of twelve zeros is a registry id in a message or an ARN, not
+/// in the middle of a digest.
+fn whole_token_replaced(text: &str, token: &str, by: &str) -> String {
+    if token.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(token) {
+        let before = rest[..pos].chars().next_back();
+        let after = rest[pos + token.len()..].chars().next();
+        let alone = !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..pos]);
+        out.push_str(if alone { by } else { token });
+        rest = &rest[pos + token.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registry_id_is_replaced_where_it_stands_alone_never_inside_a_digest() {
+        let zeros = "000000000000";
+        let digest = format!("sha256:{}5", "0".repeat(63));
+        let text = format!("registry {zeros}, arn:aws:ecr:r:{zeros}:repository/x, '{zeros}', {digest}");
+        let out = placeholders(&text, &[], zeros);
+        assert_eq!(
+            out,
+            "registry <registry>, arn:aws:ecr:r:<registry>:repository/x, '<registry>', <digest-1>"
+        );
+        // A digest that is no 64-hex digest keeps its zeros.
+        let short = format!("sha256:{zeros}{zeros}1");
+        assert_eq!(placeholders(&short, &[], zeros), short);
+    }
     use crate::wire::media_type::{DOCKER_V2, OCI_MANIFEST};
 
     fn plan(name: &str, tags: &[&str], kind: &str, salt: &str) -> RegistryPlan {

@@ -145,6 +145,33 @@ type Found = (Deviation, BatchGetImageRequest, String);
 /// or with an image named by its tag instead of its digest.
 fn simpler_requests(r: &BatchGetImageRequest, plan: &RegistryPlan) -> Vec<BatchGetImageRequest> {
     let mut out = Vec::new();
+    // A deviation of the whole request seldom depends on which ids it carries: the same number of
+    // one plain id, or that id alone, gives every seed the same example (101 ids included).
+    let plain = crate::wire::ImageIdentifier::tag("tag-1");
+    if r.image_ids.iter().any(|id| id != &plain) {
+        out.push(BatchGetImageRequest {
+            image_ids: vec![plain.clone(); r.image_ids.len()],
+            ..r.clone()
+        });
+    }
+    if r.image_ids.len() > 1 {
+        out.push(BatchGetImageRequest {
+            image_ids: vec![plain],
+            ..r.clone()
+        });
+    }
+    // A registry id that is not ours, in one spelling for every seed: malformed, or another
+    // account's.
+    if let Some(id) = &r.registry_id {
+        for canonical in ["12345678901a", "210987654321"] {
+            if id != canonical {
+                out.push(BatchGetImageRequest {
+                    registry_id: Some(canonical.into()),
+                    ..r.clone()
+                });
+            }
+        }
+    }
     let tag_of = |digest: &str| {
         plan.repositories
             .iter()
