@@ -480,7 +480,7 @@ fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, all: &ExpectedAnswer
         // An entry that is exactly an answer ECR gives for a requested id (already answered) is
         // that id answered once more; any other answers nothing that was asked.
         let owner = all.ids.iter().find(|e| match stray {
-            Stray::Image(_) => expected_images(e).iter().any(|x| &x.image_id == stray_id),
+            Stray::Image(_) => e.images().iter().any(|x| &x.image_id == stray_id),
             Stray::Failure(_) => &e.id == stray_id,
         });
         out.push(match owner {
@@ -742,15 +742,6 @@ fn found_how(a: &ExpectedAnswers, e: &IdExpectation, img: &Image) -> Option<&'st
         .as_ref()
         .is_some_and(|d| a.held.iter().any(|h| &h.digest == d));
     Some(if held_here { id::I_NOT_FOUND } else { id::I_SCOPE })
-}
-
-/// The images ECR answers for an id.
-fn expected_images(e: &IdExpectation) -> &[ExpectedImage] {
-    match &e.outcome {
-        Outcome::Image(x) => std::slice::from_ref(x),
-        Outcome::ImagesByDigest { images } => images,
-        Outcome::Failure { .. } => &[],
-    }
 }
 
 /// Whether an imageId is one of a held image's: its digest, and one of its tags or none.

@@ -100,7 +100,7 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
     if fault == Fault::RandomServerException && !lower.contains("deleterepository") {
         let n = calls.fetch_add(1, Ordering::SeqCst) as u64;
         // A quarter of the calls, scattered by a multiplicative hash of their number.
-        if (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % 4 == 0 {
+        if (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40).is_multiple_of(4) {
             let _ = s
                 .write_all(&canned(
                     "500 Internal Server Error",

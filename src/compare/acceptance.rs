@@ -327,12 +327,7 @@ fn near(e: &IdExpectation, entry: Entry) -> bool {
 /// Whether an entry is an image ECR answers for this id, by its manifest (whatever its imageId).
 fn of_image(e: &IdExpectation, entry: Entry) -> bool {
     let Entry::Image(img) = entry else { return false };
-    let expected = match &e.outcome {
-        Outcome::Image(x) => std::slice::from_ref(x),
-        Outcome::ImagesByDigest { images } => images.as_slice(),
-        Outcome::Failure { .. } => &[],
-    };
-    expected.iter().any(|x| {
+    e.images().iter().any(|x| {
         matches!(&x.manifest, crate::model::ExpectedManifest::Stored(m) if img.image_manifest.as_deref() == Some(m.as_str()))
             || x.image_id.image_digest.is_some() && x.image_id.image_digest == img.image_id.image_digest
     })
@@ -344,21 +339,7 @@ fn relates(e: &IdExpectation, entry: Entry) -> bool {
     match entry {
         Entry::Failure(f) => f.image_id == e.id,
         Entry::Image(img) => {
-            let expected = match &e.outcome {
-                Outcome::Image(x) => std::slice::from_ref(x),
-                Outcome::ImagesByDigest { images } => images.as_slice(),
-                Outcome::Failure { .. } => &[],
-            };
-            let claims = (e.id.image_tag.is_some() || e.id.image_digest.is_some())
-                && e.id
-                    .image_tag
-                    .as_ref()
-                    .is_none_or(|t| img.image_id.image_tag.as_ref() == Some(t))
-                && e.id
-                    .image_digest
-                    .as_ref()
-                    .is_none_or(|d| img.image_id.image_digest.as_ref() == Some(d));
-            claims || expected.iter().any(|x| x.image_id == img.image_id)
+            super::attribution::claims(e, img) || e.images().iter().any(|x| x.image_id == img.image_id)
         }
     }
 }
@@ -379,7 +360,7 @@ fn salvage(
 ) -> Option<(Vec<usize>, Vec<usize>, Allowed)> {
     let mut order: Vec<usize> = mine.to_vec();
     order.sort_by_cached_key(|&j| identity_key(entries[j]));
-    let mut best: Option<((usize, Score), Vec<usize>, Vec<usize>, Allowed)> = None;
+    let mut best: Option<Salvaged> = None;
     let mut consider = |kept: Vec<usize>, left_out: usize| {
         let takable: Vec<usize> = order
             .iter()
@@ -407,6 +388,10 @@ fn salvage(
     best.filter(|(_, kept, ..)| !kept.is_empty())
         .map(|(_, kept, kept_entries, placed)| (kept, kept_entries, placed))
 }
+
+/// A salvaged part of a group: (what it leaves out, how well it fits), its demands, its entries,
+/// their places.
+type Salvaged = ((usize, Score), Vec<usize>, Vec<usize>, Allowed);
 
 /// The model's own answer of these demands (each its first allowed answer), its places filled
 /// with the entries that fit them best, some entries left over if there are more: the entries
@@ -514,7 +499,7 @@ fn decide(
     // one nearest the model's own: bodies broken everywhere are broken whatever the reading, and
     // a stranger reading would only add notes. Then the fewest differences.
     all.sort_by_key(|c| c.cost);
-    let mut best: Option<((bool, u32, i64, i64), Score, Allowed)> = None;
+    let mut best: Option<(Rank, Score, Allowed)> = None;
     for combo in all.into_iter().take(PLACEMENTS_MAX) {
         let cost = combo.cost;
         if let Some((placed, body)) = place(a, combo, entries, mine) {
@@ -530,6 +515,10 @@ fn decide(
     }
     best.map(|(_, score, placed)| (score, placed))
 }
+
+/// The order of preference among allowed answers whose bodies break a gate rule: nearest the
+/// model's own, then the fewest gate and advisory differences.
+type Rank = (bool, u32, i64, i64);
 
 /// How well an allowed answer fits: gate differences in its bodies, how far it is from the
 /// model's own answer, advisory differences in its bodies (less is better, in that order).

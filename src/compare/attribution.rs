@@ -7,7 +7,7 @@
 //! conforming endpoint every entry lands where ECR put it; on a deviating one, one wrong echo does
 //! not pull the other answers out of place with it, and one bug stays one deviation.
 
-use crate::model::{ExpectedAnswers, ExpectedImage, ExpectedManifest, IdExpectation, ImageRecord, Outcome};
+use crate::model::{ExpectedAnswers, ExpectedManifest, IdExpectation, ImageRecord, Outcome};
 use crate::model::{manifest, syntax};
 use crate::wire::{Image, ImageFailure, ImageIdentifier};
 
@@ -316,7 +316,7 @@ fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) ->
     if fits(e, img) {
         return Some(Affinity::Exact);
     }
-    if expected_images(e).iter().any(|x| x.image_id == img.image_id) {
+    if e.images().iter().any(|x| x.image_id == img.image_id) {
         return Some(Affinity::Identity);
     }
     if held.is_some_and(|h| expected_digests(e).any(|d| d == h.digest)) {
@@ -341,7 +341,7 @@ fn image_affinity(e: &IdExpectation, img: &Image, held: Option<&ImageRecord>) ->
 }
 
 /// Whether an answered image's echo is consistent with every member the id was sent with.
-fn claims(e: &IdExpectation, img: &Image) -> bool {
+pub(super) fn claims(e: &IdExpectation, img: &Image) -> bool {
     (e.id.image_tag.is_some() || e.id.image_digest.is_some())
         && e.id
             .image_tag
@@ -361,7 +361,7 @@ fn specificity(x: &ImageIdentifier) -> usize {
 /// Whether an image is exactly one the id expects: when two ids claim the same imageId (a tag
 /// alone, and the tag with its digest), the manifest tells which answer is which.
 fn fits(e: &IdExpectation, img: &Image) -> bool {
-    expected_images(e).iter().any(|x| {
+    e.images().iter().any(|x| {
         x.image_id == img.image_id
             && match (&x.manifest, img.image_manifest.as_deref()) {
                 (ExpectedManifest::Stored(m), Some(got)) => m == got,
@@ -371,18 +371,8 @@ fn fits(e: &IdExpectation, img: &Image) -> bool {
     })
 }
 
-fn expected_images(e: &IdExpectation) -> &[ExpectedImage] {
-    match &e.outcome {
-        Outcome::Image(x) => std::slice::from_ref(x),
-        Outcome::ImagesByDigest { images } => images,
-        Outcome::Failure { .. } => &[],
-    }
-}
-
 fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {
-    expected_images(e)
-        .iter()
-        .filter_map(|x| x.image_id.image_digest.as_deref())
+    e.images().iter().filter_map(|x| x.image_id.image_digest.as_deref())
 }
 
 /// How plausibly an answered id answers a requested one it does not equal, 4 (best) to 1: the same

@@ -82,6 +82,17 @@ pub struct IdExpectation {
     pub outcome: Outcome,
 }
 
+impl IdExpectation {
+    /// The images ECR answers for the id (none for a failure).
+    pub fn images(&self) -> &[ExpectedImage] {
+        match &self.outcome {
+            Outcome::Image(x) => std::slice::from_ref(x),
+            Outcome::ImagesByDigest { images } => images,
+            Outcome::Failure { .. } => &[],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Outcome {

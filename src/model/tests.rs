@@ -604,13 +604,11 @@ fn i_bad_digest_with_tag_is_invalid_image_digest_advisory() {
 #[test]
 fn i_bad_tag_over_300_characters_refuses_the_request() {
     let f = fixture();
-    for tag in ["t".repeat(301)] {
-        let err = error(&one(&f, vec![Id::tag(tag)])).clone();
-        assert_eq!(
-            (err.rule, err.error_types[0]),
-            (id::I_BAD_TAG, "InvalidParameterException")
-        );
-    }
+    let err = error(&one(&f, vec![Id::tag("t".repeat(301))])).clone();
+    assert_eq!(
+        (err.rule, err.error_types[0]),
+        (id::I_BAD_TAG, "InvalidParameterException")
+    );
     assert!(matches!(one(&f, vec![Id::tag("t".repeat(300))]), Expected::Answers(_)));
 }
 
