@@ -26,6 +26,7 @@
 //! - [`runner`]: case files, then worlds of generated cases, metamorphic properties, shrinking.
 //! - [`shrink`]: a failing case to its minimal, canonical example.
 //! - [`snapshot`]: classes as insta snapshots; the baseline: known, new, changed, fixed.
+//! - [`gate`]: the decisions, pure: a class's status, whether it fails the gate, the verdict.
 //! - [`trials`]: the run's trials for the test-harness arguments (libtest-mimic).
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md`, `report.html`, the matrix. They render;
 //!   they do not decide.
@@ -59,6 +60,7 @@ pub mod compare;
 pub mod console;
 pub mod control;
 pub mod credentials;
+pub mod gate;
 pub mod generate;
 pub mod model;
 pub mod redact;

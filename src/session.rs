@@ -415,13 +415,8 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
     let mut reports = Vec::with_capacity(classes.len());
     for class in &classes {
         let minimal = outcome.minimal.iter().find(|m| m.class == class.key);
-        let status = match &baseline {
-            Some(b) if b.known.contains(&class.slug) => "known",
-            Some(b) if b.changed.contains(&class.slug) => "changed",
-            Some(_) => "new",
-            None => "unbaselined",
-        };
-        let fails_gate = status != "known" && (options.strict || class.key.level == crate::rules::Level::Gate);
+        let status = crate::gate::ClassStatus::of(baseline.as_ref(), &class.slug);
+        let fails_gate = crate::gate::fails_gate(status, class.key.level, options.strict);
         let case_file =
             match minimal.and_then(|m| crate::cases::CaseFile::from_minimal(class, m, ctx.seed, &ctx.target)) {
                 Some(case) => {
@@ -458,7 +453,7 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
             key: class.key.clone(),
             kinds: class.kinds.clone(),
             count: class.count,
-            status,
+            status: status.as_str(),
             fails_gate,
             snapshot: crate::snapshot::render(class, minimal),
             case_file,

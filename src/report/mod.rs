@@ -28,47 +28,7 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<PathBuf, std::io::Error>
     Ok(path)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    Indeterminate,
-}
-
-impl Verdict {
-    /// Fail on any gate deviation (any deviation under `strict`); otherwise indeterminate when
-    /// faults kept requests from an answer, or nothing was run; else pass.
-    /// Fail on a class that fails the gate (a new gate class; any new class, or a fixed one, under
-    /// `strict`); otherwise indeterminate when faults kept requests from an answer, nothing ran, or
-    /// the run stopped early; else pass.
-    pub fn of(outcome: &RunOutcome, classes: &[ClassReport], fixed: usize, strict: bool) -> Verdict {
-        if classes.iter().any(|c| c.fails_gate) || (strict && fixed > 0) {
-            Verdict::Fail
-        } else if !outcome.faults.is_empty() || outcome.cases_run == 0 || outcome.aborted.is_some() {
-            Verdict::Indeterminate
-        } else {
-            Verdict::Pass
-        }
-    }
-
-    /// The exit code of the contract: 0 pass, 1 fail, 2 indeterminate.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Verdict::Pass => 0,
-            Verdict::Fail => 1,
-            Verdict::Indeterminate => 2,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Indeterminate => "indeterminate",
-        }
-    }
-}
+pub use crate::gate::Verdict;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,7 +185,7 @@ impl Report {
             version: env!("CARGO_PKG_VERSION"),
             verdict: Verdict::of(
                 outcome,
-                &classes,
+                classes.iter().any(|c| c.fails_gate),
                 baseline.as_ref().map_or(0, |b| b.fixed.len()),
                 ctx.strict,
             ),
