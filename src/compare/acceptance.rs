@@ -496,10 +496,11 @@ fn decide(
     }
     // An allowed answer whose bodies keep every gate rule, if there is one (an answer is never
     // read so that its bodies break a gate rule when another reading lets them keep it); else the
-    // one nearest the model's own: bodies broken everywhere are broken whatever the reading, and
-    // a stranger reading would only add notes. Then the fewest differences.
+    // model's own answer, if the entries are that: bodies broken everywhere are broken whatever
+    // the reading. An alternative that still leaves a body broken is no explanation: it may
+    // paper over an entry too many or too few, which the answer's parts then show.
     all.sort_by_key(|c| c.cost);
-    let mut best: Option<(Rank, Score, Allowed)> = None;
+    let mut best: Option<(Score, Allowed)> = None;
     for combo in all.into_iter().take(PLACEMENTS_MAX) {
         let cost = combo.cost;
         if let Some((placed, body)) = place(a, combo, entries, mine) {
@@ -507,18 +508,13 @@ fn decide(
             if score.0 == 0 {
                 return Some((score, placed));
             }
-            let rank = (true, cost, score.0, score.2);
-            if best.as_ref().is_none_or(|(b, ..)| rank < *b) {
-                best = Some((rank, score, placed));
+            if cost == 0 && best.as_ref().is_none_or(|(b, _)| score < *b) {
+                best = Some((score, placed));
             }
         }
     }
-    best.map(|(_, score, placed)| (score, placed))
+    best
 }
-
-/// The order of preference among allowed answers whose bodies break a gate rule: nearest the
-/// model's own, then the fewest gate and advisory differences.
-type Rank = (bool, u32, i64, i64);
 
 /// How well an allowed answer fits: gate differences in its bodies, how far it is from the
 /// model's own answer, advisory differences in its bodies (less is better, in that order).
