@@ -403,9 +403,6 @@ fn fill(
     entries: &[Entry],
     mine: &[usize],
 ) -> Option<(Score, Vec<usize>, Allowed)> {
-    use pathfinding::kuhn_munkres::kuhn_munkres;
-    use pathfinding::matrix::Matrix;
-    const TAKEN: i64 = 1_000_000_000;
     let mut combo = Allowed {
         choices: Vec::new(),
         cost: 0,
@@ -416,37 +413,16 @@ fn fill(
         combo.choices.extend(own.choices.iter().copied());
         combo.places.extend(own.places.iter().cloned());
     }
-    let (rows, columns) = (combo.places.len(), mine.len());
-    if rows > columns {
+    if combo.places.len() > mine.len() {
         return None;
     }
-    if rows == 0 {
-        return Some(((0, 0, 0), Vec::new(), combo));
-    }
-    let mut weights = Vec::with_capacity(rows * columns);
-    for (i, accepts) in &combo.places {
-        for &j in mine {
-            weights.push(if accepts.takes(entries[j]) {
-                TAKEN - body_cost(a, &a.ids[*i], entries[j])
-            } else {
-                -TAKEN
-            });
-        }
-    }
-    let matrix = Matrix::from_vec(rows, columns, weights.clone()).ok()?;
-    let (_, chosen) = kuhn_munkres(&matrix);
-    if chosen
-        .iter()
-        .enumerate()
-        .any(|(row, &col)| weights[row * columns + col] < 0)
-    {
-        return None;
-    }
-    let body: i64 = chosen
-        .iter()
-        .enumerate()
-        .map(|(row, &col)| TAKEN - weights[row * columns + col])
-        .sum();
+    // One row per place, one column per entry: the entries left over are those no row takes.
+    let (chosen, body) = best_assignment(combo.places.len(), mine.len(), |row, col| {
+        let (i, accepts) = &combo.places[row];
+        accepts
+            .takes(entries[mine[col]])
+            .then(|| body_cost(a, &a.ids[*i], entries[mine[col]]))
+    })?;
     let kept: Vec<usize> = chosen.iter().map(|&col| mine[col]).collect();
     Some(((body / GATE_COST, 0, body % GATE_COST), kept, combo))
 }
@@ -528,36 +504,58 @@ const GATE_COST: i64 = 1000;
 /// Places the entries on the combination's places, one each, preferring places whose id the
 /// entry's body answers best; None if some entry fits no free place.
 fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usize]) -> Option<(Allowed, i64)> {
-    use pathfinding::kuhn_munkres::kuhn_munkres;
-    use pathfinding::matrix::Matrix;
-    const TAKEN: i64 = 1_000_000_000;
     let n = mine.len();
     if n == 0 {
         return Some((combo, 0));
     }
-    let mut weights = Vec::with_capacity(n * n);
-    for &j in mine {
-        for (i, accepts) in &combo.places {
-            weights.push(if accepts.takes(entries[j]) {
-                TAKEN - body_cost(a, &a.ids[*i], entries[j])
-            } else {
-                -TAKEN
-            });
-        }
-    }
-    let matrix = Matrix::from_vec(n, n, weights.clone()).ok()?;
-    let (_, chosen) = kuhn_munkres(&matrix);
-    if chosen.iter().enumerate().any(|(row, &col)| weights[row * n + col] < 0) {
-        return None;
-    }
-    let body: i64 = chosen
-        .iter()
-        .enumerate()
-        .map(|(row, &col)| TAKEN - weights[row * n + col])
-        .sum();
+    // One row per entry, one column per place.
+    let (chosen, body) = best_assignment(n, combo.places.len(), |row, col| {
+        let (i, accepts) = &combo.places[col];
+        accepts
+            .takes(entries[mine[row]])
+            .then(|| body_cost(a, &a.ids[*i], entries[mine[row]]))
+    })?;
     let places = std::mem::take(&mut combo.places);
     combo.places = chosen.into_iter().map(|col| places[col].clone()).collect();
     Some((combo, body))
+}
+
+/// The maximum-weight assignment (Kuhn-Munkres) of every row to a column of its own (rows at most
+/// as many as columns), where `cost(row, column)` is None for a pair that cannot be and otherwise
+/// what the pair costs: each row's column, and the assignment's total cost. None if some row gets
+/// no column it can take.
+fn best_assignment(
+    rows: usize,
+    columns: usize,
+    cost: impl Fn(usize, usize) -> Option<i64>,
+) -> Option<(Vec<usize>, i64)> {
+    use pathfinding::kuhn_munkres::kuhn_munkres;
+    use pathfinding::matrix::Matrix;
+    const TAKEN: i64 = 1_000_000_000;
+    if rows > columns {
+        return None;
+    }
+    if rows == 0 {
+        return Some((Vec::new(), 0));
+    }
+    let mut weights = Vec::with_capacity(rows * columns);
+    for row in 0..rows {
+        for col in 0..columns {
+            weights.push(cost(row, col).map_or(-TAKEN, |c| TAKEN - c));
+        }
+    }
+    let matrix = Matrix::from_vec(rows, columns, weights.clone()).ok()?;
+    let (_, chosen) = kuhn_munkres(&matrix);
+    let cell = |row: usize, col: usize| weights[row * columns + col];
+    if chosen.iter().enumerate().any(|(row, &col)| cell(row, col) < 0) {
+        return None;
+    }
+    let total = chosen
+        .iter()
+        .enumerate()
+        .map(|(row, &col)| TAKEN - cell(row, col))
+        .sum();
+    Some((chosen, total))
 }
 
 /// How badly an entry's body answers an id whose identity it carries: a gate difference outweighs
