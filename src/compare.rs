@@ -389,7 +389,7 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
     for &reading in attributor.readings() {
         let mut found = Vec::new();
-        judge_attribution(&left, &attributor.attribute(reading), a, &mut found);
+        judge_attribution(&left, &attributor.attribute(reading), a, (images, failures), &mut found);
         let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
         let score = (
             count(&[id::P_ACCOUNTED]),
@@ -445,27 +445,27 @@ fn judge_accepted(a: &ExpectedAnswers, split: &acceptance::Split, out: &mut Vec<
 }
 
 /// The deviations of an answer attributed to its ids: echoes (I-ECHO), each id's entries, strays.
-fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, all: &ExpectedAnswers, out: &mut Vec<Deviation>) {
+fn judge_attribution(
+    a: &ExpectedAnswers,
+    at: &Attribution,
+    all: &ExpectedAnswers,
+    whole: (&[Image], &[ImageFailure]),
+    out: &mut Vec<Deviation>,
+) {
     // I-ECHO: a failure answers its id but does not echo it as sent.
     for (e, got) in a.ids.iter().zip(&at.slots) {
         for f in got.failures.iter().filter(|f| f.image_id != e.id) {
-            out.push(
-                Deviation::new(
-                    id::I_ECHO,
-                    rule_by_id(id::I_ECHO).level,
-                    format!("failure echoes {} where the request sent {}", f.image_id, e.id),
-                    json!(e.id),
-                    json!(f.image_id),
-                )
-                .kinds(
-                    format!("echo of {}", crate::model::id_shape(&e.id)),
-                    format!("echo of {}", crate::model::id_shape(&f.image_id)),
-                )
-                .about(&e.id),
-            );
+            out.push(echo_deviation(e, f));
         }
     }
     for (e, got) in a.ids.iter().zip(&at.slots) {
+        if got.images.is_empty()
+            && got.failures.is_empty()
+            && let Some(found) = judge_merged(a, e, whole)
+        {
+            out.extend(found);
+            continue;
+        }
         judge_id(a, e, got, out);
     }
     for stray in &at.strays {
@@ -504,6 +504,69 @@ fn judge_attribution(a: &ExpectedAnswers, at: &Attribution, all: &ExpectedAnswer
             .kinds("no other entry", kind),
         });
     }
+}
+
+/// An id without an entry of its own, where the answer holds an entry that a sloppy lookup of
+/// the id would give (a tag in another case, a digest's prefix: see `loosely_related`): the
+/// endpoint most likely answered it together with another id, with that entry. What that entry
+/// says about the id is the finding, under the id's own rule, if it breaks a gate rule; else
+/// (the entry would be a fine answer, or only an advisory one) the missing answer is.
+fn judge_merged(a: &ExpectedAnswers, e: &IdExpectation, whole: (&[Image], &[ImageFailure])) -> Option<Vec<Deviation>> {
+    let closeness = |x: &ImageIdentifier| (x != &e.id).then(|| attribution::loose_score(&e.id, x)).flatten();
+    // The closest such entry (on a tie, an image before a failure, then the first).
+    let image = whole
+        .0
+        .iter()
+        .filter_map(|img| Some((closeness(&img.image_id)?, img)))
+        .max_by_key(|(c, _)| *c);
+    let failure = whole
+        .1
+        .iter()
+        .filter_map(|f| Some((closeness(&f.image_id)?, f)))
+        .max_by_key(|(c, _)| *c);
+    let borrowed = match (image, failure) {
+        (Some((ci, img)), Some((cf, _))) if ci >= cf => Attributed {
+            images: vec![img],
+            failures: Vec::new(),
+        },
+        (Some((_, img)), None) => Attributed {
+            images: vec![img],
+            failures: Vec::new(),
+        },
+        (_, Some((_, f))) => Attributed {
+            images: Vec::new(),
+            failures: vec![f],
+        },
+        (None, None) => return None,
+    };
+    let mut found = Vec::new();
+    for f in &borrowed.failures {
+        found.push(echo_deviation(e, f));
+    }
+    judge_id(a, e, &borrowed, &mut found);
+    if !found.iter().any(|d| d.level == Level::Gate) {
+        return None;
+    }
+    for d in &mut found {
+        d.summary = format!("{} (its only answer is an entry it shares with another id)", d.summary);
+    }
+    Some(found)
+}
+
+/// I-ECHO: a failure answers an id but does not echo it as sent.
+fn echo_deviation(e: &IdExpectation, f: &ImageFailure) -> Deviation {
+    Deviation::new(
+        id::I_ECHO,
+        rule_by_id(id::I_ECHO).level,
+        format!("failure echoes {} where the request sent {}", f.image_id, e.id),
+        json!(e.id),
+        json!(f.image_id),
+    )
+    .kinds(
+        format!("echo of {}", crate::model::id_shape(&e.id)),
+        format!("echo of {}", crate::model::id_shape(&f.image_id)),
+    )
+    .about(&e.id)
 }
 
 fn summarise_image(img: &Image) -> Value {
@@ -731,17 +794,31 @@ fn found_how(a: &ExpectedAnswers, e: &IdExpectation, img: &Image) -> Option<&'st
         (Some(x), Some(y)) => x != y && x.eq_ignore_ascii_case(y),
         _ => false,
     };
-    if other_case(&e.id.image_tag, &img.image_id.image_tag)
+    let img_digest = img.image_id.image_digest.as_deref();
+    let held = |h: &&crate::model::ImageRecord| img_digest.is_some_and(|d| d.eq_ignore_ascii_case(&h.digest));
+    let held_here = a.held.iter().any(|h| held(&h));
+    if !held_here {
+        return Some(id::I_SCOPE);
+    }
+    // A lookup in another case finds the id, and the image answered is the one it finds (whatever
+    // the image's echo says: it may be another id's entry, shared with this one).
+    let found_in_other_case = a.held.iter().filter(held).any(|h| {
+        let tag =
+            e.id.image_tag
+                .as_ref()
+                .map(|t| h.tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
+        let digest = e.id.image_digest.as_ref().map(|d| d.eq_ignore_ascii_case(&h.digest));
+        let differs = e.id.image_tag.as_ref().is_some_and(|t| !h.tags.contains(t))
+            || e.id.image_digest.as_ref().is_some_and(|d| d != &h.digest);
+        tag != Some(false) && digest != Some(false) && (tag.is_some() || digest.is_some()) && differs
+    });
+    if found_in_other_case
+        || other_case(&e.id.image_tag, &img.image_id.image_tag)
         || other_case(&e.id.image_digest, &img.image_id.image_digest)
     {
         return Some(id::I_TAG_CASE);
     }
-    let held_here = img
-        .image_id
-        .image_digest
-        .as_ref()
-        .is_some_and(|d| a.held.iter().any(|h| &h.digest == d));
-    Some(if held_here { id::I_NOT_FOUND } else { id::I_SCOPE })
+    Some(id::I_NOT_FOUND)
 }
 
 /// Whether an imageId is one of a held image's: its digest, and one of its tags or none.

@@ -61,8 +61,13 @@ enum Accepts {
     Image(ImageIdentifier),
     /// A failure echoing exactly this id with this code.
     Failure(ImageIdentifier, ImageFailureCode),
-    /// An image of the repository with this digest and one of these tags (None: untagged).
-    ImageOf { digest: String, tags: Vec<Option<String>> },
+    /// An image of the repository with this digest and one of these tags (None: untagged), whose
+    /// body answers one of these ids (the tags of one image answered together: any of them).
+    ImageOf {
+        digest: String,
+        tags: Vec<Option<String>>,
+        answering: Vec<usize>,
+    },
     /// Any failure echoing an id whose rule is advisory, whatever its code. (An image for it is
     /// left to be explained apart: taken here, an image with a broken body would escape the gate
     /// of the id it really answers.)
@@ -74,7 +79,7 @@ impl Accepts {
         match (self, entry) {
             (Accepts::Image(x), Entry::Image(img)) => &img.image_id == x,
             (Accepts::Failure(x, code), Entry::Failure(f)) => &f.image_id == x && f.failure_code.as_ref() == Some(code),
-            (Accepts::ImageOf { digest, tags }, Entry::Image(img)) => {
+            (Accepts::ImageOf { digest, tags, .. }, Entry::Image(img)) => {
                 img.image_id.image_digest.as_deref() == Some(digest.as_str()) && tags.contains(&img.image_id.image_tag)
             }
             (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x,
@@ -166,12 +171,22 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
                 }
             }
         }
-        let needy: Vec<usize> = decided
+        // The ids of groups that are no allowed answer are needy unless each can have a free
+        // entry near it of its own (two such ids and one such entry: both are).
+        let unplaced: Vec<usize> = decided
             .iter()
             .filter(|(.., placed, _)| placed.is_none())
             .flat_map(|(members, ..)| members.iter().flat_map(|&d| demands[d].ids.iter().copied()))
-            .filter(|&i| !(0..entries.len()).any(|j| free[j] && near(&a.ids[i], entries[j])))
             .collect();
+        let nearby: Vec<usize> = (0..entries.len()).filter(|&j| free[j]).collect();
+        let covered = matching_size(unplaced.len(), nearby.len(), |r, c| {
+            near(&a.ids[unplaced[r]], entries[nearby[c]])
+        });
+        let needy: Vec<usize> = if covered == unplaced.len() {
+            Vec::new()
+        } else {
+            unplaced
+        };
         for (members, mine, placed, _) in &mut decided {
             let ids = || members.iter().flat_map(|&d| demands[d].ids.iter().copied());
             // A free entry that looks like one of the group's own answers (its echo, or its image)
@@ -282,9 +297,35 @@ pub(super) fn accept<'a>(a: &ExpectedAnswers, images: &'a [Image], failures: &'a
     split
 }
 
+/// The size of a maximum matching of rows to columns (augmenting paths; rows and columns are few).
+fn matching_size(rows: usize, columns: usize, edge: impl Fn(usize, usize) -> bool) -> usize {
+    fn augment(
+        r: usize,
+        columns: usize,
+        edge: &dyn Fn(usize, usize) -> bool,
+        seen: &mut [bool],
+        owner: &mut [Option<usize>],
+    ) -> bool {
+        for c in 0..columns {
+            if edge(r, c) && !seen[c] {
+                seen[c] = true;
+                if owner[c].is_none_or(|o| augment(o, columns, edge, seen, owner)) {
+                    owner[c] = Some(r);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let mut owner = vec![None; columns];
+    (0..rows)
+        .filter(|&r| augment(r, columns, &edge, &mut vec![false; columns], &mut owner))
+        .count()
+}
+
 /// The entries of tags of one image answered together, shared out again among those tags: each
-/// tag its own entry where there is one, any further one to the tag it carries, else to the first
-/// (any share is allowed; this one notes only the tags that did not get their own entry once).
+/// tag its own entry where there is one, any further one to the tag whose body it is (any share is
+/// allowed; this one notes only the tags that did not get their own entry once).
 fn share_out<'a>(a: &ExpectedAnswers, ids: &[usize], slots: &mut [Option<Attributed<'a>>]) {
     let mut pool: Vec<&'a Image> = Vec::new();
     for &i in ids {
@@ -301,10 +342,14 @@ fn share_out<'a>(a: &ExpectedAnswers, ids: &[usize], slots: &mut [Option<Attribu
         }
     }
     for img in pool {
+        // To the tag whose body it is, the one it carries on a tie, else the first.
         let mine = ids
             .iter()
             .copied()
-            .find(|&i| matches!(&a.ids[i].outcome, Outcome::Image(x) if x.image_id == img.image_id))
+            .min_by_key(|&i| {
+                let carried = matches!(&a.ids[i].outcome, Outcome::Image(x) if x.image_id == img.image_id);
+                (body_cost(a, &a.ids[i], Entry::Image(img)), !carried)
+            })
             .unwrap_or(ids[0]);
         if let Some(slot) = slots[mine].as_mut() {
             slot.images.push(img);
@@ -312,8 +357,9 @@ fn share_out<'a>(a: &ExpectedAnswers, ids: &[usize], slots: &mut [Option<Attribu
     }
 }
 
-/// Whether an entry's echo shares a tag (in any case) or a digest (in any case) with an id: what
-/// could make it that id's answer, under a sloppy echo.
+/// Whether an entry's echo shares a tag (in any case) or a digest (in any case) with an id, or
+/// names a digest that differs in one character or is a prefix of the other: what could make it
+/// that id's answer, under a sloppy echo or a sloppy lookup.
 fn near(e: &IdExpectation, entry: Entry) -> bool {
     let echo = match entry {
         Entry::Image(img) => &img.image_id,
@@ -321,7 +367,9 @@ fn near(e: &IdExpectation, entry: Entry) -> bool {
     };
     let same =
         |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x.eq_ignore_ascii_case(y));
-    same(&e.id.image_tag, &echo.image_tag) || same(&e.id.image_digest, &echo.image_digest)
+    same(&e.id.image_tag, &echo.image_tag)
+        || same(&e.id.image_digest, &echo.image_digest)
+        || super::attribution::loose_score(&e.id, echo).is_some()
 }
 
 /// Whether an entry is an image ECR answers for this id, by its manifest (whatever its imageId).
@@ -421,10 +469,10 @@ fn fill(
         let (i, accepts) = &combo.places[row];
         accepts
             .takes(entries[mine[col]])
-            .then(|| body_cost(a, &a.ids[*i], entries[mine[col]]))
+            .then(|| place_cost(a, *i, accepts, entries[mine[col]]))
     })?;
     let kept: Vec<usize> = chosen.iter().map(|&col| mine[col]).collect();
-    Some(((body / GATE_COST, 0, body % GATE_COST), kept, combo))
+    Some(((body / GATE_COST, NOTE * (body % GATE_COST)), kept, combo))
 }
 
 /// An entry's identity as text, for a stable order.
@@ -476,25 +524,38 @@ fn decide(
     // the reading. An alternative that still leaves a body broken is no explanation: it may
     // paper over an entry too many or too few, which the answer's parts then show.
     all.sort_by_key(|c| c.cost);
-    let mut best: Option<(Score, Allowed)> = None;
+    let mut free: Option<(Score, Allowed)> = None;
+    let mut own: Option<(Score, Allowed)> = None;
     for combo in all.into_iter().take(PLACEMENTS_MAX) {
-        let cost = combo.cost;
+        let cost = i64::from(combo.cost);
+        // Sorted by cost: no later combination notes fewer things than the best found.
+        if free.as_ref().is_some_and(|(b, _)| cost >= b.1) {
+            break;
+        }
         if let Some((placed, body)) = place(a, combo, entries, mine) {
-            let score = (body / GATE_COST, cost, body % GATE_COST);
+            let score = (body / GATE_COST, cost + NOTE * (body % GATE_COST));
             if score.0 == 0 {
-                return Some((score, placed));
-            }
-            if cost == 0 && best.as_ref().is_none_or(|(b, _)| score < *b) {
-                best = Some((score, placed));
+                if free.as_ref().is_none_or(|(b, _)| score < *b) {
+                    free = Some((score, placed));
+                }
+            } else if cost == 0 && own.as_ref().is_none_or(|(b, _)| score < *b) {
+                own = Some((score, placed));
             }
         }
     }
-    best
+    free.or(own)
 }
 
-/// How well an allowed answer fits: gate differences in its bodies, how far it is from the
-/// model's own answer, advisory differences in its bodies (less is better, in that order).
-type Score = (i64, u32, i64);
+/// How well an allowed answer fits: gate differences in its bodies, then how much it gives to
+/// note (the alternatives it takes, and the advisory differences in its bodies; less is better).
+/// Of the readings an answer allows, the one with the fewest notes is the likeliest: an endpoint
+/// that shares one entry among tags is not read as repeating one tag and answering a digest once
+/// with a body to spare.
+type Score = (i64, i64);
+
+/// What an advisory difference in a body, or an alternative an id takes, counts in a score (a
+/// share among tags counts one more, so that an even reading is another one's).
+const NOTE: i64 = 2;
 
 /// Placements tried per group, at most, in search of one whose bodies keep every gate rule.
 const PLACEMENTS_MAX: usize = 64;
@@ -513,7 +574,7 @@ fn place(a: &ExpectedAnswers, mut combo: Allowed, entries: &[Entry], mine: &[usi
         let (i, accepts) = &combo.places[col];
         accepts
             .takes(entries[mine[row]])
-            .then(|| body_cost(a, &a.ids[*i], entries[mine[row]]))
+            .then(|| place_cost(a, *i, accepts, entries[mine[row]]))
     })?;
     let places = std::mem::take(&mut combo.places);
     combo.places = chosen.into_iter().map(|col| places[col].clone()).collect();
@@ -556,6 +617,19 @@ fn best_assignment(
         .map(|(row, &col)| TAKEN - cell(row, col))
         .sum();
     Some((chosen, total))
+}
+
+/// How badly an entry's body answers its place: the place's id, or the best of the ids it may
+/// answer (an entry shared among tags goes to the tag whose body it is).
+fn place_cost(a: &ExpectedAnswers, i: usize, accepts: &Accepts, entry: Entry) -> i64 {
+    match accepts {
+        Accepts::ImageOf { answering, .. } if !answering.is_empty() => answering
+            .iter()
+            .map(|&k| body_cost(a, &a.ids[k], entry))
+            .min()
+            .unwrap_or_default(),
+        _ => body_cost(a, &a.ids[i], entry),
+    }
 }
 
 /// How badly an entry's body answers an id whose identity it carries: a gate difference outweighs
@@ -633,7 +707,7 @@ fn demands(a: &ExpectedAnswers) -> Vec<Demand> {
 /// An id's allowed answers on its own.
 fn alone(i: usize, e: &IdExpectation) -> Vec<Allowed> {
     let counts: Vec<(usize, Choice, u32)> = if e.times > 1 {
-        vec![(1, Choice::Reference, 0), (e.times, Choice::PerRepetition, 1)]
+        vec![(1, Choice::Reference, 0), (e.times, Choice::PerRepetition, NOTE as u32)]
     } else {
         vec![(1, Choice::Reference, 0)]
     };
@@ -673,8 +747,15 @@ fn alone(i: usize, e: &IdExpectation) -> Vec<Allowed> {
                     tags.push(None);
                     options.push(Allowed {
                         choices: vec![(i, Choice::OneEntry)],
-                        cost: cost + 2,
-                        places: repeat(n, &[Accepts::ImageOf { digest, tags }]),
+                        cost: cost + NOTE as u32,
+                        places: repeat(
+                            n,
+                            &[Accepts::ImageOf {
+                                digest,
+                                tags,
+                                answering: vec![i],
+                            }],
+                        ),
                     });
                 }
             }
@@ -719,7 +800,9 @@ fn together(a: &ExpectedAnswers, members: &[usize], digest: &str) -> Vec<Allowed
     for k in 1..=sendings {
         options.push(Allowed {
             choices: members.iter().map(|&i| (i, Choice::Shared)).collect(),
-            cost: 4,
+            // Each tag without an entry of its own, or with more than one, is a note (at least
+            // one), and the share one more.
+            cost: NOTE as u32 * u32::try_from(members.len().abs_diff(k).max(1)).unwrap_or(u32::MAX / 4) + 1,
             places: (0..k)
                 .map(|n| {
                     (
@@ -727,6 +810,7 @@ fn together(a: &ExpectedAnswers, members: &[usize], digest: &str) -> Vec<Allowed
                         Accepts::ImageOf {
                             digest: digest.to_string(),
                             tags: tags.clone(),
+                            answering: members.to_vec(),
                         },
                     )
                 })

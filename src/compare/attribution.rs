@@ -72,9 +72,19 @@ impl<'a> Attributor<'a> {
                     .collect()
             }))
             .collect();
-        // And only an id that nothing else surely answers is answered by elimination.
+        // And only an id that nothing else surely answers is answered by elimination (an entry
+        // that answers another id better does not count: an image of a digest asked for, that
+        // also carries the tag of a failed id, answers the digest).
+        let best: Vec<Option<Affinity>> = affinities
+            .iter()
+            .map(|row| row.iter().copied().max().flatten())
+            .collect();
         for i in 0..a.ids.len() {
-            if affinities.iter().any(|row| row[i] >= Some(Affinity::Loose(0))) {
+            if affinities
+                .iter()
+                .zip(&best)
+                .any(|(row, best)| row[i] >= Some(Affinity::Loose(0)) && row[i] == *best)
+            {
                 for row in &mut affinities {
                     row[i] = row[i].filter(|x| *x != Affinity::Elimination);
                 }
@@ -252,9 +262,12 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
         return Vec::new();
     }
     // Powers of a base above the number of entries keep each term above any sum of the lower
-    // ones: placed 14, first place 13, a sending's place 12, affinities 2 to 11, a tag's place 1.
+    // ones: placed 14, first place 13, a sending's place 12, affinities 2 to 11, a sloppy echo's
+    // closeness 1, a tag's place 0.
     // i128 holds 4 * 256^14 summed over 256 entries.
-    let base = i128::try_from(rows.len() + 1).unwrap_or(256).min(256);
+    // Below the affinities, a sloppy echo's closeness (0 to 3, so the base is four times the
+    // entries) weighs, then a tag's place.
+    let base = i128::try_from(4 * (rows.len() + 1)).unwrap_or(256).min(256);
     let weight = |a: Option<Affinity>, first: bool, sending: bool| match a {
         None => -1,
         Some(Affinity::Elimination | Affinity::Loose(_)) if !sending => -1,
@@ -265,7 +278,11 @@ fn assign(affinities: &[Vec<Option<Affinity>>], places: &[Places], reading: Read
                 Reading::PerSending => i128::from(sending) * base.pow(12),
                 Reading::PerTag => base.pow(12) + i128::from(!sending),
             };
-            base.pow(14) + i128::from(first) * base.pow(13) + place + base.pow(a.rank() + 1)
+            let closeness = match a {
+                Affinity::Loose(score) => i128::from((score / 2).saturating_sub(1)),
+                _ => 0,
+            };
+            base.pow(14) + i128::from(first) * base.pow(13) + place + base.pow(a.rank() + 1) + closeness * base
         }
     };
     // After the places, one "no place" column per entry, so that any entry can stay unassigned.
@@ -377,9 +394,9 @@ fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {
 
 /// How plausibly an answered id answers a requested one it does not equal, 4 (best) to 1: the same
 /// tag (with another digest or none), a tag that differs only in case, a digest that differs in
-/// case or one character, a digest that is a prefix of the other. None: unrelated. Malformed
-/// requested digests relate to nothing.
-fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifier) -> Option<u8> {
+/// case or one character, a well-formed digest that is a prefix of the other. None: unrelated.
+/// Malformed requested digests relate to nothing.
+pub(super) fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifier) -> Option<u8> {
     if let (Some(r), Some(x)) = (&requested.image_tag, &answered.image_tag) {
         if r == x {
             return Some(4);
@@ -397,7 +414,7 @@ fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifier) -> Optio
     let (r, x) = (r.to_ascii_lowercase(), x.to_ascii_lowercase());
     if r == x || differs_in_one_char(&r, &x) {
         Some(2)
-    } else if r.starts_with(&x) || x.starts_with(&r) {
+    } else if x.starts_with(&r) || r.starts_with(&x) && syntax::is_well_formed_digest(&x) {
         Some(1)
     } else {
         None
@@ -606,6 +623,141 @@ mod tests {
         assert!(
             f.iter()
                 .any(|(r, id, _)| r == "I-DUP-ONCE" && *id == Some(both.to_string())),
+            "{f:#?}"
+        );
+    }
+
+    fn failure(echo: Value, code: &str) -> Value {
+        json!({"imageId": echo, "failureCode": code, "failureReason": "whatever"})
+    }
+
+    #[test]
+    fn an_id_answered_together_with_another_is_judged_by_the_entry_it_shares() {
+        // A lookup by digest prefix finds image 1 for `sha256:<prefix>` and answers it together
+        // with the full digest, once: the prefix's finding is I-NOT-FOUND, not a missing answer.
+        let s = state(&[(1, None)]);
+        let prefix = digest(1)[..15].to_string();
+        let d = judged(
+            &s,
+            vec![Id::digest(&prefix), Id::digest(digest(1))],
+            vec![image(1, json!({"imageDigest": digest(1)}))],
+            vec![],
+        );
+        let f = found(&d);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].0, "I-NOT-FOUND");
+        assert_eq!(f[0].1, Some(Id::digest(&prefix).to_string()));
+    }
+
+    #[test]
+    fn a_failure_echoing_only_a_digest_answers_the_tag_and_digest_it_dropped_the_tag_of() {
+        // Echoes without their tags: `sha256` is no prefix of a digest (it is no digest), and an
+        // image that answers the digest better is no reason to leave the malformed id unanswered.
+        let s = state(&[(1, Some("t"))]);
+        let missing = format!("sha256:{:064x}", 99);
+        let ids = vec![
+            Id::both("gone", &missing),
+            Id::both("t", "sha256"),
+            Id::digest(digest(1)),
+        ];
+        let d = judged(
+            &s,
+            ids,
+            vec![image(1, json!({"imageDigest": digest(1), "imageTag": "t"}))],
+            vec![
+                not_found(json!({"imageDigest": missing})),
+                failure(json!({"imageDigest": "sha256"}), "InvalidImageDigest"),
+            ],
+        );
+        let gate: Vec<Deviation> = d.into_iter().filter(|x| x.level == crate::rules::Level::Gate).collect();
+        let f = found(&gate);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f.iter().all(|(rule, ..)| rule == "I-ECHO"), "{f:#?}");
+    }
+
+    #[test]
+    fn a_sloppy_echo_closer_to_an_id_is_placed_there() {
+        // A case-insensitive lookup answers `TAG-1` with the image of `tag-1` and `{TAG-2, d}`
+        // together with `{tag-2, d}`: the case is the finding for both, never I-NOT-FOUND.
+        let s = state(&[(1, Some("tag-1")), (1, Some("tag-2"))]);
+        let ids = vec![
+            Id::tag("TAG-1"),
+            Id::both("TAG-2", digest(1)),
+            Id::both("tag-2", digest(1)),
+        ];
+        let d = judged(
+            &s,
+            ids,
+            vec![
+                image(1, json!({"imageDigest": digest(1), "imageTag": "tag-1"})),
+                image(1, json!({"imageDigest": digest(1), "imageTag": "tag-2"})),
+            ],
+            vec![],
+        );
+        let f = found(&d);
+        assert!(
+            !f.is_empty() && f.iter().all(|(rule, ..)| rule == "I-TAG-CASE"),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn tags_of_one_image_sharing_an_entry_are_read_as_that_not_as_other_alternatives() {
+        // One entry for `tag-2` (sent twice) and `tag-3`, and one per tag for the digest: also
+        // readable as `tag-2` answered per repetition and the digest answered once, which notes
+        // two things where sharing notes one.
+        let s = state(&[(1, Some("tag-1")), (1, Some("tag-2")), (1, Some("tag-3"))]);
+        let ids = vec![
+            Id::tag("tag-2"),
+            Id::tag("tag-2"),
+            Id::tag("tag-3"),
+            Id::digest(digest(1)),
+        ];
+        let entry = |t: &str| image(1, json!({"imageDigest": digest(1), "imageTag": t}));
+        let d = judged(
+            &s,
+            ids,
+            vec![entry("tag-2"), entry("tag-1"), entry("tag-2"), entry("tag-3")],
+            vec![],
+        );
+        let f = found(&d);
+        assert!(
+            !f.is_empty() && f.iter().all(|(rule, ..)| rule == "I-SAME-DIGEST-TAGS"),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn an_alternative_is_not_read_where_ids_left_without_an_answer_outnumber_the_entries_near_them() {
+        // Mismatched ids answered with the tag's image: `{tag-2, d1}`'s image is the same entry as
+        // the repeated `{tag-2, d2}`'s, so the repetition is no second answer of `{tag-2, d2}`.
+        let s = state(&[(1, Some("tag-1")), (2, Some("tag-2"))]);
+        let missing = format!("sha256:{:064x}", 99);
+        let ids = vec![
+            Id::both("tag-1", &missing),
+            Id::both("tag-2", digest(1)),
+            Id::both("tag-2", digest(2)),
+            Id::both("tag-2", digest(2)),
+        ];
+        let d = judged(
+            &s,
+            ids,
+            vec![
+                image(1, json!({"imageDigest": digest(1), "imageTag": "tag-1"})),
+                image(2, json!({"imageDigest": digest(2), "imageTag": "tag-2"})),
+                image(2, json!({"imageDigest": digest(2), "imageTag": "tag-2"})),
+            ],
+            vec![],
+        );
+        let f = found(&d);
+        let mismatched = [
+            Id::both("tag-1", &missing).to_string(),
+            Id::both("tag-2", digest(1)).to_string(),
+        ];
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(
+            f.iter()
+                .all(|(_, id, _)| id.as_ref().is_some_and(|x| mismatched.contains(x))),
             "{f:#?}"
         );
     }

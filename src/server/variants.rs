@@ -145,7 +145,7 @@ impl Variant {
         match self {
             Variant::Reference => "answers exactly as the model",
             Variant::TagCaseInsensitive => "matches tags ignoring case",
-            Variant::DigestPrefixMatch => "matches a digest by unique prefix",
+            Variant::DigestPrefixMatch => "matches a well-formed digest by unique prefix",
             Variant::CrossRepositoryLookup => "finds tags and digests in other repositories",
             Variant::MismatchIgnored => "answers the tag's image when tag and digest disagree",
             Variant::EchoDropsTag => "a failure for {tag, digest} echoes only the digest",
@@ -265,7 +265,9 @@ impl Variant {
             }
             Variant::DigestPrefixMatch => {
                 for i in &mut r.image_ids {
+                    // A lookup bug, after validation: a malformed digest is still refused.
                     if let Some(d) = &i.image_digest
+                        && syntax::is_well_formed_digest(d)
                         && repo.image_by_digest(d).is_none()
                     {
                         let matches: Vec<&str> = repo
