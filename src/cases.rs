@@ -23,6 +23,10 @@ pub struct CaseFile {
     /// Every edit made to the source, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The seed of the run that found it, for a class's example: the same seed finds the same
+    /// example again, another seed may find the class from another start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// The registry's account id: what answers carry as `registryId`.
     pub registry_id: String,
     pub repositories: Vec<CaseRepository>,
@@ -256,6 +260,7 @@ impl CaseFile {
                 "ecr-conformance run with seed {seed} against target {target}; expected: the reference model"
             ),
             notes: Vec::new(),
+            seed: Some(seed),
             registry_id: m.registry_id.clone(),
             repositories,
             request: m.canonical_request.clone(),

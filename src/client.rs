@@ -23,8 +23,11 @@ pub struct ClientConfig {
     pub credentials: Credentials,
     /// For each attempt.
     pub timeout: Duration,
-    /// Attempts per call, the first included.
+    /// Attempts per call, the first included, for server errors and transport errors.
     pub max_attempts: u32,
+    /// Attempts per call for throttling answers, counted apart: a registry under load throttles
+    /// for longer than a server error lasts, and the adaptive rate slows the run down meanwhile.
+    pub max_throttle_attempts: u32,
     /// The first backoff; it doubles per attempt up to `max_backoff`, with full jitter.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
@@ -53,6 +56,7 @@ impl ClientConfig {
             credentials,
             timeout: Duration::from_secs(10),
             max_attempts: 3,
+            max_throttle_attempts: 10,
             base_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(5),
             max_body: MAX_BODY,
@@ -124,8 +128,9 @@ pub struct EcrClient {
     url: String,
     stats: Arc<ClientStats>,
     jitter: Arc<AtomicU64>,
-    /// When the next request may start, under `rate_limit`.
+    /// When the next request may start, under `rate_limit` and the adaptive rate.
     next_slot: Arc<tokio::sync::Mutex<tokio::time::Instant>>,
+    adaptive: Arc<std::sync::Mutex<AdaptiveRate>>,
 }
 
 impl std::fmt::Debug for EcrClient {
@@ -152,19 +157,100 @@ pub fn is_transient(status: u16, error_type: Option<&str>) -> bool {
     status == 429 || status >= 500 || is_throttling(status, error_type)
 }
 
-/// Whether an error answer says the caller is sending too fast.
+/// Whether an error answer says the caller is sending too fast: 429, or one of the codes the AWS
+/// SDKs' standard retry mode treats as throttling (botocore's list, less `LimitExceededException`,
+/// which ECR answers for a quota reached: no retry lifts it).
 pub fn is_throttling(status: u16, error_type: Option<&str>) -> bool {
     status == 429
         || matches!(
             error_type,
             Some(
-                "ThrottlingException"
+                "Throttling"
+                    | "ThrottlingException"
                     | "ThrottledException"
+                    | "RequestThrottledException"
                     | "TooManyRequestsException"
-                    | "RequestLimitExceeded"
                     | "ProvisionedThroughputExceededException"
+                    | "TransactionInProgressException"
+                    | "RequestLimitExceeded"
+                    | "BandwidthLimitExceeded"
+                    | "RequestThrottled"
+                    | "SlowDown"
+                    | "PriorRequestNotComplete"
+                    | "EC2ThrottledException"
             )
         )
+}
+
+/// Whether an answer is a throttling answer (see [`is_throttling`]).
+pub fn throttled(reply: &HttpReply) -> bool {
+    let shape = serde_json::from_slice::<ErrorBody>(&reply.body)
+        .ok()
+        .and_then(|b| b.shape_name().map(str::to_string));
+    is_throttling(reply.status, shape.as_deref())
+}
+
+/// The client-side rate of the SDKs' adaptive retry mode, simplified: unlimited until the endpoint
+/// throttles; then 0.7 times the rate at which requests were going out (botocore's beta), 0.7
+/// times less at each further throttling (once for answers throttled together), rising by a fifth
+/// with every answer that is not throttled, and unlimited again once above twice the rate
+/// measured: it recovers where a fifth of the answers are throttled, and falls where half are.
+#[derive(Debug, Default)]
+struct AdaptiveRate {
+    /// Requests per second at most; None: no limit of its own.
+    rate: Option<f64>,
+    /// Where the limit stops: twice the rate measured when it was throttled.
+    ceiling: f64,
+    /// When the latest requests went out (the last second's, at most `SENT_KEPT`).
+    sent: std::collections::VecDeque<tokio::time::Instant>,
+    /// When the rate was last lowered.
+    lowered: Option<tokio::time::Instant>,
+}
+
+const SENT_KEPT: usize = 1024;
+/// The lowest adaptive rate, in requests per second.
+const MIN_RATE: f64 = 2.0;
+/// What a throttling answer multiplies the rate by.
+const BETA: f64 = 0.7;
+/// What an answer that is not throttled multiplies a lowered rate by.
+const ALPHA: f64 = 1.2;
+/// Throttling answers closer together than this lower the rate once.
+const LOWER_AT_MOST_EVERY: Duration = Duration::from_millis(100);
+
+impl AdaptiveRate {
+    fn sent_now(&mut self, now: tokio::time::Instant) {
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(1))
+            || self.sent.len() >= SENT_KEPT
+        {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(now);
+    }
+
+    fn throttled(&mut self, now: tokio::time::Instant) {
+        // Requests in flight together are throttled together: one decrease for them all.
+        if self
+            .lowered
+            .is_some_and(|t| now.duration_since(t) < LOWER_AT_MOST_EVERY)
+        {
+            return;
+        }
+        self.lowered = Some(now);
+        let measured = (self.sent.len() as f64).max(1.0);
+        let rate = (self.rate.unwrap_or(measured).min(measured) * BETA).max(MIN_RATE);
+        self.rate = Some(rate);
+        self.ceiling = (2.0 * measured).max(2.0 * MIN_RATE);
+    }
+
+    fn answered(&mut self) {
+        if let Some(r) = self.rate {
+            let next = r * ALPHA;
+            self.rate = (next < self.ceiling).then_some(next);
+        }
+    }
 }
 
 impl EcrClient {
@@ -181,6 +267,7 @@ impl EcrClient {
             stats: Arc::default(),
             jitter: Arc::new(AtomicU64::new(seed)),
             next_slot: Arc::new(tokio::sync::Mutex::new(tokio::time::Instant::now())),
+            adaptive: Arc::default(),
         }
     }
 
@@ -216,28 +303,37 @@ impl EcrClient {
     }
 
     /// Sends one operation with a JSON body and returns the raw answer, retrying throttling, 429
-    /// and 5xx answers (and transport errors when `idempotent`). A status that persists through
-    /// the retries comes back as the answer.
+    /// and 5xx answers (and transport errors when `idempotent`). Throttling has its own budget
+    /// (`max_throttle_attempts`) and slows every later request down (the adaptive rate); other
+    /// errors have `max_attempts`. A status that persists through the retries comes back as the
+    /// answer.
     pub async fn call_raw(&self, operation: &str, body: Vec<u8>, idempotent: bool) -> Result<Exchange, CallError> {
         if self.config.read_only && !READ_OPERATIONS.contains(&operation) {
             return Err(CallError::ReadOnly {
                 operation: operation.to_string(),
             });
         }
-        let mut attempt = 0;
+        let (mut attempt, mut throttles) = (0u32, 0u32);
         loop {
-            attempt += 1;
             self.wait_for_slot().await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(operation, &body).await;
-            let last = attempt >= self.config.max_attempts.max(1);
+            let total = attempt + throttles + 1;
             match outcome {
+                Ok((reply, retry_after)) if throttled(&reply) => {
+                    throttles += 1;
+                    self.adapt(|a| a.throttled(tokio::time::Instant::now()));
+                    if throttles >= self.config.max_throttle_attempts.max(1) {
+                        return Ok(Exchange { reply, attempts: total });
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(throttles, retry_after)).await;
+                }
                 Ok((reply, retry_after)) => {
-                    if last || !retryable(&reply) {
-                        return Ok(Exchange {
-                            reply,
-                            attempts: attempt,
-                        });
+                    attempt += 1;
+                    self.adapt(AdaptiveRate::answered);
+                    if attempt >= self.config.max_attempts.max(1) || !retryable(&reply) {
+                        return Ok(Exchange { reply, attempts: total });
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(self.backoff(attempt, retry_after)).await;
@@ -246,7 +342,8 @@ impl EcrClient {
                     return Err(e);
                 }
                 Err(e) => {
-                    if last || !idempotent {
+                    attempt += 1;
+                    if attempt >= self.config.max_attempts.max(1) || !idempotent {
                         return Err(e);
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -256,20 +353,34 @@ impl EcrClient {
         }
     }
 
-    /// Spaces requests `1 / rate_limit` seconds apart, whatever the concurrency.
+    fn adapt(&self, f: impl FnOnce(&mut AdaptiveRate)) {
+        if let Ok(mut a) = self.adaptive.lock() {
+            f(&mut a);
+        }
+    }
+
+    /// Spaces requests `1 / rate` seconds apart, whatever the concurrency, where `rate` is the
+    /// lower of `rate_limit` and the adaptive rate.
     async fn wait_for_slot(&self) {
-        let Some(rate) = self.config.rate_limit.filter(|r| *r > 0.0) else {
-            return;
+        let adaptive = self.adaptive.lock().ok().and_then(|a| a.rate);
+        let configured = self.config.rate_limit.filter(|r| *r > 0.0);
+        let rate = match (configured, adaptive) {
+            (Some(c), Some(a)) => Some(c.min(a)),
+            (c, a) => c.or(a),
         };
-        let interval = Duration::from_secs_f64(1.0 / rate);
-        let start = {
-            let mut next = self.next_slot.lock().await;
-            let now = tokio::time::Instant::now();
-            let start = (*next).max(now);
-            *next = start + interval;
-            start
+        let start = match rate {
+            None => tokio::time::Instant::now(),
+            Some(rate) => {
+                let interval = Duration::from_secs_f64(1.0 / rate);
+                let mut next = self.next_slot.lock().await;
+                let now = tokio::time::Instant::now();
+                let start = (*next).max(now);
+                *next = start + interval;
+                start
+            }
         };
         tokio::time::sleep_until(start).await;
+        self.adapt(|a| a.sent_now(start));
     }
 
     fn signed_headers(&self, operation: &str, body: &[u8]) -> Result<Vec<(String, String)>, CallError> {
@@ -440,5 +551,58 @@ fn describe(e: reqwest::Error) -> String {
     match causes.last() {
         Some(root) => format!("{kind}: {root}"),
         None => format!("{kind}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_lowers_the_rate_and_answers_bring_it_back_to_unlimited() {
+        let mut a = AdaptiveRate::default();
+        let t0 = tokio::time::Instant::now();
+        for k in 0..40 {
+            a.sent_now(t0 + Duration::from_millis(k * 10));
+        }
+        assert_eq!(a.rate, None, "no limit before the endpoint throttles");
+        let later = t0 + Duration::from_millis(400);
+        a.throttled(later);
+        assert_eq!(
+            a.rate,
+            Some(40.0 * BETA),
+            "0.7 times the 40 requests of the last second"
+        );
+        a.throttled(later + Duration::from_millis(10));
+        assert_eq!(a.rate, Some(40.0 * BETA), "throttled together: lowered once");
+        a.throttled(later + Duration::from_millis(200));
+        assert_eq!(a.rate, Some(40.0 * BETA * BETA), "throttled again: lowered again");
+        let mut answers = 0;
+        while a.rate.is_some() {
+            a.answered();
+            answers += 1;
+            assert!(answers < 100, "the rate recovers");
+        }
+        assert!(answers > 3, "it recovers gradually: {answers}");
+    }
+
+    #[test]
+    fn the_rate_never_falls_below_its_floor() {
+        let mut a = AdaptiveRate::default();
+        let t0 = tokio::time::Instant::now();
+        for k in 0..20 {
+            a.throttled(t0 + Duration::from_secs(k));
+        }
+        assert_eq!(a.rate, Some(MIN_RATE));
+    }
+
+    #[test]
+    fn the_sdks_throttling_codes_are_throttling_and_a_quota_is_not() {
+        for code in ["Throttling", "ThrottlingException", "SlowDown", "RequestLimitExceeded"] {
+            assert!(is_throttling(400, Some(code)), "{code}");
+        }
+        assert!(is_throttling(429, None));
+        assert!(!is_throttling(400, Some("LimitExceededException")));
+        assert!(!is_throttling(500, Some("ServerException")));
     }
 }

@@ -121,6 +121,10 @@ struct TargetArgs {
     /// Attempts per request, the first included (throttling, 429 and 5xx are retried).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     max_attempts: u32,
+    /// Attempts per request for throttling answers, counted apart from --max-attempts (each one
+    /// also slows the client-side rate down, as the SDKs' adaptive retry mode does).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_throttle_attempts: u32,
     /// Requests per second at most, e.g. `20/s`.
     #[arg(long, value_parser = parse_rate)]
     rate_limit: Option<f64>,
@@ -145,6 +149,7 @@ impl TargetArgs {
             region: self.region.clone(),
             timeout: Some(Duration::from_secs_f64(self.timeout)),
             max_attempts: Some(self.max_attempts),
+            max_throttle_attempts: Some(self.max_throttle_attempts),
             allow_http: self.allow_http,
             ca_bundle: self.ca_bundle.clone(),
             insecure: self.insecure,

@@ -160,6 +160,8 @@ pub struct RunOutcome {
     pub cases_run: usize,
     pub worlds: usize,
     pub flaky: usize,
+    /// Deviations that a re-send of their request did not show again (trial, what was seen).
+    pub unconfirmed: Vec<Fault>,
     pub skipped_cases: Vec<(String, String)>,
     /// Repositories that could not be deleted at the end.
     pub leftovers: Vec<(String, String)>,
@@ -190,6 +192,8 @@ pub(crate) struct CaseResult {
     pub(crate) property_results: Vec<(String, Vec<Deviation>)>,
     pub(crate) fault: Option<String>,
     pub(crate) flaky: bool,
+    /// Deviations seen once that a re-send did not show again: flaky, never a finding.
+    pub(crate) unconfirmed: Vec<String>,
 }
 
 impl CaseResult {
@@ -267,6 +271,88 @@ async fn same_answer(
     })
 }
 
+/// P-SPLIT: the request's ids sent in two halves, their answers joined and compared with the
+/// whole's (`first`). None: not comparable (a half refused); Err: a fault.
+async fn split_check(
+    client: &EcrClient,
+    request: &BatchGetImageRequest,
+    first: &Normalised,
+) -> Result<Option<Vec<Deviation>>, String> {
+    let Normalised::Entries { images, failures } = first else {
+        return Ok(None);
+    };
+    let mid = request.image_ids.len() / 2;
+    let halves = [request.image_ids[..mid].to_vec(), request.image_ids[mid..].to_vec()];
+    let mut joined_images = BTreeSet::new();
+    let mut joined_failures = BTreeSet::new();
+    for half in halves {
+        let part = BatchGetImageRequest {
+            image_ids: half,
+            ..request.clone()
+        };
+        let x = client.batch_get_image(&part).await.map_err(|e| e.to_string())?;
+        match usable(&x.reply)? {
+            Normalised::Entries { images, failures } => {
+                joined_images.extend(images);
+                joined_failures.extend(failures);
+            }
+            Normalised::Error { .. } => return Ok(None),
+        }
+    }
+    // Sets, not multisets: a repeated id may fall in both halves (I-DUP-ONCE is its own rule).
+    let whole_images: BTreeSet<String> = images.iter().cloned().collect();
+    let whole_failures: BTreeSet<String> = failures.iter().cloned().collect();
+    if whole_images == joined_images && whole_failures == joined_failures {
+        return Ok(Some(Vec::new()));
+    }
+    let joined = Normalised::Entries {
+        images: joined_images.into_iter().collect(),
+        failures: joined_failures.into_iter().collect(),
+    };
+    Ok(Some(vec![property_deviation(
+        id::P_SPLIT,
+        "the ids split over two requests are answered differently",
+        first,
+        &joined,
+    )]))
+}
+
+/// `same_answer`, and where it finds a difference, once more: a difference that the second look
+/// does not show again, the same, is a glitch of the endpoint or the network (noted in
+/// `unconfirmed`), not the property broken.
+async fn same_answer_twice(
+    client: &EcrClient,
+    request: &BatchGetImageRequest,
+    first: &Normalised,
+    rule: &str,
+    summary: &str,
+    unconfirmed: &mut Vec<String>,
+) -> Result<Vec<Deviation>, String> {
+    let d = same_answer(client, request, first, rule, summary).await?;
+    if d.is_empty() || same_difference(&d, &same_answer(client, request, first, rule, summary).await?) {
+        return Ok(d);
+    }
+    unconfirmed.push(format!("{rule}: {summary}, once and not on a second look"));
+    Ok(Vec::new())
+}
+
+/// Whether a second look shows the very difference the first showed.
+fn same_difference(first: &[Deviation], second: &[Deviation]) -> bool {
+    first.len() == second.len() && first.iter().zip(second).all(|(x, y)| x.actual == y.actual)
+}
+
+/// What a judgement says, for comparing two answers to one request: each deviation's rule,
+/// level and id (a fault: nothing).
+fn deviation_keys(j: &Judgement) -> BTreeSet<(String, Level, Option<String>)> {
+    match j {
+        Judgement::Answer(d) => d
+            .iter()
+            .map(|x| (x.rule.clone(), x.level, x.image_id.as_ref().map(ToString::to_string)))
+            .collect(),
+        Judgement::Fault(_) => BTreeSet::new(),
+    }
+}
+
 /// An answer a property can compare: not a server error or throttling after every retry, and
 /// readable. Anything else is a fault, and the property is not checked for that case.
 fn usable(reply: &HttpReply) -> Result<Normalised, String> {
@@ -295,6 +381,7 @@ pub(crate) async fn run_case(
         property_results: Vec::new(),
         fault: None,
         flaky: false,
+        unconfirmed: Vec::new(),
     };
     let expected = model::batch_get_image(&state, &request);
     let exchange = match client.batch_get_image(&request).await {
@@ -340,6 +427,37 @@ pub(crate) async fn run_case(
     {
         judgement = compare::judge_with_culprit(&expected, &exchange.reply, Some(&culprit));
     }
+    // Only a deviation that a re-send shows again is one: a corrupted or truncated answer, a
+    // passing glitch, is not the endpoint's answer to the request.
+    // (A 5xx on every attempt was re-sent above already.)
+    if !crate::client::retryable(&exchange.reply)
+        && matches!(&judgement, Judgement::Answer(d) if d.iter().any(|x| x.level == Level::Gate))
+    {
+        match client.batch_get_image(&request).await {
+            Ok(again) if !crate::client::retryable(&again.reply) => {
+                let first = deviation_keys(&compare::judge(&expected, &exchange.reply));
+                let second = deviation_keys(&compare::judge(&expected, &again.reply));
+                if first != second {
+                    result.flaky = true;
+                    if let Judgement::Answer(d) = &judgement {
+                        result.unconfirmed = d.iter().map(|x| format!("{}: {}", x.rule, x.summary)).collect();
+                    }
+                    return result;
+                }
+            }
+            Ok(again) => {
+                result.fault = Some(format!(
+                    "a deviation could not be confirmed: the re-send got HTTP {}",
+                    again.reply.status
+                ));
+                return result;
+            }
+            Err(e) => {
+                result.fault = Some(e.to_string());
+                return result;
+            }
+        }
+    }
     match judgement {
         Judgement::Answer(mut d) => {
             if !d.is_empty() {
@@ -362,12 +480,13 @@ pub(crate) async fn run_case(
         return result;
     };
     // P-IDEMPOTENT
-    let again = same_answer(
+    let again = same_answer_twice(
         &client,
         &request,
         &first,
         id::P_IDEMPOTENT,
         "the same request answered differently the second time",
+        &mut result.unconfirmed,
     );
     match again.await {
         Ok(d) => result.property_results.push((id::P_IDEMPOTENT.into(), d)),
@@ -383,12 +502,13 @@ pub(crate) async fn run_case(
     // P-PERMUTE
     let mut permuted = request.clone();
     permuted.image_ids.reverse();
-    match same_answer(
+    match same_answer_twice(
         &client,
         &permuted,
         &first,
         id::P_PERMUTE,
         "the ids in reverse order are answered differently",
+        &mut result.unconfirmed,
     )
     .await
     {
@@ -399,55 +519,19 @@ pub(crate) async fn run_case(
     // no two ids name one image: whether ECR answers one image once per batch is unknown
     // (I-SAME-DIGEST-TAGS), so an answer there may depend on the batch, and the model judges
     // each of them on its own.
-    if let Normalised::Entries { images, failures } = &first
-        && !two_ids_name_one_image(answers)
-    {
-        let mid = request.image_ids.len() / 2;
-        let halves = [request.image_ids[..mid].to_vec(), request.image_ids[mid..].to_vec()];
-        let mut joined_images = BTreeSet::new();
-        let mut joined_failures = BTreeSet::new();
-        let mut comparable = true;
-        for half in halves {
-            let part = BatchGetImageRequest {
-                image_ids: half,
-                ..request.clone()
-            };
-            match client.batch_get_image(&part).await {
-                Ok(x) => match usable(&x.reply) {
-                    Ok(Normalised::Entries { images, failures }) => {
-                        joined_images.extend(images);
-                        joined_failures.extend(failures);
-                    }
-                    Ok(Normalised::Error { .. }) => comparable = false,
-                    Err(e) => {
-                        result.fault = Some(e);
-                        comparable = false;
-                    }
-                },
-                Err(e) => {
-                    result.fault = Some(e.to_string());
-                    comparable = false;
-                }
-            }
-        }
-        if comparable {
-            // Sets, not multisets: a repeated id may fall in both halves (I-DUP-ONCE is its own rule).
-            let whole_images: BTreeSet<String> = images.iter().cloned().collect();
-            let whole_failures: BTreeSet<String> = failures.iter().cloned().collect();
-            let mut d = Vec::new();
-            if whole_images != joined_images || whole_failures != joined_failures {
-                let joined = Normalised::Entries {
-                    images: joined_images.into_iter().collect(),
-                    failures: joined_failures.into_iter().collect(),
-                };
-                d.push(property_deviation(
-                    id::P_SPLIT,
-                    "the ids split over two requests are answered differently",
-                    &first,
-                    &joined,
-                ));
-            }
-            result.property_results.push((id::P_SPLIT.into(), d));
+    if matches!(first, Normalised::Entries { .. }) && !two_ids_name_one_image(answers) {
+        match split_check(&client, &request, &first).await {
+            Ok(Some(d)) if !d.is_empty() => match split_check(&client, &request, &first).await {
+                Ok(Some(again)) if !same_difference(&d, &again) => result.unconfirmed.push(format!(
+                    "{}: the ids split over two requests are answered differently, once and not on a second look",
+                    id::P_SPLIT
+                )),
+                Ok(_) => result.property_results.push((id::P_SPLIT.into(), d)),
+                Err(e) => result.fault = Some(e),
+            },
+            Ok(Some(d)) => result.property_results.push((id::P_SPLIT.into(), d)),
+            Ok(None) => {}
+            Err(e) => result.fault = Some(e),
         }
     }
     result
@@ -998,6 +1082,7 @@ fn joined(
         property_results: Vec::new(),
         fault: Some(format!("the case's task stopped: {e}")),
         flaky: false,
+        unconfirmed: Vec::new(),
     })
 }
 
@@ -1095,6 +1180,12 @@ fn absorb(
         });
     }
     out.flaky += usize::from(r.flaky);
+    for message in r.unconfirmed {
+        out.unconfirmed.push(Fault {
+            trial: trial.into(),
+            message,
+        });
+    }
     let finding = |d: Deviation, property: &str| Finding {
         deviation: d,
         property: property.into(),

@@ -10,6 +10,7 @@ use crate::report::{Report, RunContext, Verdict};
 use crate::runner::{self, RunConfig};
 use crate::server::{self, Alternatives, ServerConfig, Variant};
 use crate::target::{self, ConfigError, TargetOptions};
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -248,7 +249,16 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         .clone()
         .unwrap_or_else(|| RunControl::new(options.deadline.map(|d| std::time::Instant::now() + d)));
     let watcher = options.handle_signals.then(|| watch_signals(config.control.clone()));
-    let outcome = runner::run(&client, &config).await;
+    let mut outcome = runner::run(&client, &config).await;
+    // Classes whose example differs from the accepted one: the accepted example, replayed.
+    let reproduced = match &options.snapshots {
+        Some(root) if !config.control.should_stop() => {
+            let (reproduced, leftovers) = replay_baseline(&client, &config, &root.join(&name), &outcome).await?;
+            outcome.leftovers.extend(leftovers);
+            reproduced
+        }
+        _ => BTreeSet::new(),
+    };
     if let Some(w) = watcher {
         w.abort();
     }
@@ -266,12 +276,54 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         requests: client.stats().requests.load(Ordering::Relaxed),
         retries: client.stats().retries.load(Ordering::Relaxed),
     };
-    let report = build_report(&options, &outcome, &ctx)?;
+    let report = build_report(&options, &outcome, &ctx, &reproduced)?;
     let report_path = crate::report::write_all(&report, &options.out).map_err(|source| SessionError::Report {
         dir: options.out.clone(),
         source,
     })?;
     Ok(RunResult { report, report_path })
+}
+
+/// The baseline's own examples of the classes this run found with another example, replayed
+/// (their case files, kept beside the snapshots): the classes whose accepted example still shows
+/// them. A seed finds a class from another start; the endpoint's behaviour is what the gate keeps.
+async fn replay_baseline(
+    client: &crate::client::EcrClient,
+    config: &RunConfig,
+    dir: &Path,
+    outcome: &runner::RunOutcome,
+) -> Result<(BTreeSet<String>, Vec<(String, String)>), SessionError> {
+    let classes = crate::classes::classify(&outcome.findings);
+    let mut case_files = Vec::new();
+    for (_, path) in crate::snapshot::to_replay(&classes, &outcome.minimal, dir)? {
+        let case = crate::cases::CaseFile::load(&path).map_err(|e| SessionError::Usage(format!("baseline: {e}")))?;
+        // The seed that found the accepted example finds it again: there, another example is
+        // another behaviour (or an edited snapshot), not another start.
+        if case.seed != Some(config.seed) {
+            case_files.push((path, case));
+        }
+    }
+    if case_files.is_empty() {
+        return Ok((BTreeSet::new(), Vec::new()));
+    }
+    let mut replay = config.clone();
+    replay.case_files = case_files;
+    replay.cases = 0;
+    replay.shrink_budget = std::time::Duration::ZERO;
+    replay.prefix = format!("{}b", config.prefix);
+    let out = runner::run(client, &replay).await;
+    // A case reproduces its class where its own trial shows it (a case file is named after it).
+    let reproduced = crate::classes::classify(&out.findings)
+        .into_iter()
+        .filter(|c| {
+            out.findings.iter().any(|f| {
+                f.trial == format!("case:{}", c.slug)
+                    && crate::classes::ClassKey::from_deviation(&f.property, &f.deviation) == c.key
+            })
+        })
+        .map(|c| c.slug)
+        .collect();
+    Ok((reproduced, out.leftovers))
 }
 
 /// The embedded server's target name: `embedded`, `embedded-<variant>`, and `+<alternative>` for
@@ -391,7 +443,12 @@ fn load_case_files(options: &RunOptions) -> Result<Vec<(PathBuf, CaseFile)>, Ses
 }
 
 /// Classes, the baseline comparison, the class case files, and the report.
-fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunContext) -> Result<Report, SessionError> {
+fn build_report(
+    options: &RunOptions,
+    outcome: &runner::RunOutcome,
+    ctx: &RunContext,
+    reproduced: &BTreeSet<String>,
+) -> Result<Report, SessionError> {
     let classes = crate::classes::classify(&outcome.findings);
     let baseline = match &options.snapshots {
         Some(root) => {
@@ -405,8 +462,10 @@ fn build_report(options: &RunOptions, outcome: &runner::RunOutcome, ctx: &RunCon
                 &classes,
                 &outcome.minimal,
                 &ctx.target,
+                ctx.seed,
                 &dir,
                 &pending,
+                reproduced,
             )?)
         }
         None => None,

@@ -262,12 +262,48 @@ pub fn accepted(dir: &Path) -> Result<BTreeSet<String>, SnapshotError> {
 
 /// Compares the classes with the baseline under `dir` and writes the pending snapshots of new
 /// classes into `pending_dir` (the baseline folder itself, or the report folder in CI).
+/// The classes whose accepted example differs from this run's, where the baseline keeps that
+/// example's case file (`<slug>.case.json`) to replay: (slug, the case file's path).
+pub fn to_replay(classes: &[Class], minimal: &[Minimal], dir: &Path) -> Result<Vec<(String, PathBuf)>, SnapshotError> {
+    let accepted = accepted_texts(dir)?;
+    Ok(classes
+        .iter()
+        .filter(|class| {
+            accepted
+                .get(&class.slug)
+                .is_some_and(|old| differs(old, &render(class, minimal.iter().find(|m| m.class == class.key))))
+        })
+        .map(|class| (class.slug.clone(), dir.join(format!("{}.{CASE_SUFFIX}", class.slug))))
+        .filter(|(_, path)| path.is_file())
+        .collect())
+}
+
+/// A baseline's case file of a class, beside its snapshot: the accepted example, replayable.
+pub const CASE_SUFFIX: &str = "case.json";
+
+/// Whether an accepted snapshot shows another example than `body`. A canonical example is the
+/// same for every run that finds the class from the same start, so its accepted body must match
+/// to the byte; an example that could not be made canonical may vary with the endpoint's history,
+/// so for it the class's presence is what counts.
+fn differs(old: &str, body: &str) -> bool {
+    let canonical = |text: &str| text.contains(CANONICAL_MARK);
+    body_of(old) != Some(body) && canonical(body) && body_of(old).is_some_and(canonical)
+}
+
+/// Compares the classes with the baseline under `dir` and writes the pending snapshots of new
+/// and changed classes into `pending_dir` (the baseline folder itself, or the report folder in
+/// CI), each with its example's case file. A class whose example differs from the accepted one
+/// but whose accepted example, replayed, still shows it (`reproduced`) is known: the seed chose
+/// another start, not the endpoint another behaviour.
+#[allow(clippy::too_many_arguments)]
 pub fn compare(
     classes: &[Class],
     minimal: &[Minimal],
     target: &str,
+    seed: u64,
     dir: &Path,
     pending_dir: &Path,
+    reproduced: &BTreeSet<String>,
 ) -> Result<Comparison, SnapshotError> {
     let accepted = accepted_texts(dir)?;
     let mut c = Comparison {
@@ -275,20 +311,36 @@ pub fn compare(
         baseline_dir: dir.into(),
         ..Comparison::default()
     };
+    let write = |path: PathBuf, text: &str| -> Result<PathBuf, SnapshotError> {
+        std::fs::create_dir_all(pending_dir).map_err(|source| SnapshotError::Write {
+            path: pending_dir.into(),
+            source,
+        })?;
+        std::fs::write(&path, crate::redact::text(text).as_bytes()).map_err(|source| SnapshotError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    };
     for class in classes {
         let m = minimal.iter().find(|m| m.class == class.key);
         let body = render(class, m);
-        // A canonical example is the same for every run that finds the class, so its accepted
-        // body must match to the byte; an example that could not be made canonical may vary
-        // with the endpoint's history, so for it the class's presence is what counts.
-        let canonical = |text: &str| text.contains(CANONICAL_MARK);
+        let case = m
+            .and_then(|m| crate::cases::CaseFile::from_minimal(class, m, seed, target))
+            .map(|c| c.to_json());
         let text = match accepted.get(&class.slug) {
-            Some(old) if body_of(old) == Some(body.as_str()) => {
+            Some(old) if !differs(old, &body) || reproduced.contains(&class.slug) => {
                 c.known.push(class.slug.clone());
-                continue;
-            }
-            Some(old) if !(canonical(&body) && body_of(old).is_some_and(canonical)) => {
-                c.known.push(class.slug.clone());
+                // The accepted example's case file, where the baseline lacks it and this run's
+                // example is that very example.
+                let case_path = dir.join(format!("{}.{CASE_SUFFIX}", class.slug));
+                if body_of(old) == Some(body.as_str())
+                    && !case_path.exists()
+                    && dir == pending_dir
+                    && let Some(case) = &case
+                {
+                    write(case_path, case)?;
+                }
                 continue;
             }
             Some(old) => {
@@ -301,16 +353,17 @@ pub fn compare(
                 file_text(class, &body)
             }
         };
-        std::fs::create_dir_all(pending_dir).map_err(|source| SnapshotError::Write {
-            path: pending_dir.into(),
-            source,
-        })?;
-        let path = pending_dir.join(format!("{}.snap.new", class.slug));
-        std::fs::write(&path, crate::redact::text(&text).as_bytes()).map_err(|source| SnapshotError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        let path = write(pending_dir.join(format!("{}.snap.new", class.slug)), &text)?;
         c.pending.push(path);
+        let case_path = pending_dir.join(format!("{}.{CASE_SUFFIX}.new", class.slug));
+        match &case {
+            Some(case) => {
+                write(case_path, case)?;
+            }
+            None => {
+                let _ = std::fs::remove_file(case_path);
+            }
+        }
     }
     let occurred: BTreeSet<&str> = classes.iter().map(|c| c.slug.as_str()).collect();
     c.fixed = accepted
@@ -322,11 +375,10 @@ pub fn compare(
     if let Ok(entries) = std::fs::read_dir(pending_dir) {
         for entry in entries.filter_map(Result::ok) {
             let path = entry.path();
-            if let Some(stem) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".snap.new"))
-                && !c.new.iter().chain(&c.changed).any(|n| n == stem)
+            if let Some(stem) = path.file_name().and_then(|n| n.to_str()).and_then(|n| {
+                n.strip_suffix(".snap.new")
+                    .or_else(|| n.strip_suffix(&format!(".{CASE_SUFFIX}.new")))
+            }) && !c.new.iter().chain(&c.changed).any(|n| n == stem)
             {
                 let _ = std::fs::remove_file(&path);
             }
@@ -336,13 +388,35 @@ pub fn compare(
 }
 
 /// A pending snapshot accepted (renamed to `.snap`) or rejected (deleted).
+/// Its example's case file goes with it, where there is one (else the accepted one, of another
+/// example, is removed).
 pub fn decide(pending: &Path, accept: bool) -> std::io::Result<()> {
+    let name = pending.to_string_lossy().into_owned();
+    let case = name.strip_suffix(".snap.new").map(|stem| {
+        (
+            PathBuf::from(format!("{stem}.{CASE_SUFFIX}.new")),
+            PathBuf::from(format!("{stem}.{CASE_SUFFIX}")),
+        )
+    });
     if accept {
-        let name = pending.to_string_lossy();
         let target = PathBuf::from(name.strip_suffix(".new").unwrap_or(&name));
-        std::fs::rename(pending, target)
+        std::fs::rename(pending, target)?;
+        if let Some((new, accepted)) = case {
+            if new.exists() {
+                std::fs::rename(new, accepted)?;
+            } else if accepted.exists() {
+                std::fs::remove_file(accepted)?;
+            }
+        }
+        Ok(())
     } else {
-        std::fs::remove_file(pending)
+        std::fs::remove_file(pending)?;
+        if let Some((new, _)) = case
+            && new.exists()
+        {
+            std::fs::remove_file(new)?;
+        }
+        Ok(())
     }
 }
 

@@ -14,6 +14,8 @@ pub struct TargetOptions {
     pub region: Option<String>,
     pub timeout: Option<Duration>,
     pub max_attempts: Option<u32>,
+    /// Attempts for throttling answers (`--max-throttle-attempts`).
+    pub max_throttle_attempts: Option<u32>,
     pub allow_http: bool,
     /// PEM roots to trust instead of the system's (`--ca-bundle`, else `AWS_CA_BUNDLE`).
     pub ca_bundle: Option<std::path::PathBuf>,
@@ -175,6 +177,9 @@ pub fn client_for(
     }
     if let Some(a) = options.max_attempts {
         config.max_attempts = a;
+    }
+    if let Some(a) = options.max_throttle_attempts {
+        config.max_throttle_attempts = a;
     }
     config.rate_limit = options.rate_limit;
     config.read_only = options.read_only;

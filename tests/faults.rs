@@ -28,6 +28,11 @@ enum Fault {
     ServerError,
     /// A quarter of all calls but cleanup's, drawn at random, get a well-formed 500 ServerException.
     RandomServerException,
+    /// One call in twenty, drawn at random, gets a well-formed 500 ServerException.
+    FewServerExceptions,
+    /// Every seventh BatchGetImage answer that echoes a digest has one byte of it changed: valid
+    /// JSON, a wrong answer, once.
+    CorruptSome,
 }
 
 struct Proxy {
@@ -97,10 +102,12 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
     };
     let lower = head.to_ascii_lowercase();
     let is_batch = lower.contains("x-amz-target: amazonec2containerregistry_v20150921.batchgetimage");
-    if fault == Fault::RandomServerException && !lower.contains("deleterepository") {
+    if matches!(fault, Fault::RandomServerException | Fault::FewServerExceptions) && !lower.contains("deleterepository")
+    {
         let n = calls.fetch_add(1, Ordering::SeqCst) as u64;
-        // A quarter of the calls, scattered by a multiplicative hash of their number.
-        if (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40).is_multiple_of(4) {
+        // A quarter (a twentieth) of the calls, scattered by a multiplicative hash of their number.
+        let one_in = if fault == Fault::RandomServerException { 4 } else { 20 };
+        if (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40).is_multiple_of(one_in) {
             let _ = s
                 .write_all(&canned(
                     "500 Internal Server Error",
@@ -145,7 +152,18 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
                 r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
             )),
             Fault::ServerError => Some(canned("500 Internal Server Error", "text/html", "<html>oops</html>")),
-            Fault::ThrottleThenRecover(_) | Fault::RandomServerException => forward(&raw, backend).await,
+            Fault::CorruptSome => forward(&raw, backend).await.map(|mut a| {
+                let pattern = b"\"imageDigest\":\"sha256:";
+                if let Some(i) = a.windows(pattern.len()).position(|w| w == pattern)
+                    && n % 7 == 3
+                {
+                    a[i + pattern.len() - 1] = b'X';
+                }
+                a
+            }),
+            Fault::ThrottleThenRecover(_) | Fault::RandomServerException | Fault::FewServerExceptions => {
+                forward(&raw, backend).await
+            }
         };
         if let Some(a) = answer {
             let _ = s.write_all(&a).await;
@@ -159,8 +177,8 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
     let _ = s.shutdown().await;
 }
 
-async fn proxy(fault: Fault) -> Proxy {
-    let backend = server::start(ServerConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0)))
+async fn proxy_before(fault: Fault, config: ServerConfig) -> Proxy {
+    let backend = server::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("backend");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -188,7 +206,16 @@ async fn run_through(
     cases: usize,
     deadline: Duration,
 ) -> (ecr_conformance::report::Report, Proxy, Duration) {
-    let p = proxy(fault).await;
+    run_through_to(fault, ServerConfig::default(), cases, deadline).await
+}
+
+async fn run_through_to(
+    fault: Fault,
+    backend: ServerConfig,
+    cases: usize,
+    deadline: Duration,
+) -> (ecr_conformance::report::Report, Proxy, Duration) {
+    let p = proxy_before(fault, backend).await;
     let out = std::env::temp_dir().join(format!("ecrc-fault-{fault:?}-{}", std::process::id()).replace(['(', ')'], ""));
     let options = RunOptions {
         target: TargetOptions {
@@ -366,4 +393,36 @@ async fn a_stop_requested_during_seeding_leaves_no_repository_behind() {
         "seeding had started: {ops:?}"
     );
     assert_eq!(ops.get("CreateRepository"), ops.get("DeleteRepository"), "{ops:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deviation_seen_once_and_not_on_a_resend_is_flaky_not_gated() {
+    // A conforming server behind a proxy that spoils one answer now and then: the spoiled answer
+    // deviates, the re-send does not, so it is counted, listed, and never a finding.
+    let (report, p, _) = run_through(Fault::CorruptSome, 120, Duration::from_secs(120)).await;
+    assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.deviations.first());
+    assert_eq!(report.counts.deviations, 0, "{:?}", report.deviations.first());
+    assert!(report.counts.unconfirmed > 0, "{:?}", report.counts);
+    assert_eq!(report.counts.unconfirmed, report.unconfirmed.len());
+    assert!(report.counts.flaky > 0);
+    assert_no_litter(&p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_bug_still_fails_the_gate_under_injected_faults() {
+    let backend = ServerConfig {
+        variant: ecr_conformance::server::Variant::MismatchIgnored,
+        ..ServerConfig::default()
+    };
+    let (report, p, _) = run_through_to(Fault::FewServerExceptions, backend, 200, Duration::from_secs(120)).await;
+    assert_eq!(report.verdict, Verdict::Fail, "{:?}", report.counts);
+    assert!(
+        report
+            .classes
+            .iter()
+            .any(|c| c.key.rule == "I-MISMATCH" && c.fails_gate),
+        "{:?}",
+        report.classes.iter().map(|c| &c.slug).collect::<Vec<_>>()
+    );
+    assert_no_litter(&p);
 }

@@ -63,13 +63,17 @@ async fn a_baseline_is_stable_across_seeds_accepted_then_passes_and_a_fixed_bug_
     let b = run(Variant::WrongRegistryId, 12, &snaps_b, &out, false, false).await;
     assert_eq!(a.verdict, Verdict::Fail);
     assert_eq!(b.verdict, Verdict::Fail);
-    let (fa, fb) = (files(&snaps_a.join("gated")), files(&snaps_b.join("gated")));
-    assert!(
-        !fa.is_empty() && fa.keys().all(|k| k.ends_with(".snap.new")),
-        "{:?}",
-        fa.keys()
-    );
+    let snaps_only = |d: &Path| -> BTreeMap<String, String> {
+        files(d).into_iter().filter(|(k, _)| k.ends_with(".snap.new")).collect()
+    };
+    let (fa, fb) = (snaps_only(&snaps_a.join("gated")), snaps_only(&snaps_b.join("gated")));
+    assert!(!fa.is_empty(), "{:?}", fa.keys());
     assert_eq!(fa, fb, "two seeds give the same snapshots");
+    // Each with its example's case file (which names the seed that found it).
+    for k in fa.keys() {
+        let case = snaps_a.join("gated").join(k.replace(".snap.new", ".case.json.new"));
+        assert!(case.is_file(), "{case:?}");
+    }
     assert!(
         a.classes
             .iter()
@@ -101,8 +105,11 @@ async fn a_baseline_is_stable_across_seeds_accepted_then_passes_and_a_fixed_bug_
         .expect("dir")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .next()
+        .find(|p| p.extension().is_some_and(|x| x == "snap"))
         .expect("a snapshot");
+    // Each accepted snapshot keeps its example's case file beside it.
+    let case = first.with_extension("case.json");
+    assert!(case.is_file(), "{case:?}");
     let text = std::fs::read_to_string(&first).expect("read");
     let noted = text.replacen(
         "description: ",
@@ -116,10 +123,30 @@ async fn a_baseline_is_stable_across_seeds_accepted_then_passes_and_a_fixed_bug_
             .verdict,
         Verdict::Pass
     );
+    // An edited body: the seed that recorded it finds its example again, and sees the edit.
     std::fs::write(&first, noted.replace("000000000000", "999999999999")).expect("write");
-    let edited = run(Variant::WrongRegistryId, 13, &snaps_a, &out, false, false).await;
+    let edited = run(Variant::WrongRegistryId, 11, &snaps_a, &out, false, false).await;
     assert_eq!(edited.verdict, Verdict::Fail);
     assert!(edited.classes.iter().any(|c| c.status == "changed"));
+    // Another seed may find another example: the accepted one, replayed, still shows the class,
+    // so the class is known...
+    let other = run(Variant::WrongRegistryId, 13, &snaps_a, &out, false, false).await;
+    assert_eq!(
+        other.verdict,
+        Verdict::Pass,
+        "{:?}",
+        other.classes.iter().map(|c| (&c.slug, c.status)).collect::<Vec<_>>()
+    );
+    // ... unless it does not: a case that ECR and the endpoint answer alike shows nothing.
+    let case_text = std::fs::read_to_string(&case).expect("case");
+    let mut c: serde_json::Value = serde_json::from_str(&case_text).expect("json");
+    c["request"]["registryId"] = serde_json::Value::Null;
+    c["request"]["imageIds"] = serde_json::json!([{"imageTag": "no-such-tag"}]);
+    std::fs::write(&case, serde_json::to_string(&c).expect("json")).expect("write");
+    let unshown = run(Variant::WrongRegistryId, 13, &snaps_a, &out, false, false).await;
+    assert_eq!(unshown.verdict, Verdict::Fail);
+    assert!(unshown.classes.iter().any(|c| c.status == "changed"));
+    std::fs::write(&case, &case_text).expect("restore");
     let pending = accepted_dir.join(format!(
         "{}.new",
         first.file_name().and_then(|n| n.to_str()).expect("name")
@@ -151,7 +178,14 @@ async fn in_ci_nothing_under_snapshots_is_written() {
     assert_eq!(report.verdict, Verdict::Fail);
     assert!(!snaps.exists(), "nothing written under the snapshot root in CI");
     let pending = files(&out.join("snapshots").join("gated"));
-    assert!(!pending.is_empty() && pending.keys().all(|k| k.ends_with(".snap.new")));
+    assert!(
+        !pending.is_empty()
+            && pending
+                .keys()
+                .all(|k| k.ends_with(".snap.new") || k.ends_with(".case.json.new")),
+        "{:?}",
+        pending.keys()
+    );
     let tag_case = report
         .classes
         .iter()

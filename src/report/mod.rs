@@ -48,6 +48,8 @@ pub struct Counts {
     pub requests: u64,
     pub retries: u64,
     pub flaky: usize,
+    /// Deviations seen once that a re-send did not show again (never gated; listed in `unconfirmed`).
+    pub unconfirmed: usize,
     pub deviations: usize,
     pub gate_deviations: usize,
     pub advisory_deviations: usize,
@@ -77,6 +79,8 @@ pub struct Report {
     pub deviations: Vec<Finding>,
     pub minimal: Vec<Minimal>,
     pub faults: Vec<crate::runner::Fault>,
+    /// Deviations seen once that a re-send of their request did not show again.
+    pub unconfirmed: Vec<crate::runner::Fault>,
     pub skipped_cases: Vec<SkippedCase>,
     pub leftovers: Vec<Leftover>,
     /// Why the run stopped early, if it did.
@@ -201,6 +205,7 @@ impl Report {
                 requests: ctx.requests,
                 retries: ctx.retries,
                 flaky: outcome.flaky,
+                unconfirmed: outcome.unconfirmed.len(),
                 deviations: outcome.findings.len(),
                 gate_deviations: gate,
                 advisory_deviations: outcome.findings.len() - gate,
@@ -213,6 +218,7 @@ impl Report {
             deviations: outcome.findings.clone(),
             minimal: outcome.minimal.clone(),
             faults: outcome.faults.clone(),
+            unconfirmed: outcome.unconfirmed.clone(),
             skipped_cases: outcome
                 .skipped_cases
                 .iter()
@@ -306,7 +312,7 @@ impl Report {
             );
         }
         let mut s = format!(
-            "verdict: {} (seed {}, target {}, {:.1}s)\n{} cases ({} worlds), {} requests, {} deviations ({} gate, {} advisory), {} faults, {} flaky\n",
+            "verdict: {} (seed {}, target {}, {:.1}s)\n{} cases ({} worlds), {} requests, {} deviations ({} gate, {} advisory), {} faults, {} flaky ({} deviations not seen again)\n",
             self.verdict.as_str(),
             self.seed,
             self.target,
@@ -318,7 +324,8 @@ impl Report {
             c.gate_deviations,
             c.advisory_deviations,
             c.faults,
-            c.flaky
+            c.flaky,
+            c.unconfirmed
         );
         if !self.classes.is_empty() {
             s.push_str(&format!("{} deviation classes:\n", self.classes.len()));
