@@ -272,7 +272,22 @@ impl Report {
         // A spawned implementation is gone after the run: the replay spawns it again.
         let target = match &self.spawn {
             Some(command) => format!(" --spawn '{}'", command.replace('\'', "'\\''")),
-            None if self.target.starts_with("embedded") => String::new(),
+            // The embedded server's target name says its variant and alternatives
+            // (`embedded-<variant>+<alternative>...`): the replay serves them again.
+            None if self.target.starts_with("embedded") => {
+                let mut parts = self.target.split('+');
+                let variant = parts
+                    .next()
+                    .and_then(|v| v.strip_prefix("embedded-"))
+                    .map(|v| format!(" --variant {v}"))
+                    .unwrap_or_default();
+                let alternatives: Vec<&str> = parts.collect();
+                if alternatives.is_empty() {
+                    variant
+                } else {
+                    format!("{variant} --alternatives {}", alternatives.join(","))
+                }
+            }
             None => format!(" --endpoint {}", self.endpoint),
         };
         format!("ecr-conformance replay {out}/{case_file}{target}")
@@ -365,4 +380,45 @@ impl Report {
 
 fn wire_abridge(text: &str) -> String {
     crate::wire::abridge(text, 160)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(target: &str, spawn: Option<&str>) -> Report {
+        let ctx = RunContext {
+            seed: 1,
+            target: target.into(),
+            endpoint: "http://127.0.0.1:4566".into(),
+            spawn: spawn.map(str::to_string),
+            region: "us-east-1".into(),
+            strict: false,
+            requests: 0,
+            retries: 0,
+        };
+        Report::new(&RunOutcome::default(), &ctx, Vec::new(), None)
+    }
+
+    #[test]
+    fn a_replay_command_serves_the_same_embedded_server_or_reaches_the_same_endpoint() {
+        let c = |target: &str, spawn: Option<&str>| report(target, spawn).replay_command("cases/x.json", "reports");
+        assert_eq!(c("embedded", None), "ecr-conformance replay reports/cases/x.json");
+        assert_eq!(
+            c("embedded-mismatch-ignored", None),
+            "ecr-conformance replay reports/cases/x.json --variant mismatch-ignored"
+        );
+        assert_eq!(
+            c("embedded+dup-each+other-texts", None),
+            "ecr-conformance replay reports/cases/x.json --alternatives dup-each,other-texts"
+        );
+        assert_eq!(
+            c("ministack", Some("scripts/start-peer.sh ministack {port}")),
+            "ecr-conformance replay reports/cases/x.json --spawn 'scripts/start-peer.sh ministack {port}'"
+        );
+        assert_eq!(
+            c("127.0.0.1-4566", None),
+            "ecr-conformance replay reports/cases/x.json --endpoint http://127.0.0.1:4566"
+        );
+    }
 }
