@@ -501,7 +501,32 @@ impl EcrClient {
             detail: e.to_string(),
         })?;
         let exchange = self.call_raw(operation, body, idempotent).await?;
-        let reply = exchange.reply;
+        Self::typed(operation, exchange.reply)
+    }
+
+    /// A typed call of a write that is safe to send again (its repository names are the run's
+    /// own): retried after transport errors too, since a connection cut before the answer may
+    /// or may not have carried the request. After a retry, `already_exists` (the error ECR
+    /// answers when the write is in place) is the earlier attempt's success: Ok(None).
+    pub async fn call_write<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        operation: &str,
+        request: &Req,
+        already_exists: &str,
+    ) -> Result<Option<Resp>, ApiError> {
+        let body = serde_json::to_vec(request).map_err(|e| ApiError::Unreadable {
+            operation: operation.into(),
+            detail: e.to_string(),
+        })?;
+        let exchange = self.call_raw(operation, body, true).await?;
+        let retried = exchange.attempts > 1;
+        match Self::typed(operation, exchange.reply) {
+            Err(e) if retried && e.error_type() == Some(already_exists) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    fn typed<Resp: DeserializeOwned>(operation: &str, reply: HttpReply) -> Result<Resp, ApiError> {
         if reply.status != 200 {
             let parsed = serde_json::from_slice::<ErrorBody>(&reply.body).ok();
             return Err(ApiError::Service {

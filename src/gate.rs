@@ -60,11 +60,17 @@ pub enum Verdict {
 impl Verdict {
     /// Fail on a class that fails the gate (a new or changed gate class; any such class, or a
     /// fixed one, under `strict`); otherwise indeterminate when faults kept requests from an
-    /// answer, nothing ran, or the run stopped early; else pass.
+    /// answer, a deviation was seen that a re-send did not show again (an endpoint that answers
+    /// at random is never confirmed, and never passes), nothing ran, or the run stopped early;
+    /// else pass.
     pub fn of(outcome: &RunOutcome, any_class_fails: bool, fixed: usize, strict: bool) -> Verdict {
         if any_class_fails || (strict && fixed > 0) {
             Verdict::Fail
-        } else if !outcome.faults.is_empty() || outcome.cases_run == 0 || outcome.aborted.is_some() {
+        } else if !outcome.faults.is_empty()
+            || !outcome.unconfirmed.is_empty()
+            || outcome.cases_run == 0
+            || outcome.aborted.is_some()
+        {
             Verdict::Indeterminate
         } else {
             Verdict::Pass

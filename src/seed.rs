@@ -114,11 +114,14 @@ pub async fn seed(
     (seeded, error)
 }
 
-async fn create(client: &EcrClient, name: &str) -> Result<wire::RepositoryResponse, ApiError> {
+/// None: created by an attempt whose answer was lost (a retry found it in place).
+async fn create(client: &EcrClient, name: &str) -> Result<Option<wire::RepositoryResponse>, ApiError> {
     let request = wire::CreateRepositoryRequest {
         repository_name: name.to_string(),
     };
-    client.call("CreateRepository", &request, false).await
+    client
+        .call_write("CreateRepository", &request, "RepositoryAlreadyExistsException")
+        .await
 }
 
 async fn seed_repository(
@@ -138,14 +141,14 @@ async fn seed_repository(
     control.created(name);
     seeded.created.push(name.clone());
     seeded.state.create_repository(name).ok();
-    match created.repository.and_then(|r| r.registry_id) {
-        Some(id) if syntax::is_registry_id(&id) => {
-            if !*registry_known {
-                seeded.state.registry_id = id;
-                *registry_known = true;
-            }
+    match created.map(|c| c.repository.and_then(|r| r.registry_id)) {
+        None => {}
+        Some(Some(id)) if syntax::is_registry_id(&id) && !*registry_known => {
+            seeded.state.registry_id = id;
+            *registry_known = true;
         }
-        other => rec.once(
+        Some(Some(id)) if syntax::is_registry_id(&id) => {}
+        Some(other) => rec.once(
             id::S_REGISTRY_ID,
             "no registryId",
             "CreateRepository does not answer a 12-digit repository.registryId".into(),
@@ -163,7 +166,13 @@ async fn seed_repository(
         if !uploaded.insert(digest.clone()) {
             continue;
         }
-        match upload_blob(client, name, &digest, blob).await {
+        // A blob upload cut short (a connection reset mid-way) starts again once, with a new
+        // upload: its parts are the run's own, and a layer already complete says so.
+        let mut uploaded_now = upload_blob(client, name, &digest, blob).await;
+        if uploaded_now.as_ref().is_err_and(unusable) {
+            uploaded_now = upload_blob(client, name, &digest, blob).await;
+        }
+        match uploaded_now {
             Ok(()) => {
                 let _ = seeded.state.put_blob(name, &digest, blob);
             }
@@ -194,8 +203,19 @@ async fn seed_repository(
             image_manifest_media_type: Some(push.media_type.clone()),
             image_tag: push.tag.clone(),
         };
-        let answer: Result<wire::PutImageResponse, ApiError> = client.call("PutImage", &request, false).await;
+        let answer: Result<Option<wire::PutImageResponse>, ApiError> = client
+            .call_write("PutImage", &request, "ImageAlreadyExistsException")
+            .await;
         let computed = syntax::sha256_digest(push.manifest.as_bytes());
+        // Pushed by an attempt whose answer was lost: in place, under the manifest's digest.
+        let answer = answer.map(|a| {
+            a.unwrap_or_else(|| wire::PutImageResponse {
+                image: Some(wire::Image {
+                    image_id: wire::ImageIdentifier::digest(computed.clone()),
+                    ..Default::default()
+                }),
+            })
+        });
         match answer {
             Err(e) if unusable(&e) => return Err(fault_or_refusal(e)),
             Err(e) => {
@@ -315,7 +335,7 @@ async fn upload_blob(client: &EcrClient, repo: &str, digest: &str, blob: &[u8]) 
             &wire::InitiateLayerUploadRequest {
                 repository_name: repo.into(),
             },
-            false,
+            true,
         )
         .await?;
     let upload_id = init.upload_id.ok_or_else(|| ApiError::Unreadable {
@@ -332,7 +352,7 @@ async fn upload_blob(client: &EcrClient, repo: &str, digest: &str, blob: &[u8]) 
             part_last_byte: (first + part.len() - 1) as u64,
             layer_part_blob: base64::engine::general_purpose::STANDARD.encode(part),
         };
-        let _: serde_json::Value = client.call("UploadLayerPart", &request, false).await?;
+        let _: serde_json::Value = client.call("UploadLayerPart", &request, true).await?;
         first += part.len();
     }
     let complete = wire::CompleteLayerUploadRequest {
@@ -340,7 +360,7 @@ async fn upload_blob(client: &EcrClient, repo: &str, digest: &str, blob: &[u8]) 
         upload_id,
         layer_digests: vec![digest.into()],
     };
-    let _: wire::CompleteLayerUploadResponse = client.call("CompleteLayerUpload", &complete, false).await?;
+    let _: wire::CompleteLayerUploadResponse = client.call("CompleteLayerUpload", &complete, true).await?;
     Ok(())
 }
 

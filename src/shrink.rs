@@ -43,12 +43,22 @@ async fn shows(
     key: &ClassKey,
 ) -> Option<Deviation> {
     let metamorphic = key.property != "model";
-    let result = run_case(client.clone(), state, 0, request.clone(), metamorphic).await;
-    result
-        .all()
-        .find(|(p, d)| &ClassKey::from_deviation(p, d) == key)
-        .map(|(_, d)| d.clone())
+    // A fault, or a deviation a re-send did not confirm, says nothing of the candidate: it is
+    // looked at again (twice at most), so that a glitch does not steer the shrinking elsewhere.
+    for _ in 0..LOOKS {
+        let result = run_case(client.clone(), state.clone(), 0, request.clone(), metamorphic).await;
+        if result.fault.is_none() && result.unconfirmed.is_empty() {
+            return result
+                .all()
+                .find(|(p, d)| &ClassKey::from_deviation(p, d) == key)
+                .map(|(_, d)| d.clone());
+        }
+    }
+    None
 }
+
+/// How many times a candidate is tried when faults keep it from an answer.
+const LOOKS: usize = 3;
 
 /// A counter of seeded attempts, for fresh prefixes.
 static ATTEMPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -62,8 +72,30 @@ async fn attempt(
     from_prefix: &str,
     key: &ClassKey,
 ) -> Option<(Deviation, BatchGetImageRequest, String)> {
+    for _ in 0..LOOKS {
+        match attempt_once(ctx, plan, request, from_prefix, key).await {
+            Attempt::Faulted => continue,
+            Attempt::Shown(shown) => return shown.map(|b| *b),
+        }
+    }
+    None
+}
+
+enum Attempt {
+    /// Seeding got no usable answer: the candidate is tried again.
+    Faulted,
+    Shown(Option<Box<(Deviation, BatchGetImageRequest, String)>>),
+}
+
+async fn attempt_once(
+    ctx: &ShrinkContext<'_>,
+    plan: &RegistryPlan,
+    request: &BatchGetImageRequest,
+    from_prefix: &str,
+    key: &ClassKey,
+) -> Attempt {
     if ctx.control.should_stop() {
-        return None;
+        return Attempt::Shown(None);
     }
     let n = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let prefix = format!("{}-s{n}/", ctx.run_prefix);
@@ -89,7 +121,10 @@ async fn attempt(
         .cloned()
         .collect();
     ctx.control.deleted(&deleted);
-    shown
+    match error {
+        Some(seed::SeedError::Fault(_) | seed::SeedError::Unavailable(_)) => Attempt::Faulted,
+        _ => Attempt::Shown(shown.map(Box::new)),
+    }
 }
 
 /// The smaller plans to try: without one repository (not the request's), without one push, or

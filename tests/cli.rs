@@ -438,7 +438,12 @@ fn review_accepts_pending_snapshots_and_the_next_run_passes() {
         .expect("runs");
     assert_eq!(code(&first), 1);
     let target = snaps.join("embedded-wrong-registry-id");
-    let pending = std::fs::read_dir(&target).expect("pending").count();
+    // Each pending snapshot with its example's case file, which follows it.
+    let pending = std::fs::read_dir(&target)
+        .expect("pending")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().to_string_lossy().ends_with(".snap.new"))
+        .count();
     assert!(pending > 0);
     let review = run(&["review", "--snapshots", s, "--accept"]);
     assert_eq!(code(&review), 0, "{}", String::from_utf8_lossy(&review.stderr));
@@ -448,6 +453,12 @@ fn review_accepts_pending_snapshots_and_the_next_run_passes() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "snap"))
         .count();
     assert_eq!(accepted, pending);
+    let cases = std::fs::read_dir(&target)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().to_string_lossy().ends_with(".case.json"))
+        .count();
+    assert_eq!(cases, pending, "every accepted snapshot keeps its case file");
     let second = bin()
         .args(args)
         .args(["--snapshots", s, "--out", o])

@@ -30,8 +30,8 @@ enum Fault {
     RandomServerException,
     /// One call in twenty, drawn at random, gets a well-formed 500 ServerException.
     FewServerExceptions,
-    /// Every seventh BatchGetImage answer that echoes a digest has one byte of it changed: valid
-    /// JSON, a wrong answer, once.
+    /// Every seventh BatchGetImage answer that echoes a digest has one byte of it changed (to
+    /// another letter each time): valid JSON, a wrong answer, once.
     CorruptSome,
 }
 
@@ -157,7 +157,8 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
                 if let Some(i) = a.windows(pattern.len()).position(|w| w == pattern)
                     && n % 7 == 3
                 {
-                    a[i + pattern.len() - 1] = b'X';
+                    // Another letter each time: a glitch does not strike twice the same way.
+                    a[i + pattern.len() - 1] = b'A' + (n / 7 % 26) as u8;
                 }
                 a
             }),
@@ -398,9 +399,15 @@ async fn a_stop_requested_during_seeding_leaves_no_repository_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deviation_seen_once_and_not_on_a_resend_is_flaky_not_gated() {
     // A conforming server behind a proxy that spoils one answer now and then: the spoiled answer
-    // deviates, the re-send does not, so it is counted, listed, and never a finding.
+    // deviates, the re-send does not, so it is counted, listed, and never a finding (the run is
+    // indeterminate: what was seen once cannot be called a pass either).
     let (report, p, _) = run_through(Fault::CorruptSome, 120, Duration::from_secs(120)).await;
-    assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.deviations.first());
+    assert_eq!(
+        report.verdict,
+        Verdict::Indeterminate,
+        "{:?}",
+        report.deviations.first()
+    );
     assert_eq!(report.counts.deviations, 0, "{:?}", report.deviations.first());
     assert!(report.counts.unconfirmed > 0, "{:?}", report.counts);
     assert_eq!(report.counts.unconfirmed, report.unconfirmed.len());
