@@ -109,7 +109,7 @@ for target in $TARGETS; do
                 -d '{}' "http://127.0.0.1:$port/" || true
             out="$TMP/$target-$profile-$seed"
             deadline=600
-            [[ $profile == throttle-50 || $profile == throttle-100 ]] && deadline=60
+            [[ $profile == throttle-50 || $profile == throttle-100 ]] && deadline=30
             started=$SECONDS
             # The target's baseline (MiniStack's known deviations) so that only a change gates.
             baseline=(--no-snapshots --target "chaos-$target")
