@@ -145,10 +145,18 @@ impl std::fmt::Debug for EcrClient {
 /// Whether an answer is worth another attempt, as the SDKs' standard retry mode decides: a server
 /// error, or throttling.
 pub fn retryable(reply: &HttpReply) -> bool {
-    let shape = serde_json::from_slice::<ErrorBody>(&reply.body)
+    reply.status != 200 && is_transient(reply.status, error_shape(reply).as_deref())
+}
+
+/// The `__type` of an error answer (a 200 is never read as one: its body can be megabytes of
+/// images, and no throttling or server error is a 200).
+fn error_shape(reply: &HttpReply) -> Option<String> {
+    if reply.status == 200 {
+        return None;
+    }
+    serde_json::from_slice::<ErrorBody>(&reply.body)
         .ok()
-        .and_then(|b| b.shape_name().map(str::to_string));
-    is_transient(reply.status, shape.as_deref())
+        .and_then(|b| b.shape_name().map(str::to_string))
 }
 
 /// Whether an error answer is the endpoint's passing state rather than its answer to the request:
@@ -184,10 +192,7 @@ pub fn is_throttling(status: u16, error_type: Option<&str>) -> bool {
 
 /// Whether an answer is a throttling answer (see [`is_throttling`]).
 pub fn throttled(reply: &HttpReply) -> bool {
-    let shape = serde_json::from_slice::<ErrorBody>(&reply.body)
-        .ok()
-        .and_then(|b| b.shape_name().map(str::to_string));
-    is_throttling(reply.status, shape.as_deref())
+    reply.status != 200 && is_throttling(reply.status, error_shape(reply).as_deref())
 }
 
 /// The client-side rate of the SDKs' adaptive retry mode, simplified: unlimited until the endpoint

@@ -406,9 +406,7 @@ pub(crate) async fn run_case(
         // A server error or throttling on every attempt is the endpoint's passing state unless a
         // later re-send gets it again; throttling never is an answer.
         let reply = &exchange.reply;
-        let body = serde_json::from_slice::<crate::wire::ErrorBody>(&reply.body).ok();
-        let shape = body.as_ref().and_then(|b| b.shape_name());
-        if crate::client::is_throttling(reply.status, shape) {
+        if crate::client::throttled(reply) {
             result.fault = Some(format!("throttled on every attempt (HTTP {})", reply.status));
             return result;
         }
@@ -958,10 +956,12 @@ async fn run_world(
     // P-READ-ONLY: the listings after all those reads are those before. Where they are not, the
     // answers were given on a state the model does not know (which read changed it, and when, is
     // unknown): they are not judged, and the change is the one finding.
-    let after = listings(client, &state).await;
-    let after_listed = after.clone();
-    let changed = watch.seen.is_some()
-        || config.checks(id::P_READ_ONLY) && matches!((&before, &after), (Some(b), Some(a)) if b != a);
+    // The listing that differs: the last one, else the one seen while the cases ran.
+    let after = match (listings(client, &state).await, watch.seen) {
+        (Some(last), _) if Some(&last) != before.as_ref() => Some(last),
+        (last, seen) => seen.or(last),
+    };
+    let changed = config.checks(id::P_READ_ONLY) && matches!((&before, &after), (Some(b), Some(a)) if b != a);
     if changed {
         out.skipped_cases.push((
             world.into(),
@@ -999,11 +999,6 @@ async fn run_world(
         );
         out.cases_run += 1;
     }
-    // The listing that differs: the last one, else the one seen while the cases ran.
-    let after = after
-        .filter(|a| Some(a) != before.as_ref())
-        .or(watch.seen)
-        .or(after_listed);
     if let (Some(before), Some(after), true) = (before, after, config.checks(id::P_READ_ONLY)) {
         out.count(id::P_READ_ONLY, changed);
         if changed {
