@@ -33,7 +33,15 @@ enum Fault {
     /// Every seventh BatchGetImage answer that echoes a digest has one byte of it changed (to
     /// another letter each time): valid JSON, a wrong answer, once.
     CorruptSome,
+    /// Every error answer to BatchGetImage is cut in half, the same way, the first two times one
+    /// request is sent, and comes whole the third time (a fault injector that truncates a fixed
+    /// fraction, striking twice in a row).
+    CutErrorsTwice,
 }
+
+/// How often each request body was answered, for [`Fault::CutErrorsTwice`].
+static SEEN: std::sync::LazyLock<std::sync::Mutex<HashMap<Vec<u8>, usize>>> =
+    std::sync::LazyLock::new(Default::default);
 
 struct Proxy {
     addr: SocketAddr,
@@ -161,6 +169,23 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
                     a[i + pattern.len() - 1] = b'A' + (n / 7 % 26) as u8;
                 }
                 a
+            }),
+            Fault::CutErrorsTwice => forward(&raw, backend).await.map(|a| {
+                let text = String::from_utf8_lossy(&a).to_string();
+                let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+                let status = head.lines().next().unwrap_or("").splitn(2, ' ').nth(1).unwrap_or("").to_string();
+                let times = {
+                    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+                    // By the request's body: its head carries the signature's timestamp.
+                    let body_at = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |i| i + 4);
+                    let k = seen.entry(raw[body_at..].to_vec()).or_insert(0);
+                    *k += 1;
+                    *k
+                };
+                if status.starts_with("200") || times > 2 {
+                    return a;
+                }
+                canned(&status, "application/x-amz-json-1.1", &body[..body.len() / 2])
             }),
             Fault::ThrottleThenRecover(_) | Fault::RandomServerException | Fault::FewServerExceptions => {
                 forward(&raw, backend).await
@@ -394,6 +419,16 @@ async fn a_stop_requested_during_seeding_leaves_no_repository_behind() {
         "seeding had started: {ops:?}"
     );
     assert_eq!(ops.get("CreateRepository"), ops.get("DeleteRepository"), "{ops:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_cut_the_same_way_twice_in_a_row_is_not_gated() {
+    // A conforming server whose error answers are cut in half twice in a row per request: the cut
+    // body has no readable __type both times, the third answer is whole. Not a finding.
+    let (report, _, _) = run_through(Fault::CutErrorsTwice, 120, Duration::from_secs(120)).await;
+    assert_eq!(report.counts.gate_deviations, 0, "{:?}", report.deviations.first());
+    assert!(report.counts.unconfirmed > 0, "{:?}", report.counts);
+    assert_eq!(report.verdict, Verdict::Indeterminate);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
