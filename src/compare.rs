@@ -900,99 +900,113 @@ fn judge_image_body(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, i
     // The manifest rule's own level: an id whose answer is uncertain only in its imageId or count
     // (I-SAME-DIGEST-TAGS) still gets the image's body as pushed.
     let manifest_level = x.manifest_level;
-    match &x.manifest {
-        ExpectedManifest::Stored(m) => {
-            let other_image = a
-                .held
-                .iter()
-                .find(|h| h.manifest != *m && img.image_manifest.as_deref() == Some(h.manifest.as_str()));
-            if let Some(h) = other_image {
-                // Another image of the repository, as it was pushed: the id is answered with the
-                // wrong image (its rule, or I-TAG where that rule allows other imageIds only), not
-                // with a wrongly rendered manifest.
-                let rule = if e.rule == id::I_SAME_DIGEST_TAGS {
-                    id::I_TAG
+    let got = img.image_manifest.as_deref();
+    // Where the rule accepts several manifests, the one that came is judged (its media type).
+    let x = &x.as_answered(got);
+    // The image's own manifest as pushed, whatever form the rule expects it in.
+    let own = match &x.manifest {
+        ExpectedManifest::Stored(m) | ExpectedManifest::Translated { stored: m, .. } => Some(m.as_str()),
+        ExpectedManifest::Schema1 { .. } => a
+            .held
+            .iter()
+            .find(|h| Some(&h.digest) == x.image_id.image_digest.as_ref())
+            .map(|h| h.manifest.as_str()),
+    };
+    let other_image = a
+        .held
+        .iter()
+        .find(|h| Some(h.manifest.as_str()) != own && got == Some(h.manifest.as_str()));
+    if let Some(h) = other_image {
+        // Another image of the repository, as it was pushed: the id is answered with the wrong
+        // image (its rule, or I-TAG where that rule allows other imageIds only), not with a
+        // wrongly rendered manifest.
+        let rule = if e.rule == id::I_SAME_DIGEST_TAGS {
+            id::I_TAG
+        } else {
+            e.rule
+        };
+        out.push(
+            dev(
+                rule,
+                rule_by_id(rule).level,
+                format!(
+                    "{}: the manifest of another image ({}) where ECR answers its own",
+                    e.id, h.digest
+                ),
+                json!(own.map(|m| wire::abridge(m, QUOTE_LIMIT))),
+                json!(got.map(|m| wire::abridge(m, QUOTE_LIMIT))),
+            )
+            .kinds("the image's manifest", "another image's manifest"),
+        );
+    } else if !x.manifest.fits(got.unwrap_or_default()) || got.is_none() {
+        let (summary, expected, kinds) = match &x.manifest {
+            ExpectedManifest::Stored(m) => (
+                format!("{}: imageManifest is not byte-identical to what was pushed", e.id),
+                json!(wire::abridge(m, QUOTE_LIMIT)),
+                ("the manifest as pushed", "another manifest"),
+            ),
+            ExpectedManifest::Schema1 { name, tag, .. } => (
+                format!("{}: not a schema 1 manifest for {name}:{tag}", e.id),
+                json!({"schemaVersion": 1, "name": name, "tag": tag}),
+                ("a schema 1 manifest", "another manifest"),
+            ),
+            ExpectedManifest::Translated { to, stored } => (
+                format!(
+                    "{}: not a translation to {to} (the same config and layers under its types)",
+                    e.id
+                ),
+                json!(manifest::translation(stored, to).map(|m| wire::abridge(&m, QUOTE_LIMIT))),
+                if got == Some(stored.as_str()) {
+                    ("a translation", "the stored manifest")
                 } else {
-                    e.rule
-                };
-                out.push(
-                    dev(
-                        rule,
-                        rule_by_id(rule).level,
-                        format!(
-                            "{}: the manifest of another image ({}) where ECR answers its own",
-                            e.id, h.digest
-                        ),
-                        json!(wire::abridge(m, QUOTE_LIMIT)),
-                        json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
-                    )
-                    .kinds("the image's manifest", "another image's manifest"),
-                );
-            } else if img.image_manifest.as_deref() != Some(m.as_str()) {
-                out.push(
-                    dev(
-                        x.manifest_rule,
-                        manifest_level,
-                        format!("{}: imageManifest is not byte-identical to what was pushed", e.id),
-                        json!(wire::abridge(m, QUOTE_LIMIT)),
-                        json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
-                    )
-                    .kinds("the manifest as pushed", "another manifest"),
-                );
-            }
-            let its_own_type =
-                other_image.is_some_and(|h| img.image_manifest_media_type.as_deref() == Some(h.media_type.as_str()));
-            if img.image_manifest_media_type.is_none() {
-                out.push(type_field_missing(e, &x.media_type));
-            } else if !its_own_type && img.image_manifest_media_type.as_deref() != Some(x.media_type.as_str()) {
-                out.push(
-                    dev(
-                        x.manifest_rule,
-                        manifest_level,
-                        format!(
-                            "{}: imageManifestMediaType {:?} where ECR answers {}",
-                            e.id, img.image_manifest_media_type, x.media_type
-                        ),
-                        json!(x.media_type),
-                        json!(img.image_manifest_media_type),
-                    )
-                    .kinds("the stored media type", "another media type"),
-                );
-            }
-        }
-        ExpectedManifest::Schema1 { name, tag, .. } => {
-            let ok = img
-                .image_manifest
-                .as_deref()
-                .is_some_and(|m| manifest::is_schema1_for(m, name, tag));
-            if !ok {
-                out.push(
-                    dev(
-                        x.manifest_rule,
-                        manifest_level,
-                        format!("{}: not a schema 1 manifest for {name}:{tag}", e.id),
-                        json!({"schemaVersion": 1, "name": name, "tag": tag}),
-                        json!(img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT))),
-                    )
-                    .kinds("a schema 1 manifest", "another manifest"),
-                );
-            }
-            let t = img.image_manifest_media_type.as_deref();
-            if t.is_none() {
-                out.push(type_field_missing(e, media_type::DOCKER_V1));
-            } else if t != Some(media_type::DOCKER_V1) && t != Some(media_type::DOCKER_V1_SIGNED) {
-                out.push(
-                    dev(
-                        x.manifest_rule,
-                        manifest_level,
-                        format!("{}: imageManifestMediaType {t:?} where ECR answers docker v1", e.id),
-                        json!(media_type::DOCKER_V1),
-                        json!(t),
-                    )
-                    .kinds("docker v1", "another media type"),
-                );
-            }
-        }
+                    ("a translation", "another manifest")
+                },
+            ),
+        };
+        out.push(
+            dev(
+                x.manifest_rule,
+                manifest_level,
+                summary,
+                expected,
+                json!(got.map(|m| wire::abridge(m, QUOTE_LIMIT))),
+            )
+            .kinds(kinds.0, kinds.1),
+        );
+    }
+    let t = img.image_manifest_media_type.as_deref();
+    let its_own_type = other_image.is_some_and(|h| t == Some(h.media_type.as_str()));
+    // A schema 1 translation may come back under either docker v1 type.
+    let type_fits = t == Some(x.media_type.as_str())
+        || matches!(x.manifest, ExpectedManifest::Schema1 { .. }) && t == Some(media_type::DOCKER_V1_SIGNED);
+    if t.is_none() {
+        out.push(type_field_missing(e, &x.media_type));
+    } else if !its_own_type && !type_fits {
+        out.push(
+            dev(
+                x.manifest_rule,
+                manifest_level,
+                format!(
+                    "{}: imageManifestMediaType {t:?} where ECR answers {}",
+                    e.id,
+                    if matches!(x.manifest, ExpectedManifest::Schema1 { .. }) {
+                        "docker v1"
+                    } else {
+                        x.media_type.as_str()
+                    }
+                ),
+                json!(x.media_type),
+                json!(t),
+            )
+            .kinds(
+                match x.manifest {
+                    ExpectedManifest::Stored(_) => "the stored media type",
+                    ExpectedManifest::Schema1 { .. } => "docker v1",
+                    ExpectedManifest::Translated { .. } => "the translated media type",
+                },
+                "another media type",
+            ),
+        );
     }
 }
 
@@ -1010,17 +1024,16 @@ fn type_field_missing(e: &IdExpectation, expected: &str) -> Deviation {
     .kinds("a media type", "none")
 }
 
-/// M-INTEGRITY: an untranslated manifest hashes to the digest it is returned under. A schema 1
-/// manifest (hashed over its payload) and a translation (by tag, of an image whose stored type was
-/// not accepted) are not checked.
+/// M-INTEGRITY: an untranslated manifest hashes to the digest it is returned under; only advisory
+/// for a schema 1 manifest (hashed over its payload). A translation (by tag, of an image whose
+/// stored type was not accepted) is not checked.
 fn check_integrity(a: &ExpectedAnswers, img: &Image, about: Option<&ImageIdentifier>, out: &mut Vec<Deviation>) {
     let (Some(m), Some(d)) = (&img.image_manifest, &img.image_id.image_digest) else {
         return;
     };
+    // Schema 1 is advisory (rev 2): a registry may hash a signed schema 1 manifest over its payload.
     let t = img.image_manifest_media_type.as_deref();
-    if t == Some(media_type::DOCKER_V1) || t == Some(media_type::DOCKER_V1_SIGNED) {
-        return;
-    }
+    let schema1 = t == Some(media_type::DOCKER_V1) || t == Some(media_type::DOCKER_V1_SIGNED) || is_schema1(m);
     let translated = a.accepted_media_types.as_ref().is_some_and(|accepted| {
         a.held
             .iter()
@@ -1034,7 +1047,7 @@ fn check_integrity(a: &ExpectedAnswers, img: &Image, about: Option<&ImageIdentif
     if &actual != d {
         let deviation = Deviation::new(
             id::M_INTEGRITY,
-            Level::Gate,
+            if schema1 { Level::Advisory } else { Level::Gate },
             format!("the manifest returned under {d} hashes to {actual}"),
             json!(d),
             json!(actual),
@@ -1046,6 +1059,14 @@ fn check_integrity(a: &ExpectedAnswers, img: &Image, about: Option<&ImageIdentif
             None => deviation,
         });
     }
+}
+
+/// Whether a manifest's text is a schema 1 manifest, whatever type it came under.
+fn is_schema1(manifest: &str) -> bool {
+    serde_json::from_str::<Value>(manifest)
+        .ok()
+        .and_then(|v| v.get("schemaVersion").and_then(Value::as_i64))
+        == Some(1)
 }
 
 #[cfg(test)]

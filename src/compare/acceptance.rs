@@ -376,7 +376,7 @@ fn near(e: &IdExpectation, entry: Entry) -> bool {
 fn of_image(e: &IdExpectation, entry: Entry) -> bool {
     let Entry::Image(img) = entry else { return false };
     e.images().iter().any(|x| {
-        matches!(&x.manifest, crate::model::ExpectedManifest::Stored(m) if img.image_manifest.as_deref() == Some(m.as_str()))
+        x.manifest_fits(img.image_manifest.as_deref())
             || x.image_id.image_digest.is_some() && x.image_id.image_digest == img.image_id.image_digest
     })
 }

@@ -7,8 +7,8 @@
 //! conforming endpoint every entry lands where ECR put it; on a deviating one, one wrong echo does
 //! not pull the other answers out of place with it, and one bug stays one deviation.
 
-use crate::model::{ExpectedAnswers, ExpectedManifest, IdExpectation, ImageRecord, Outcome};
-use crate::model::{manifest, syntax};
+use crate::model::syntax;
+use crate::model::{ExpectedAnswers, IdExpectation, ImageRecord, Outcome};
 use crate::wire::{Image, ImageFailure, ImageIdentifier};
 
 /// The entries attributed to one requested id.
@@ -378,14 +378,9 @@ fn specificity(x: &ImageIdentifier) -> usize {
 /// Whether an image is exactly one the id expects: when two ids claim the same imageId (a tag
 /// alone, and the tag with its digest), the manifest tells which answer is which.
 fn fits(e: &IdExpectation, img: &Image) -> bool {
-    e.images().iter().any(|x| {
-        x.image_id == img.image_id
-            && match (&x.manifest, img.image_manifest.as_deref()) {
-                (ExpectedManifest::Stored(m), Some(got)) => m == got,
-                (ExpectedManifest::Schema1 { name, tag, .. }, Some(got)) => manifest::is_schema1_for(got, name, tag),
-                (_, None) => false,
-            }
-    })
+    e.images()
+        .iter()
+        .any(|x| x.image_id == img.image_id && x.manifest_fits(img.image_manifest.as_deref()))
 }
 
 fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {

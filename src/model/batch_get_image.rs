@@ -113,30 +113,57 @@ fn request_error(state: &RegistryState, request: &BatchGetImageRequest) -> Optio
     }
     // R-REGISTRY-OWN: the caller's own id is the same as none; nothing to do.
     if !exists {
-        let rule = match validity {
-            RepoNameValidity::NewPatternOnly => id::R_REPO_NAME_NEW_ONLY,
-            _ => id::R_REPO_NOT_FOUND,
-        };
-        return Some(repository_not_found(state, name, rule));
+        if validity == RepoNameValidity::NewPatternOnly {
+            // R-REPO-NAME-NEW-ONLY (rev 2): either the name behaves as any other, or it is refused
+            // under the older pattern that server messages still quote.
+            let mut error = repository_not_found(state, name, id::R_REPO_NAME_NEW_ONLY);
+            let refused = invalid_parameter(id::R_REPO_NAME_NEW_ONLY, "repositoryName", &older_pattern_constraint());
+            error.error_types.extend(refused.error_types);
+            error.message = MessageExpectation::AnyOf(vec![error.message, refused.message]);
+            return Some(error);
+        }
+        return Some(repository_not_found(state, name, id::R_REPO_NOT_FOUND));
     }
     None
 }
 
+/// The constraint text of a name refused by its pattern, as real ECR words it (rev 2: the older
+/// pattern, quoted, after `must satisfy regular expression`).
+fn older_pattern_constraint() -> String {
+    format!("must satisfy regular expression '{}'", syntax::OLDER_REPO_NAME_PATTERN)
+}
+
 fn parameter_error(request: &BatchGetImageRequest, validity: RepoNameValidity) -> Option<ExpectedError> {
     if validity == RepoNameValidity::Invalid {
+        // A name too short or too long is refused for its length, not its pattern (rev 2).
+        let length = request.repository_name.chars().count();
+        let constraint = if length < syntax::REPO_NAME_MIN {
+            format!(
+                "Member must have length greater than or equal to {}",
+                syntax::REPO_NAME_MIN
+            )
+        } else if length > syntax::REPO_NAME_MAX {
+            format!(
+                "Member must have length less than or equal to {}",
+                syntax::REPO_NAME_MAX
+            )
+        } else {
+            older_pattern_constraint()
+        };
         return Some(invalid_parameter(
             id::R_REPO_NAME_INVALID,
             "repositoryName",
-            "Member must satisfy regular expression pattern: (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
+            &constraint,
         ));
     }
     if let Some(registry) = &request.registry_id
         && !syntax::is_registry_id(registry)
     {
+        // The regex unquoted, as observed (rev 2).
         return Some(invalid_parameter(
             id::R_REGISTRY_INVALID,
             "registryId",
-            "Member must satisfy regular expression pattern: [0-9]{12}",
+            "must satisfy regular expression [0-9]{12}",
         ));
     }
     if request.image_ids.is_empty() {
@@ -172,11 +199,16 @@ fn parameter_error(request: &BatchGetImageRequest, validity: RepoNameValidity) -
     if let Some(types) = &request.accepted_media_types
         && (types.is_empty() || types.len() > syntax::MEDIA_TYPES_MAX)
     {
-        return Some(invalid_parameter(
-            id::R_MEDIA_EMPTY,
-            "acceptedMediaTypes",
-            "Member must have length between 1 and 100",
-        ));
+        // List lengths are worded as one bound, never "between" (rev 2).
+        let constraint = if types.is_empty() {
+            "Member must have length greater than or equal to 1".to_string()
+        } else {
+            format!(
+                "Member must have length less than or equal to {}",
+                syntax::MEDIA_TYPES_MAX
+            )
+        };
+        return Some(invalid_parameter(id::R_MEDIA_EMPTY, "acceptedMediaTypes", &constraint));
     }
     None
 }
@@ -339,6 +371,7 @@ fn expected_image(
         media_type: image.media_type.clone(),
         manifest_rule: rule,
         manifest_level: level,
+        also: Vec::new(),
     };
     let Some(accepted) = &request.accepted_media_types else {
         // M-DEFAULT: gate for image manifests, advisory for lists and indexes.
@@ -356,26 +389,68 @@ fn expected_image(
         // M-BY-DIGEST: no translation by digest (gate, rev 2).
         return stored(id::M_BY_DIGEST, Level::Gate);
     }
-    let accepts_v1 = accepted
-        .iter()
-        .any(|t| t == media_type::DOCKER_V1 || t == media_type::DOCKER_V1_SIGNED);
-    if let (true, true, Some(tag)) = (accepts_v1, image.media_type == media_type::DOCKER_V2, tag) {
-        let layers = manifest::references(&image.manifest, media_type::DOCKER_V2)
-            .blobs
-            .into_iter()
-            .skip(1)
-            .collect();
-        return ExpectedImage {
-            image_id,
-            manifest: ExpectedManifest::Schema1 {
-                name: repo_name.to_string(),
-                tag: tag.to_string(),
-                layers,
+    let accepts = |t: &str| accepted.iter().any(|a| a == t);
+    let accepts_v1 = accepts(media_type::DOCKER_V1) || accepts(media_type::DOCKER_V1_SIGNED);
+    let schema1 = |tag: &str| ManifestChoice {
+        manifest: ExpectedManifest::Schema1 {
+            name: repo_name.to_string(),
+            tag: tag.to_string(),
+            layers: manifest::references(&image.manifest, &image.media_type)
+                .blobs
+                .into_iter()
+                .skip(1)
+                .collect(),
+        },
+        media_type: media_type::DOCKER_V1.to_string(),
+    };
+    // Only an image manifest that can be read as one is translated; anything else comes back as
+    // stored (M-UNACCEPTABLE).
+    let translated = |to: &str| {
+        manifest::translation(&image.manifest, to).map(|_| ManifestChoice {
+            manifest: ExpectedManifest::Translated {
+                to: to.to_string(),
+                stored: image.manifest.clone(),
             },
-            media_type: media_type::DOCKER_V1.to_string(),
-            manifest_rule: id::M_TRANSLATE,
-            manifest_level: Level::Advisory,
-        };
+            media_type: to.to_string(),
+        })
+    };
+    let choose = |rule: &'static str, first: ManifestChoice, also: Vec<ManifestChoice>| ExpectedImage {
+        image_id: image_id.clone(),
+        manifest: first.manifest,
+        media_type: first.media_type,
+        manifest_rule: rule,
+        manifest_level: Level::Advisory,
+        also,
+    };
+    let Some(tag) = tag else {
+        return stored(id::M_UNACCEPTABLE, Level::Advisory);
+    };
+    match image.media_type.as_str() {
+        // Stored docker v2 to an OCI client: "Translated to OCI" (M-TRANSLATE-OCI); a schema 1
+        // translation too where v1 is accepted beside OCI (both apply, each is accepted).
+        media_type::DOCKER_V2 if accepts(media_type::OCI_MANIFEST) => {
+            if let Some(oci) = translated(media_type::OCI_MANIFEST) {
+                let also = if accepts_v1 { vec![schema1(tag)] } else { Vec::new() };
+                return choose(id::M_TRANSLATE_OCI, oci, also);
+            }
+        }
+        media_type::DOCKER_V2 if accepts_v1 => return choose(id::M_TRANSLATE, schema1(tag), Vec::new()),
+        // Stored OCI to a docker v2 client: "Translated to V2, schema 2" (M-TRANSLATE-V2).
+        media_type::OCI_MANIFEST if accepts(media_type::DOCKER_V2) => {
+            if let Some(v2) = translated(media_type::DOCKER_V2) {
+                return choose(id::M_TRANSLATE_V2, v2, Vec::new());
+            }
+        }
+        // Stored OCI to a v1-only client: the guide's versions disagree; the stored manifest or a
+        // schema 1 translation (M-UNACCEPTABLE).
+        media_type::OCI_MANIFEST if accepts_v1 => {
+            let first = ManifestChoice {
+                manifest: ExpectedManifest::Stored(image.manifest.clone()),
+                media_type: image.media_type.clone(),
+            };
+            return choose(id::M_UNACCEPTABLE, first, vec![schema1(tag)]);
+        }
+        _ => {}
     }
     stored(id::M_UNACCEPTABLE, Level::Advisory)
 }

@@ -33,6 +33,8 @@ pub enum MessageExpectation {
     Exact(String),
     /// The message names this parameter; the reference server answers with `text`.
     Mentions { parameter: String, text: String },
+    /// Any of these (where the reference accepts several answers); the server answers the first.
+    AnyOf(Vec<MessageExpectation>),
 }
 
 impl MessageExpectation {
@@ -40,6 +42,7 @@ impl MessageExpectation {
         match self {
             MessageExpectation::Exact(t) => t,
             MessageExpectation::Mentions { text, .. } => text,
+            MessageExpectation::AnyOf(all) => all.first().map_or("", MessageExpectation::reference_text),
         }
     }
 
@@ -47,6 +50,7 @@ impl MessageExpectation {
         match self {
             MessageExpectation::Exact(t) => t == actual,
             MessageExpectation::Mentions { parameter, .. } => actual.contains(parameter.as_str()),
+            MessageExpectation::AnyOf(all) => all.iter().any(|m| m.accepts(actual)),
         }
     }
 }
@@ -115,6 +119,39 @@ pub struct ExpectedImage {
     /// for this image (M-DEFAULT gates docker v2 and OCI manifests, not lists and indexes).
     pub manifest_rule: &'static str,
     pub manifest_level: Level,
+    /// Other manifests the same rule accepts where several translations could apply (section 5:
+    /// "each is accepted"); the reference server answers `manifest`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<ManifestChoice>,
+}
+
+/// A manifest and the media type it comes back under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestChoice {
+    pub manifest: ExpectedManifest,
+    pub media_type: String,
+}
+
+impl ExpectedImage {
+    /// Whether a returned manifest is one the rule accepts: the first choice or one of `also`.
+    pub fn manifest_fits(&self, got: Option<&str>) -> bool {
+        got.is_some_and(|g| self.manifest.fits(g) || self.also.iter().any(|c| c.manifest.fits(g)))
+    }
+
+    /// This expectation with the accepted choice that `got` is in place of the first choice, so
+    /// that its media type is judged against that choice's. Itself when `got` is the first choice
+    /// or none.
+    pub fn as_answered(&self, got: Option<&str>) -> ExpectedImage {
+        let mut x = self.clone();
+        if let Some(g) = got.filter(|g| !self.manifest.fits(g)) {
+            if let Some(c) = self.also.iter().find(|c| c.manifest.fits(g)) {
+                x.manifest = c.manifest.clone();
+                x.media_type = c.media_type.clone();
+            }
+        }
+        x
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,4 +165,18 @@ pub enum ExpectedManifest {
         tag: String,
         layers: Vec<String>,
     },
+    /// The stored image manifest translated into the other image format, `to` (M-TRANSLATE-OCI,
+    /// M-TRANSLATE-V2), checked by structure against `stored`.
+    Translated { to: String, stored: String },
+}
+
+impl ExpectedManifest {
+    /// Whether `got` is this manifest: byte for byte, or by the structure the rule claims.
+    pub fn fits(&self, got: &str) -> bool {
+        match self {
+            ExpectedManifest::Stored(m) => m == got,
+            ExpectedManifest::Schema1 { name, tag, .. } => super::manifest::is_schema1_for(got, name, tag),
+            ExpectedManifest::Translated { to, stored } => super::manifest::is_translation_of(got, stored, to),
+        }
+    }
 }

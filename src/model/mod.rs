@@ -4,7 +4,7 @@
 //! - [`syntax`]: the checks ECR makes on names, ids, digests and tags before any lookup;
 //! - [`state`]: the registry's contents and ECR's push semantics (tags move, pushes that change
 //!   nothing are refused), and plans: states as the pushes that build them;
-//! - [`manifest`]: the references a manifest makes and the schema 1 translation;
+//! - [`manifest`]: the references a manifest makes and the translations ECR serves by tag;
 //! - [`batch_get_image`](mod@batch_get_image): the operation itself, rule by rule;
 //! - [`expected`]: what it returns, each part naming the rule that decides it.
 
@@ -50,6 +50,10 @@ impl Expected {
                     image_manifest: Some(match &x.manifest {
                         ExpectedManifest::Stored(m) => m.clone(),
                         ExpectedManifest::Schema1 { name, tag, layers } => schema1_from_layers(name, tag, layers),
+                        // The model only expects a translation where one can be made.
+                        ExpectedManifest::Translated { to, stored } => {
+                            manifest::translation(stored, to).unwrap_or_else(|| stored.clone())
+                        }
                     }),
                     image_manifest_media_type: Some(x.media_type.clone()),
                 };

@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 static NAME_NEW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$").expect("constant pattern")
 });
-/// The older pattern that real server messages still quote.
-static NAME_OLD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$").expect("constant pattern")
-});
+/// The older pattern that real server messages still quote, as they quote it.
+pub const OLDER_REPO_NAME_PATTERN: &str = "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*";
+static NAME_OLD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{OLDER_REPO_NAME_PATTERN}$")).expect("constant pattern"));
 /// I-BAD-DIGEST: the regex ECR quotes in its failure reason, matched whole.
 static DIGEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9\-_+.]+:[a-fA-F0-9]+$").expect("constant pattern"));

@@ -304,6 +304,56 @@ fn r_repo_name_new_only_names_are_accepted_and_simply_not_found() {
 }
 
 #[test]
+fn r_repo_name_new_only_rev2_a_refusal_naming_repository_name_is_accepted_too() {
+    let f = fixture();
+    let e = run(&f.state, &request("a__b", vec![Id::tag("v1")]));
+    let refused = json_reply(
+        400,
+        json!({"__type": "InvalidParameterException", "message": "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''"}),
+    );
+    assert!(deviations(&e, &refused).is_empty(), "{:?}", deviations(&e, &refused));
+    assert!(deviations(&e, &reference_reply(&e)).is_empty());
+    // A refusal that names another parameter is still a deviation.
+    let other = json_reply(
+        400,
+        json!({"__type": "InvalidParameterException", "message": "bad imageIds"}),
+    );
+    assert!(!deviations(&e, &other).is_empty());
+}
+
+#[test]
+fn request_errors_rev2_are_worded_as_observed() {
+    let f = fixture();
+    let text = |req: &BatchGetImageRequest| error(&run(&f.state, req)).message.reference_text().to_string();
+    let pattern = text(&request("Upper", vec![Id::tag("v1")]));
+    assert_eq!(
+        pattern,
+        "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''"
+    );
+    assert!(text(&request("a", vec![Id::tag("v1")])).ends_with("'Member must have length greater than or equal to 2'"));
+    assert!(
+        text(&request(&"a".repeat(257), vec![Id::tag("v1")]))
+            .ends_with("'Member must have length less than or equal to 256'")
+    );
+    let mut req = request(REPO, vec![Id::tag("v1")]);
+    req.registry_id = Some("12345".into());
+    assert_eq!(
+        text(&req),
+        "Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression [0-9]{12}'"
+    );
+    let mut req = request(REPO, vec![Id::tag("v1")]);
+    req.accepted_media_types = Some(Vec::new());
+    assert!(text(&req).ends_with("'Member must have length greater than or equal to 1'"));
+    req.accepted_media_types = Some(vec![DOCKER_V2.to_string(); 101]);
+    let many = text(&req);
+    assert!(
+        many.ends_with("'Member must have length less than or equal to 100'"),
+        "{many}"
+    );
+    assert!(!many.contains("between"));
+}
+
+#[test]
 fn r_registry_invalid_is_invalid_parameter() {
     let f = fixture();
     let mut req = request(REPO, vec![Id::tag("v1")]);
@@ -850,6 +900,65 @@ fn m_translate_oci_a_docker_v2_image_by_tag_to_an_oci_only_client_may_come_back_
 }
 
 #[test]
+fn m_translate_oci_rev2_the_model_expects_the_oci_translation_and_the_stored_manifest_is_a_note() {
+    let f = fixture();
+    let e = with_types(&f, vec![Id::tag("v1")], &[OCI_MANIFEST]);
+    let img = image(single(&e)).clone();
+    assert_eq!(
+        (img.manifest_rule, img.manifest_level, img.media_type.as_str()),
+        (id::M_TRANSLATE_OCI, Level::Advisory, OCI_MANIFEST)
+    );
+    assert!(matches!(&img.manifest, ExpectedManifest::Translated { to, .. } if to == OCI_MANIFEST));
+    // The reference answer is a translation, and the comparer takes it without a note.
+    let reply = reference_reply(&e);
+    assert!(deviations(&e, &reply).is_empty(), "{:?}", deviations(&e, &reply));
+    // An emulator that ignores acceptedMediaTypes: an advisory M-TRANSLATE-OCI deviation.
+    let stored = reference_reply(&one(&f, vec![Id::tag("v1")]));
+    let d = deviations(&e, &stored);
+    assert!(!d.is_empty());
+    assert!(
+        d.iter()
+            .all(|x| x.rule == id::M_TRANSLATE_OCI && x.level == Level::Advisory),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn m_translate_rev2_where_v1_and_oci_apply_each_is_accepted() {
+    let f = fixture();
+    let e = with_types(&f, vec![Id::tag("v1")], &[DOCKER_V1, OCI_MANIFEST]);
+    let img = image(single(&e)).clone();
+    assert_eq!(img.manifest_rule, id::M_TRANSLATE_OCI);
+    assert!(matches!(img.also.as_slice(), [c] if c.media_type == DOCKER_V1));
+    // A schema 1 answer for it is as good as the OCI one.
+    let v1 = reference_reply(&with_types(&f, vec![Id::tag("v1")], &[DOCKER_V1]));
+    assert!(deviations(&e, &v1).is_empty(), "{:?}", deviations(&e, &v1));
+}
+
+#[test]
+fn m_translate_v2_rev2_the_model_expects_the_docker_v2_translation() {
+    let f = fixture();
+    let e = with_types(&f, vec![Id::tag("v2")], &[DOCKER_V2]);
+    let img = image(single(&e)).clone();
+    assert_eq!(
+        (img.manifest_rule, img.media_type.as_str()),
+        (id::M_TRANSLATE_V2, DOCKER_V2)
+    );
+    assert!(deviations(&e, &reference_reply(&e)).is_empty());
+    let stored = reference_reply(&one(&f, vec![Id::tag("v2")]));
+    assert!(
+        deviations(&e, &stored)
+            .iter()
+            .any(|x| x.rule == id::M_TRANSLATE_V2 && x.level == Level::Advisory)
+    );
+    // Stored OCI with only v1 accepted: the stored manifest first, a schema 1 translation beside.
+    let e = with_types(&f, vec![Id::tag("v2")], &[DOCKER_V1]);
+    let img = image(single(&e)).clone();
+    assert_eq!(img.manifest_rule, id::M_UNACCEPTABLE);
+    assert!(matches!(img.also.as_slice(), [c] if c.media_type == DOCKER_V1));
+}
+
+#[test]
 fn m_translate_v2_an_oci_image_by_tag_to_a_docker_v2_only_client_may_come_back_translated() {
     let f = fixture();
     let e = with_types(&f, vec![Id::tag("v2")], &[DOCKER_V2]);
@@ -914,6 +1023,28 @@ fn m_integrity_a_manifest_must_hash_to_its_digest() {
         d.iter().any(|x| x.rule == id::M_DEFAULT && x.level == Level::Gate),
         "{d:?}"
     );
+}
+
+#[test]
+fn m_integrity_rev2_is_advisory_for_schema1() {
+    let mut s = fixture().state;
+    let signed = r#"{"schemaVersion":1,"name":"team/web","tag":"old","fsLayers":[],"history":[],"signatures":[]}"#;
+    s.push(REPO, signed, DOCKER_V1_SIGNED, Some("old")).expect("schema 1");
+    let e = run(&s, &request(REPO, vec![Id::tag("old")]));
+    // Returned under a digest over its payload, as a registry that signs schema 1 computes it.
+    let payload = r#"{"schemaVersion":1,"name":"team/web","tag":"old","fsLayers":[],"history":[]}"#;
+    let d = deviations(
+        &e,
+        &edited(&e, |v| {
+            v["images"][0]["imageId"]["imageDigest"] = json!(crate::model::syntax::sha256_digest(payload.as_bytes()))
+        }),
+    );
+    assert!(
+        d.iter()
+            .any(|x| x.rule == id::M_INTEGRITY && x.level == Level::Advisory),
+        "{d:?}"
+    );
+    assert!(!d.iter().any(|x| x.rule == id::M_INTEGRITY && x.level == Level::Gate));
 }
 
 // ---- 6. Properties ---------------------------------------------------------------------------

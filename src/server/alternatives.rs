@@ -14,7 +14,7 @@ use crate::model::syntax::{self, RepoNameValidity};
 use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedManifest, MessageExpectation, Outcome};
 use crate::model::{IdExpectation, RegistryState};
 use crate::rules::id;
-use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier, media_type};
+use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +28,7 @@ pub enum Alternative {
     DigestUntaggedEntry,
     Schema1OtherBody,
     NoTranslation,
-    TranslateOci,
+    OtherTranslation,
     NoMediaTypeField,
     OtherTexts,
     TypeForms,
@@ -55,7 +55,7 @@ impl Alternative {
         Alternative::DigestUntaggedEntry,
         Alternative::Schema1OtherBody,
         Alternative::NoTranslation,
-        Alternative::TranslateOci,
+        Alternative::OtherTranslation,
         Alternative::NoMediaTypeField,
         Alternative::OtherTexts,
         Alternative::TypeForms,
@@ -85,7 +85,7 @@ impl Alternative {
             Alternative::DigestUntaggedEntry => "digest-untagged-entry",
             Alternative::Schema1OtherBody => "schema1-other-body",
             Alternative::NoTranslation => "no-translation",
-            Alternative::TranslateOci => "translate-oci",
+            Alternative::OtherTranslation => "other-translation",
             Alternative::NoMediaTypeField => "no-media-type-field",
             Alternative::OtherTexts => "other-texts",
             Alternative::TypeForms => "type-forms",
@@ -113,8 +113,9 @@ impl Alternative {
         match self {
             Alternative::DupEach => "I-DUP-ONCE",
             Alternative::DigestOneEntry | Alternative::DigestUntaggedEntry => "I-DIGEST-TAGS",
-            Alternative::Schema1OtherBody | Alternative::NoTranslation => "M-TRANSLATE",
-            Alternative::TranslateOci => "M-TRANSLATE-OCI/V2",
+            Alternative::Schema1OtherBody => "M-TRANSLATE",
+            Alternative::NoTranslation => "M-TRANSLATE*",
+            Alternative::OtherTranslation => "M-TRANSLATE-OCI",
             Alternative::NoMediaTypeField => "M-TYPE-FIELD",
             Alternative::OtherTexts => "(texts)",
             Alternative::TypeForms | Alternative::CapitalisedMessage => "W-ERR-TYPE",
@@ -144,10 +145,10 @@ impl Alternative {
                 "a schema 1 translation is written otherwise: 3-space indent, other key order, history, signatures"
             }
             Alternative::NoTranslation => {
-                "where the model translates to schema 1, the stored manifest and type (wins over schema1-other-body)"
+                "where the model translates (schema 1, OCI, docker v2), the stored manifest and type (wins over other-translation and schema1-other-body)"
             }
-            Alternative::TranslateOci => {
-                "by tag: stored docker v2 with OCI accepted and docker v2 not is translated to OCI; stored OCI with docker v2 accepted and OCI not, to docker v2"
+            Alternative::OtherTranslation => {
+                "where a rule accepts a second manifest (schema 1 beside OCI for stored docker v2 with v1 and OCI accepted; schema 1 for stored OCI with only v1 accepted), that one"
             }
             Alternative::NoMediaTypeField => "images carry no imageManifestMediaType",
             Alternative::OtherTexts => {
@@ -313,7 +314,7 @@ pub(super) fn adjust_expected(
     }
     match expected {
         Expected::Error(e) => adjust_error(alts, state, request, e),
-        Expected::Answers(a) => adjust_answers(alts, request, prepared, a),
+        Expected::Answers(a) => adjust_answers(alts, prepared, a),
     }
 }
 
@@ -360,13 +361,15 @@ fn adjust_error(alts: Alternatives, state: &RegistryState, request: &BatchGetIma
                 parameter: parameter.clone(),
                 text,
             },
-            MessageExpectation::Exact(_) => MessageExpectation::Exact(text),
+            MessageExpectation::Exact(_) | MessageExpectation::AnyOf(_) => MessageExpectation::Exact(text),
         };
     }
     if alts.contains(Alternative::OtherTexts) {
         let error_type = e.error_types.first().copied().unwrap_or("ServerException");
         e.message = match &e.message {
-            MessageExpectation::Exact(_) => MessageExpectation::Exact(other_message(error_type, None, name, registry)),
+            MessageExpectation::Exact(_) | MessageExpectation::AnyOf(_) => {
+                MessageExpectation::Exact(other_message(error_type, None, name, registry))
+            }
             MessageExpectation::Mentions { parameter, .. } => MessageExpectation::Mentions {
                 parameter: parameter.clone(),
                 text: other_message(error_type, Some(parameter), name, registry),
@@ -405,7 +408,7 @@ fn other_reason(code: &ImageFailureCode) -> String {
     }
 }
 
-fn adjust_answers(alts: Alternatives, request: &BatchGetImageRequest, prepared: &Prepared, a: &mut ExpectedAnswers) {
+fn adjust_answers(alts: Alternatives, prepared: &Prepared, a: &mut ExpectedAnswers) {
     // long-tag-per-id: each stand-in becomes its id again, answered by InvalidImageTag.
     for e in &mut a.ids {
         if let Some(original) = prepared.stand_ins.get(&e.id) {
@@ -417,7 +420,7 @@ fn adjust_answers(alts: Alternatives, request: &BatchGetImageRequest, prepared: 
             };
         }
     }
-    translate_manifests(alts, request, a);
+    translate_manifests(alts, a);
     if alts.contains(Alternative::DigestUntaggedEntry) || alts.contains(Alternative::DigestOneEntry) {
         let untagged = alts.contains(Alternative::DigestUntaggedEntry);
         for e in &mut a.ids {
@@ -485,53 +488,35 @@ fn same_image_once(a: &mut ExpectedAnswers) {
     });
 }
 
-/// The translations: by tag only (by digest there is none), from the stored manifest.
-fn translate_manifests(alts: Alternatives, request: &BatchGetImageRequest, a: &mut ExpectedAnswers) {
-    let accepted = |t: &str| {
-        request
-            .accepted_media_types
-            .as_ref()
-            .is_some_and(|types| types.iter().any(|x| x == t))
-    };
+/// The translations: by tag only (by digest there is none, and the model expects none), from the
+/// stored manifest.
+fn translate_manifests(alts: Alternatives, a: &mut ExpectedAnswers) {
     let held = a.held.clone();
     for e in &mut a.ids {
         let Outcome::Image(x) = &mut e.outcome else {
             continue;
         };
-        if e.id.image_digest.is_some() {
-            continue;
-        }
         let Some(stored) = held
             .iter()
             .find(|i| Some(&i.digest) == x.image_id.image_digest.as_ref())
         else {
             continue;
         };
-        if alts.contains(Alternative::TranslateOci) {
-            let translated = if stored.media_type == media_type::DOCKER_V2
-                && accepted(media_type::OCI_MANIFEST)
-                && !accepted(media_type::DOCKER_V2)
-            {
-                translate::docker_v2_to_oci(&stored.manifest).map(|m| (m, media_type::OCI_MANIFEST))
-            } else if stored.media_type == media_type::OCI_MANIFEST
-                && accepted(media_type::DOCKER_V2)
-                && !accepted(media_type::OCI_MANIFEST)
-            {
-                translate::oci_to_docker_v2(&stored.manifest).map(|m| (m, media_type::DOCKER_V2))
-            } else {
-                None
-            };
-            if let Some((manifest, media)) = translated {
-                x.manifest = ExpectedManifest::Stored(manifest);
-                x.media_type = media.to_string();
-                continue;
+        let translates = !matches!(x.manifest, ExpectedManifest::Stored(_));
+        if alts.contains(Alternative::NoTranslation) && translates {
+            x.manifest = ExpectedManifest::Stored(stored.manifest.clone());
+            x.media_type = stored.media_type.clone();
+            x.also.clear();
+            continue;
+        }
+        if alts.contains(Alternative::OtherTranslation) {
+            if let Some(other) = x.also.first().cloned() {
+                x.manifest = other.manifest;
+                x.media_type = other.media_type;
             }
         }
         if let ExpectedManifest::Schema1 { name, tag, layers } = &x.manifest {
-            if alts.contains(Alternative::NoTranslation) {
-                x.manifest = ExpectedManifest::Stored(stored.manifest.clone());
-                x.media_type = stored.media_type.clone();
-            } else if alts.contains(Alternative::Schema1OtherBody) {
+            if alts.contains(Alternative::Schema1OtherBody) {
                 x.manifest = ExpectedManifest::Stored(translate::schema1_signed_body(name, tag, layers));
             }
         }
@@ -599,6 +584,7 @@ pub(super) fn adjust_reply(alts: Alternatives, repository: &str, reply: &mut Rep
 mod tests {
     use super::*;
     use crate::model::{self, ReferenceAnswer};
+    use crate::wire::media_type;
 
     fn state() -> RegistryState {
         let mut s = RegistryState::new("123456789012");
@@ -754,7 +740,7 @@ mod tests {
 
         let mut oci = request(vec![ImageIdentifier::tag("a"), ImageIdentifier::both("b", &d)]);
         oci.accepted_media_types = Some(vec![media_type::OCI_MANIFEST.into()]);
-        let translated = answer(Alternatives::only(Alternative::TranslateOci), &oci);
+        let translated = answer(Alternatives::NONE, &oci);
         let by_tag = translated["images"]
             .as_array()
             .and_then(|l| l.iter().find(|i| i["imageId"]["imageTag"] == "a"))
@@ -783,6 +769,21 @@ mod tests {
         assert_ne!(other, model);
         let stored = answer(Alternatives::only(Alternative::NoTranslation), &v1);
         assert_eq!(stored["images"][0]["imageManifestMediaType"], media_type::DOCKER_V2);
+        let untranslated = answer(Alternatives::only(Alternative::NoTranslation), &oci);
+        assert_eq!(
+            untranslated["images"][0]["imageManifestMediaType"],
+            media_type::DOCKER_V2
+        );
+
+        // Stored docker v2 asked by tag with v1 and OCI accepted: OCI first, schema 1 beside it.
+        let mut both = request(vec![ImageIdentifier::tag("a")]);
+        both.accepted_media_types = Some(vec![media_type::DOCKER_V1.into(), media_type::OCI_MANIFEST.into()]);
+        assert_eq!(
+            answer(Alternatives::NONE, &both)["images"][0]["imageManifestMediaType"],
+            media_type::OCI_MANIFEST
+        );
+        let other = answer(Alternatives::only(Alternative::OtherTranslation), &both);
+        assert_eq!(other["images"][0]["imageManifestMediaType"], media_type::DOCKER_V1);
     }
 
     #[test]

@@ -153,8 +153,17 @@ fn router_with_log(config: ServerConfig, log: OperationLog) -> Router {
         inner: Arc::new(Mutex::new(inner)),
         log,
     };
-    Router::new().route("/", axum::routing::post(handle)).with_state(shared)
+    // Large enough for ECR's own limits to be the ones that refuse: a 20 MiB layer part in base64,
+    // a manifest over 4 MiB (axum's default would cut both at 2 MB, with a reply that is no AWS
+    // error).
+    Router::new()
+        .route("/", axum::routing::post(handle))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
+        .with_state(shared)
 }
+
+/// The largest request body the server reads.
+const BODY_MAX: usize = 32 * 1024 * 1024;
 
 /// An answer before the variant's rendering: status and JSON body.
 pub(crate) struct Reply {
@@ -331,12 +340,24 @@ fn batch_get_image(shared: &Shared, request: BatchGetImageRequest) -> Reply {
 
 fn create_repository(shared: &Shared, r: wire::CreateRepositoryRequest) -> Reply {
     if syntax::repo_name_validity(&r.repository_name) == syntax::RepoNameValidity::Invalid {
+        // Worded as real ECR words it (rev 2): the length first, else the older pattern.
+        let length = r.repository_name.chars().count();
+        let constraint = if length < syntax::REPO_NAME_MIN {
+            format!(
+                "Member must have length greater than or equal to {}",
+                syntax::REPO_NAME_MIN
+            )
+        } else if length > syntax::REPO_NAME_MAX {
+            format!(
+                "Member must have length less than or equal to {}",
+                syntax::REPO_NAME_MAX
+            )
+        } else {
+            format!("must satisfy regular expression '{}'", syntax::OLDER_REPO_NAME_PATTERN)
+        };
         return Reply::client_error(
             "InvalidParameterException",
-            format!(
-                "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression pattern' ({})",
-                r.repository_name
-            ),
+            format!("Invalid parameter at 'repositoryName' failed to satisfy constraint: '{constraint}'"),
         );
     }
     let mut inner = shared.lock();
@@ -377,7 +398,7 @@ fn initiate_layer_upload(shared: &Shared, r: wire::InitiateLayerUploadRequest) -
         return repo_not_found(shared, &r.repository_name);
     }
     inner.next_upload += 1;
-    let id = format!("{:032x}", inner.next_upload);
+    let id = upload_id(&shared.config.registry_id, inner.next_upload);
     inner.uploads.insert(
         id.clone(),
         Upload {
@@ -386,6 +407,22 @@ fn initiate_layer_upload(shared: &Shared, r: wire::InitiateLayerUploadRequest) -
         },
     );
     Reply::ok(json!({ "uploadId": id, "partSize": 10_485_760 }))
+}
+
+/// An upload id in the service model's UUID pattern (a version-4 layout), unique per upload and
+/// the same for the same upload number: the server stays deterministic.
+fn upload_id(registry: &str, n: u64) -> String {
+    use sha2::{Digest as _, Sha256};
+    let h = Sha256::digest(format!("{registry}/upload/{n}").as_bytes());
+    let hex: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 fn upload_layer_part(shared: &Shared, r: wire::UploadLayerPartRequest) -> Reply {
@@ -416,6 +453,23 @@ fn upload_layer_part(shared: &Shared, r: wire::UploadLayerPartRequest) -> Reply 
 }
 
 fn complete_layer_upload(shared: &Shared, r: wire::CompleteLayerUploadRequest) -> Reply {
+    // The service model's limits on layerDigests (1 to 100 items, each a digest), checked before
+    // the upload is looked up, as a parameter check is.
+    let refused = |constraint: &str| {
+        Reply::client_error(
+            "InvalidParameterException",
+            format!("Invalid parameter at 'layerDigests' failed to satisfy constraint: '{constraint}'"),
+        )
+    };
+    if r.layer_digests.len() > 100 {
+        return refused("Member must have length less than or equal to 100");
+    }
+    if r.layer_digests.iter().any(|d| !syntax::is_well_formed_digest(d)) {
+        return refused("Member must satisfy regular expression pattern: [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+");
+    }
+    if r.layer_digests.is_empty() {
+        return refused("Member must have length greater than or equal to 1");
+    }
     let mut inner = shared.lock();
     let Some(upload) = inner
         .uploads
@@ -431,7 +485,7 @@ fn complete_layer_upload(shared: &Shared, r: wire::CompleteLayerUploadRequest) -
         return Reply::client_error("EmptyUploadException", "The upload has no parts");
     }
     let Some(digest) = r.layer_digests.first() else {
-        return Reply::client_error("InvalidParameterException", "layerDigests must have one member");
+        return refused("Member must have length greater than or equal to 1");
     };
     if inner
         .state
@@ -452,13 +506,30 @@ fn complete_layer_upload(shared: &Shared, r: wire::CompleteLayerUploadRequest) -
     }
 }
 
+/// The largest manifest PutImage takes (4 MiB, the service model's limit).
+const MANIFEST_MAX: usize = 4 * 1024 * 1024;
+
 fn put_image(shared: &Shared, r: wire::PutImageRequest) -> Reply {
+    if r.image_manifest.len() > MANIFEST_MAX {
+        return Reply::client_error(
+            "InvalidParameterException",
+            format!(
+                "Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Member must have length less than or equal to {MANIFEST_MAX}'"
+            ),
+        );
+    }
+    // A manifest that names no media type of itself, pushed without one, is refused, not guessed
+    // (rev 2, as ECR words it).
+    let declared = serde_json::from_str::<Value>(&r.image_manifest)
+        .ok()
+        .and_then(|v| v.get("mediaType").and_then(Value::as_str).map(str::to_string));
+    let Some(media_type) = r.image_manifest_media_type.clone().or(declared) else {
+        return Reply::client_error(
+            "InvalidParameterException",
+            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
+        );
+    };
     let mut inner = shared.lock();
-    let media_type = r
-        .image_manifest_media_type
-        .clone()
-        .or_else(|| model::manifest::declared_media_type(&r.image_manifest))
-        .unwrap_or_else(|| wire::media_type::DOCKER_V2.to_string());
     if let Err(e) = inner
         .state
         .check_references(&r.repository_name, &r.image_manifest, &media_type)
