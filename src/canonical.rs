@@ -318,12 +318,64 @@ fn zero_digits(s: &str) -> String {
     out
 }
 
-/// Replaces every digest in `text` with a placeholder: the images' digests with `<digest of
+/// An image of an example as placeholders name it: its digest, and the blobs its manifest
+/// references (config first, then layers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedImage {
+    pub digest: String,
+    pub blobs: Vec<String>,
+}
+
+impl NamedImage {
+    /// An image whose blobs are unknown (named by its digest only).
+    pub fn bare(digest: &str) -> NamedImage {
+        NamedImage {
+            digest: digest.to_string(),
+            blobs: Vec::new(),
+        }
+    }
+}
+
+/// The images of an example, in the order of `digests`, with their blobs from the plan's state.
+pub fn named_images(plan: &RegistryPlan, registry_id: &str, digests: &[String]) -> Vec<NamedImage> {
+    let state = plan.build(registry_id).ok();
+    digests
+        .iter()
+        .map(|d| {
+            let blobs = state
+                .as_ref()
+                .and_then(|s| s.repositories.values().find_map(|r| r.image_by_digest(d)))
+                .map(|i| manifest::references(&i.manifest, &i.media_type).blobs)
+                .unwrap_or_default();
+            NamedImage {
+                digest: d.clone(),
+                blobs,
+            }
+        })
+        .collect()
+}
+
+/// Replaces every digest in `text` with a placeholder that says what it is: an image's digest
+/// with `<image-N>`, its config with `<config of image-N>`, its layers with `<layer-K of
 /// image-N>`, any other `sha256:` digest with `<digest-N>` in order of appearance.
-pub fn placeholders(text: &str, image_digests: &[String], registry_id: &str) -> String {
+pub fn placeholders(text: &str, images: &[NamedImage], registry_id: &str) -> String {
     let mut out = text.to_string();
-    for (i, d) in image_digests.iter().enumerate() {
-        out = out.replace(d.as_str(), &format!("<digest of image-{}>", i + 1));
+    for (i, image) in images.iter().enumerate() {
+        out = out.replace(image.digest.as_str(), &format!("<image-{}>", i + 1));
+    }
+    let mut named: std::collections::HashSet<&str> = images.iter().map(|i| i.digest.as_str()).collect();
+    for (i, image) in images.iter().enumerate() {
+        for (k, blob) in image.blobs.iter().enumerate() {
+            // A blob two images share keeps the name of the first.
+            if !blob.starts_with("sha256:") || !named.insert(blob.as_str()) {
+                continue;
+            }
+            let name = match k {
+                0 => format!("<config of image-{}>", i + 1),
+                k => format!("<layer-{k} of image-{}>", i + 1),
+            };
+            out = out.replace(blob.as_str(), &name);
+        }
     }
     let mut others: Vec<String> = Vec::new();
     let mut result = String::with_capacity(out.len());
@@ -475,8 +527,21 @@ mod tests {
         let d2 = format!("sha256:{}", "b".repeat(64));
         let text = format!("{d1} {d2} {d2} 123456789012 sha256:xyz");
         assert_eq!(
-            placeholders(&text, &[d1], "123456789012"),
-            "<digest of image-1> <digest-1> <digest-1> <registry> sha256:xyz"
+            placeholders(&text, &[NamedImage::bare(&d1)], "123456789012"),
+            "<image-1> <digest-1> <digest-1> <registry> sha256:xyz"
+        );
+    }
+
+    #[test]
+    fn placeholders_name_images_and_their_blobs_apart() {
+        let [image, config, layer, other] = ["a", "c", "e", "f"].map(|x| format!("sha256:{}", x.repeat(64)));
+        let images = [NamedImage {
+            digest: image.clone(),
+            blobs: vec![config.clone(), layer.clone()],
+        }];
+        assert_eq!(
+            placeholders(&format!("{image} {config} {layer} {other}"), &images, "123456789012"),
+            "<image-1> <config of image-1> <layer-1 of image-1> <digest-1>"
         );
     }
 }

@@ -255,7 +255,14 @@ impl CaseFile {
         };
         Some(CaseFile {
             name: class.slug.clone(),
-            description: format!("The minimal example of deviation class {}", class.title),
+            description: if m.shrunk {
+                format!("The minimal example of deviation class {}", class.title)
+            } else {
+                format!(
+                    "The first example found of deviation class {}, not shrunk (the shrinking budget ran out, or the case did not show the class again): the whole state of its world",
+                    class.title
+                )
+            },
             source: format!(
                 "ecr-conformance run with seed {seed} against target {target}; expected: the reference model"
             ),

@@ -13,7 +13,8 @@ use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedImage, Expe
 use crate::model::{manifest, syntax};
 use crate::rules::{Level, id, rule_by_id};
 use crate::wire::{
-    self, BatchGetImageResponse, ErrorBody, HttpReply, Image, ImageFailure, ImageIdentifier, media_type,
+    self, BatchGetImageResponse, ErrorBody, HttpReply, Image, ImageFailure, ImageFailureCode, ImageIdentifier,
+    media_type,
 };
 use attribution::{Attributed, Attribution, Attributor, Stray};
 use serde::Serialize;
@@ -219,6 +220,23 @@ pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Optio
             .kinds("content-type json 1.1", "another content-type"),
         );
     }
+    if let ParsedReply::Error { status, body, text } = &parsed
+        && let Some(shape) = body.as_ref().and_then(ErrorBody::shape_name)
+        && is_outside_error(*status, shape)
+        && !matches!(expected, Expected::Error(e) if e.error_types.contains(&shape))
+    {
+        out.push(
+            Deviation::new(
+                id::X_OUTSIDE,
+                rule_by_id(id::X_OUTSIDE).level,
+                format!("HTTP {status} {shape}: an answer outside the model (reference section 9)"),
+                json!("an answer the model decides"),
+                json!({"status": status, "body": text}),
+            )
+            .kinds("an answer the model decides", format!("error {shape}")),
+        );
+        return Judgement::Answer(out);
+    }
     match (expected, parsed) {
         (Expected::Error(e), ParsedReply::Error { status, body, text }) => {
             let mut found = Vec::new();
@@ -287,6 +305,32 @@ pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Optio
         (Expected::Answers(a), ParsedReply::Ok(resp)) => judge_answers(a, &resp, &mut out),
     }
     Judgement::Answer(out)
+}
+
+/// Request-level errors that no generated state provokes (reference section 9): pull-through-cache
+/// and KMS failures, quotas, and a well-formed `ServerException` that outlasted the retries.
+fn is_outside_error(status: u16, shape: &str) -> bool {
+    matches!(
+        shape,
+        "UnableToGetUpstreamImageException"
+            | "UnableToGetUpstreamLayerException"
+            | "KmsException"
+            | "LimitExceededException"
+    ) || (shape == "ServerException" && status >= 500)
+}
+
+/// Per-id failure codes the model never decides (reference section 9): KMS, pull-through-cache
+/// upstreams, archived or inaccessible images, an image a manifest list references.
+fn is_outside_failure(code: &ImageFailureCode) -> bool {
+    matches!(
+        code,
+        ImageFailureCode::KmsError
+            | ImageFailureCode::UpstreamAccessDenied
+            | ImageFailureCode::UpstreamTooManyRequests
+            | ImageFailureCode::UpstreamUnavailable
+            | ImageFailureCode::ImageInaccessible
+            | ImageFailureCode::ImageReferencedByManifestList
+    )
 }
 
 /// When ECR answers 200 but the endpoint refuses the whole request, the id most likely to have
@@ -368,6 +412,55 @@ fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Ve
     }
     let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
+    // Failures outside the model (section 9) answer their id as what they are; the rest of the
+    // answer is judged without them.
+    let outside: Vec<&ImageFailure> = failures
+        .iter()
+        .filter(|f| f.failure_code.as_ref().is_some_and(is_outside_failure) && a.ids.iter().any(|e| e.id == f.image_id))
+        .collect();
+    if !outside.is_empty() {
+        for f in &outside {
+            let code = f
+                .failure_code
+                .as_ref()
+                .map(ImageFailureCode::as_str)
+                .unwrap_or_default();
+            out.push(
+                Deviation::new(
+                    id::X_OUTSIDE,
+                    rule_by_id(id::X_OUTSIDE).level,
+                    format!(
+                        "{}: failure {code}, an answer outside the model (reference section 9)",
+                        f.image_id
+                    ),
+                    json!("an answer the model decides"),
+                    json!(f),
+                )
+                .about(&f.image_id)
+                .kinds("an answer the model decides", format!("failure {code}")),
+            );
+        }
+        let inside = ExpectedAnswers {
+            ids: a
+                .ids
+                .iter()
+                .filter(|e| !outside.iter().any(|f| f.image_id == e.id))
+                .cloned()
+                .collect(),
+            ..a.clone()
+        };
+        let rest = BatchGetImageResponse {
+            images: resp.images.clone(),
+            failures: Some(
+                failures
+                    .iter()
+                    .filter(|f| !outside.iter().any(|o| std::ptr::eq(*o, *f)))
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        return judge_answers(&inside, &rest, out);
+    }
     // The whole answer first: what the reference allows breaks no rule of identity, and only its
     // bodies and the alternatives it took remain to be noted.
     let split = acceptance::accept(a, images, failures);

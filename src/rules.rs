@@ -410,6 +410,14 @@ pub const RULES: &[Rule] = &[
         "DOC: CreateRepository answers the registryId to expect",
         "later answers carry the registryId the endpoint gave at CreateRepository",
     ),
+    // 9. Outside the model
+    rule(
+        "X-OUTSIDE",
+        A,
+        A,
+        "reference section 9: real registries give answers no generated state provokes",
+        "pull-through-cache, KMS, quota and server errors, and the failure codes of archived or inaccessible images, are reported as what they are, never as a deviation of another rule",
+    ),
 ];
 
 /// The rule with this id. Ids are compile-time constants of this crate, so an unknown one is a bug
@@ -449,6 +457,7 @@ pub mod id {
         P_ACCOUNTED = "P-ACCOUNTED", P_PERMUTE = "P-PERMUTE", P_SPLIT = "P-SPLIT",
         P_IDEMPOTENT = "P-IDEMPOTENT", P_READ_ONLY = "P-READ-ONLY",
         S_PUT_DIGEST = "S-PUT-DIGEST", S_SEED = "S-SEED", S_REGISTRY_ID = "S-REGISTRY-ID",
+        X_OUTSIDE = "X-OUTSIDE",
     }
 }
 
@@ -538,6 +547,19 @@ mod tests {
                 cell.len() > 2 && cell.chars().all(|c| c.is_ascii_uppercase() || c == '-') && cell.contains('-');
             if looks_like_id {
                 assert!(ids.contains(cell), "rule {cell} of the reference is not in RULES");
+                // The level the reference gives: the first cell that starts with one.
+                let level = line
+                    .split('|')
+                    .map(str::trim)
+                    .skip(2)
+                    .find_map(|c| match c.split_whitespace().next() {
+                        Some("gate") => Some(Level::Gate),
+                        Some("advisory") => Some(Level::Advisory),
+                        _ => None,
+                    });
+                if let Some(level) = level {
+                    assert_eq!(rule_by_id(cell).level, level, "the level of {cell}: {line}");
+                }
             }
         }
     }

@@ -136,6 +136,9 @@ pub struct Minimal {
     pub plan: RegistryPlan,
     pub canonical_request: BatchGetImageRequest,
     pub canonical: bool,
+    /// False for a case as it was found (its class was not shrunk: the budget ran out, or the case
+    /// did not show the class again): the world's whole state and the request as sent.
+    pub shrunk: bool,
     /// The images' digests in the example, in order (for placeholders).
     pub image_digests: Vec<String>,
     pub registry_id: String,
@@ -983,6 +986,8 @@ async fn run_world(
         ));
     }
     let mut failing: Vec<(usize, ClassKey)> = Vec::new();
+    // Each class's first deviation here, for an example as found where shrinking does not happen.
+    let mut first_seen: BTreeMap<ClassKey, (usize, Deviation)> = BTreeMap::new();
     for r in results {
         let case = &cases[r.index];
         let trial = format!("{world}/case-{}", r.index + 1);
@@ -998,7 +1003,11 @@ async fn run_world(
             r.deviations.clear();
         }
         r.property_results.retain(|(p, _)| config.checks(p));
-        failing.extend(r.all().map(|(p, d)| (r.index, ClassKey::from_deviation(p, d))));
+        for (p, d) in r.all() {
+            let key = ClassKey::from_deviation(p, d);
+            first_seen.entry(key.clone()).or_insert_with(|| (r.index, d.clone()));
+            failing.push((r.index, key));
+        }
         absorb(
             out,
             &trial,
@@ -1033,7 +1042,12 @@ async fn run_world(
     // Shrink each class not yet shrunk, from its first failing case that no other class has
     // shrunk already (a value tree shrinks once); a case that no longer shows the class gives
     // way to the next.
-    let mut done: BTreeSet<ClassKey> = out.minimal.iter().map(|m| m.class.clone()).collect();
+    let mut done: BTreeSet<ClassKey> = out
+        .minimal
+        .iter()
+        .filter(|m| m.shrunk)
+        .map(|m| m.class.clone())
+        .collect();
     let mut used: BTreeSet<usize> = BTreeSet::new();
     let mut tries: std::collections::BTreeMap<ClassKey, usize> = std::collections::BTreeMap::new();
     for (index, key) in failing {
@@ -1064,10 +1078,44 @@ async fn run_world(
             registry_hint: &config.registry_hint,
         };
         if let Some(m) = crate::shrink::minimise(&ctx, trees[index].as_mut(), &key, &trial).await {
+            out.minimal.retain(|x| x.class != key);
             done.insert(key);
             out.minimal.push(m);
         }
         *shrink_left = shrink_left.saturating_sub(t0.elapsed());
+    }
+    // A class left unshrunk still gets an example that replays: its first case here as found, on
+    // the world's whole state (none in read-only mode, where the state is not ours to seed).
+    if let Some(plan) = seeded.plan {
+        for (key, (index, deviation)) in first_seen {
+            if out.minimal.iter().any(|m| m.class == key) {
+                continue;
+            }
+            let sent = &cases[index].request;
+            let request = BatchGetImageRequest {
+                repository_name: sent.repository_name.replacen(seeded.prefix, "", 1),
+                ..sent.clone()
+            };
+            out.minimal.push(Minimal {
+                class: key,
+                trial: format!("{world}/case-{}", index + 1),
+                original_ids: sent.image_ids.len(),
+                request: sent.clone(),
+                plan: plan.clone(),
+                canonical_request: request,
+                canonical: false,
+                shrunk: false,
+                image_digests: state
+                    .repositories
+                    .values()
+                    .flat_map(|r| r.images.iter().map(|i| i.digest.clone()))
+                    .collect(),
+                registry_id: state.registry_id.clone(),
+                deviation,
+                shrink_steps: 0,
+                state_steps: 0,
+            });
+        }
     }
 }
 

@@ -271,6 +271,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         endpoint: redact::endpoint(&url),
         region: client.config().region.clone(),
         strict: options.strict,
+        read_only: options.read_only.is_some(),
         // Replay commands quote it: whatever secret the command line holds stays out of them.
         spawn: options.spawn.as_deref().map(|c| redact::text(c).into_owned()),
         requests: client.stats().requests.load(Ordering::Relaxed),
@@ -490,8 +491,12 @@ fn build_report(
                 }
                 None => None,
             };
-        let (deviation, digests, registry) = match minimal {
-            Some(m) => (&m.deviation, m.image_digests.clone(), m.registry_id.clone()),
+        let (deviation, images, registry) = match minimal {
+            Some(m) => (
+                &m.deviation,
+                crate::canonical::named_images(&m.plan, &m.registry_id, &m.image_digests),
+                m.registry_id.clone(),
+            ),
             None => (&class.first.deviation, Vec::new(), String::new()),
         };
         let text = |v: &serde_json::Value| {
@@ -499,7 +504,7 @@ fn build_report(
             if registry.is_empty() {
                 pretty
             } else {
-                crate::canonical::placeholders(&pretty, &digests, &registry)
+                crate::canonical::placeholders(&pretty, &images, &registry)
             }
         };
         reports.push(crate::report::ClassReport {

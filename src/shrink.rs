@@ -345,6 +345,7 @@ pub async fn minimise(
         plan: RegistryPlan::default(),
         canonical_request: request.clone(),
         canonical: false,
+        shrunk: true,
         image_digests: ctx
             .state
             .repositories

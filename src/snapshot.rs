@@ -26,8 +26,12 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
     let _ = writeln!(s, "rule: {} ({})", rule.id, class.key.level.as_str());
     let _ = writeln!(s, "claim: {}", rule.summary);
     let _ = writeln!(s, "evidence: {}", rule.source);
-    let (deviation, digests, registry) = match minimal {
-        Some(m) => (&m.deviation, m.image_digests.clone(), m.registry_id.clone()),
+    let (deviation, images, registry) = match minimal {
+        Some(m) => (
+            &m.deviation,
+            crate::canonical::named_images(&m.plan, &m.registry_id, &m.image_digests),
+            m.registry_id.clone(),
+        ),
         None => (&class.first.deviation, Vec::new(), String::new()),
     };
     let mut body = String::new();
@@ -35,7 +39,11 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
         let _ = writeln!(
             body,
             "example: {}",
-            if m.canonical { "minimal, canonical" } else { "minimal" }
+            match (m.shrunk, m.canonical) {
+                (false, _) => "as found (not shrunk), on the whole state",
+                (true, true) => "minimal, canonical",
+                (true, false) => "minimal",
+            }
         );
         let _ = writeln!(body, "state:");
         body.push_str(&render_state(&m.plan));
@@ -71,7 +79,7 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
     let body = strip_run_prefixes(&body);
     s.push_str(&placeholders(
         &body,
-        &digests,
+        &images,
         if registry.is_empty() { "\u{0}" } else { &registry },
     ));
     s

@@ -26,7 +26,15 @@ use std::time::Duration;
 
 /// Alternatives that no comparer reports, because the reference says they are no deviation at all:
 /// proven to change the answer by `every_alternative_changes_the_answer_on_the_wire` instead.
-const INVISIBLE: [(Alternative, &str); 7] = [
+const INVISIBLE: [(Alternative, &str); 9] = [
+    (
+        Alternative::NewNameRefused,
+        "R-REPO-NAME-NEW-ONLY accepts a refusal naming repositoryName (rev 2)",
+    ),
+    (
+        Alternative::OtherTranslation,
+        "section 5: where several translations apply, each is accepted (rev 2)",
+    ),
     (
         Alternative::Schema1OtherBody,
         "M-TRANSLATE checks a schema 1 body by structure only",
@@ -166,7 +174,7 @@ alone! {
     alone_digest_untagged_entry => DigestUntaggedEntry,
     alone_schema1_other_body => Schema1OtherBody,
     alone_no_translation => NoTranslation,
-    alone_translate_oci => TranslateOci,
+    alone_other_translation => OtherTranslation,
     alone_no_media_type_field => NoMediaTypeField,
     alone_other_texts => OtherTexts,
     alone_type_forms => TypeForms,
@@ -274,6 +282,10 @@ fn requests(name: &str, d: &str) -> Vec<BatchGetImageRequest> {
         ask(vec![tag("v2")], None),
         ask(vec![tag("v1")], Some(vec![media_type::DOCKER_V1])),
         ask(vec![tag("v1")], Some(vec![media_type::OCI_MANIFEST])),
+        ask(
+            vec![tag("v1")],
+            Some(vec![media_type::DOCKER_V1, media_type::OCI_MANIFEST]),
+        ),
         ask(vec![tag("v2")], Some(vec![media_type::DOCKER_V2])),
         ask(vec![tag("v1"), tag("v1")], None),
         ask(vec![ImageIdentifier::digest(d)], None),

@@ -173,7 +173,7 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
             Fault::CutErrorsTwice => forward(&raw, backend).await.map(|a| {
                 let text = String::from_utf8_lossy(&a).to_string();
                 let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-                let status = head.lines().next().unwrap_or("").splitn(2, ' ').nth(1).unwrap_or("").to_string();
+                let status = head.lines().next().unwrap_or("").split_once(' ').map_or("", |x| x.1).to_string();
                 let times = {
                     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
                     // By the request's body: its head carries the signature's timestamp.

@@ -144,11 +144,11 @@ impl ExpectedImage {
     /// or none.
     pub fn as_answered(&self, got: Option<&str>) -> ExpectedImage {
         let mut x = self.clone();
-        if let Some(g) = got.filter(|g| !self.manifest.fits(g)) {
-            if let Some(c) = self.also.iter().find(|c| c.manifest.fits(g)) {
-                x.manifest = c.manifest.clone();
-                x.media_type = c.media_type.clone();
-            }
+        if let Some(g) = got.filter(|g| !self.manifest.fits(g))
+            && let Some(c) = self.also.iter().find(|c| c.manifest.fits(g))
+        {
+            x.manifest = c.manifest.clone();
+            x.media_type = c.media_type.clone();
         }
         x
     }

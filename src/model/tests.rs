@@ -165,9 +165,15 @@ fn w_ok_a_refused_request_that_ecr_answers_is_a_deviation() {
     let e = one(&f, vec![Id::tag("v1")]);
     let d = deviations(
         &e,
-        &json_reply(500, json!({"__type": "ServerException", "message": "boom"})),
+        &json_reply(400, json!({"__type": "ValidationException", "message": "boom"})),
     );
     assert_eq!(rules_of(&d), [(id::W_OK, Level::Gate)]);
+    // A ServerException that outlasted the retries is outside the model (section 9, rev 2).
+    let d = deviations(
+        &e,
+        &json_reply(500, json!({"__type": "ServerException", "message": "boom"})),
+    );
+    assert_eq!(rules_of(&d), [(id::X_OUTSIDE, Level::Advisory)]);
 }
 
 #[test]
@@ -1171,4 +1177,54 @@ fn the_reference_answer_conforms_to_its_own_expectation() {
     let e = one(&f, all);
     let d = deviations(&e, &reference_reply(&e));
     assert!(d.is_empty(), "{d:#?}");
+}
+
+// ---- 9. Outside the model --------------------------------------------------------------------
+
+#[test]
+fn x_outside_request_errors_no_state_provokes_are_reported_as_what_they_are() {
+    let f = fixture();
+    let e = one(&f, vec![Id::tag("v1")]);
+    for (status, shape) in [
+        (400, "KmsException"),
+        (400, "UnableToGetUpstreamImageException"),
+        (400, "LimitExceededException"),
+        (500, "ServerException"),
+    ] {
+        let reply = json_reply(status, json!({"__type": shape, "message": "x"}));
+        let d = deviations(&e, &reply);
+        assert_eq!(rules_of(&d), [(id::X_OUTSIDE, Level::Advisory)], "{shape}: {d:?}");
+    }
+    // Any other refusal is still a deviation of the rule that decides the answer.
+    let d = deviations(
+        &e,
+        &json_reply(400, json!({"__type": "ValidationException", "message": "x"})),
+    );
+    assert!(d.iter().any(|x| x.level == Level::Gate), "{d:?}");
+}
+
+#[test]
+fn x_outside_failure_codes_answer_their_id_and_the_rest_is_still_judged() {
+    let f = fixture();
+    let e = one(&f, vec![Id::tag("v1"), Id::tag("v2")]);
+    let d = deviations(
+        &e,
+        &edited(&e, |v| {
+            let images = v["images"].as_array_mut().expect("images");
+            images.retain(|i| i["imageId"]["imageTag"] != "v1");
+            images[0]["imageManifest"] = json!("{}");
+            v["failures"] = json!([{"imageId": {"imageTag": "v1"}, "failureCode": "KmsError", "failureReason": "kms"}]);
+        }),
+    );
+    assert!(
+        d.iter()
+            .any(|x| x.rule == id::X_OUTSIDE && x.image_id.as_ref().and_then(|i| i.image_tag.as_deref()) == Some("v1")),
+        "{d:?}"
+    );
+    // v1 is not judged by its own rule; v2's broken manifest is still a gate deviation.
+    assert!(
+        !d.iter().any(|x| x.rule == id::I_TAG || x.rule == id::P_ACCOUNTED),
+        "{d:?}"
+    );
+    assert!(d.iter().any(|x| x.level == Level::Gate), "{d:?}");
 }

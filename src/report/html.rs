@@ -96,7 +96,9 @@ pub fn render(report: &Report, out: &str) -> String {
         if let Some(f) = &class.case_file {
             commands.push(report.replay_command(f, out));
         }
-        if let Some(r) = &class.request {
+        // A generated example's repositories are deleted when the run ends (and the embedded
+        // server is gone): the AWS CLI can reach only the user's own, in read-only mode.
+        if let (Some(r), true) = (&class.request, report.read_only) {
             commands.push(report.aws_command(r));
         }
         if !commands.is_empty() {

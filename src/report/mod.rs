@@ -67,6 +67,8 @@ pub struct Report {
     pub endpoint: String,
     pub region: String,
     pub strict: bool,
+    /// Read-only mode: no state was seeded; the examples name the user's repositories.
+    pub read_only: bool,
     pub duration_seconds: f64,
     pub counts: Counts,
     pub properties: BTreeMap<String, PropertyCount>,
@@ -147,6 +149,8 @@ pub struct RunContext {
     pub spawn: Option<String>,
     pub region: String,
     pub strict: bool,
+    /// Read-only mode: the examples' repositories are the user's, and outlive the run.
+    pub read_only: bool,
     pub requests: u64,
     pub retries: u64,
 }
@@ -229,6 +233,7 @@ impl Report {
                 .collect(),
             aborted: outcome.aborted.clone(),
             spawn: ctx.spawn.clone(),
+            read_only: ctx.read_only,
             leftovers: outcome
                 .leftovers
                 .iter()
@@ -293,7 +298,8 @@ impl Report {
         format!("ecr-conformance replay {out}/{case_file}{target}")
     }
 
-    /// The `aws ecr batch-get-image` command that sends a request (once its repository exists).
+    /// The `aws ecr batch-get-image` command that sends a request (once its repository exists:
+    /// only in read-only mode do the examples' repositories outlive the run).
     pub fn aws_command(&self, r: &crate::wire::BatchGetImageRequest) -> String {
         let ids = serde_json::to_string(&r.image_ids).unwrap_or_default();
         let mut c = format!(
@@ -394,6 +400,7 @@ mod tests {
             spawn: spawn.map(str::to_string),
             region: "us-east-1".into(),
             strict: false,
+            read_only: false,
             requests: 0,
             retries: 0,
         };

@@ -509,16 +509,16 @@ fn translate_manifests(alts: Alternatives, a: &mut ExpectedAnswers) {
             x.also.clear();
             continue;
         }
-        if alts.contains(Alternative::OtherTranslation) {
-            if let Some(other) = x.also.first().cloned() {
-                x.manifest = other.manifest;
-                x.media_type = other.media_type;
-            }
+        if alts.contains(Alternative::OtherTranslation)
+            && let Some(other) = x.also.first().cloned()
+        {
+            x.manifest = other.manifest;
+            x.media_type = other.media_type;
         }
-        if let ExpectedManifest::Schema1 { name, tag, layers } = &x.manifest {
-            if alts.contains(Alternative::Schema1OtherBody) {
-                x.manifest = ExpectedManifest::Stored(translate::schema1_signed_body(name, tag, layers));
-            }
+        if let ExpectedManifest::Schema1 { name, tag, layers } = &x.manifest
+            && alts.contains(Alternative::Schema1OtherBody)
+        {
+            x.manifest = ExpectedManifest::Stored(translate::schema1_signed_body(name, tag, layers));
         }
     }
 }
