@@ -1,8 +1,9 @@
 //! The command line only: parse, call the library, map errors to exit codes.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecr_conformance::console;
 use ecr_conformance::credentials::ProcessEnv;
+use ecr_conformance::report::rules_table;
 use ecr_conformance::server::{Alternative, Alternatives, Variant};
 use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use ecr_conformance::target::TargetOptions;
@@ -93,6 +94,12 @@ enum Command {
         #[arg(required = true, num_args = 2..)]
         reports: Vec<PathBuf>,
     },
+    /// Print the rule catalogue: each rule's id, level, the level of its texts, its evidence and
+    /// what it claims.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// List the embedded server's variants, one per line: name, the rule it breaks, what it does;
     /// then its alternative answers: name, the rule that allows it, what it changes.
     Variants,
@@ -104,6 +111,14 @@ enum Command {
         #[arg(long, default_value = "ecrc-")]
         prefix: String,
     },
+}
+
+/// `rules --format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 /// Where the implementation under test is and how to reach it.
@@ -320,6 +335,15 @@ fn main() -> ExitCode {
                 ExitCode::from(USAGE)
             }
         },
+        Command::Rules { format } => {
+            let format = match format {
+                RulesFormat::Text => rules_table::Format::Text,
+                RulesFormat::Markdown => rules_table::Format::Markdown,
+                RulesFormat::Json => rules_table::Format::Json,
+            };
+            console::out(rules_table::render(format).trim_end());
+            ExitCode::SUCCESS
+        }
         Command::Variants => {
             for v in Variant::all() {
                 let rule = match v.expected_rule() {

@@ -219,6 +219,63 @@ fn an_unwritable_report_folder_exits_3() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write the report"));
 }
 
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn rules_prints_the_catalogue_as_text_markdown_and_json() {
+    let ids: Vec<&str> = ecr_conformance::rules::RULES.iter().map(|r| r.id).collect();
+    let text = run(&["rules"]);
+    assert_eq!(code(&text), 0, "{}", stderr(&text));
+    let t = String::from_utf8_lossy(&text.stdout).into_owned();
+    let header = t.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("id") && header.contains("level") && header.contains("source"),
+        "{t}"
+    );
+    assert_eq!(t.lines().count(), ids.len() + 1, "{t}");
+    for id in &ids {
+        assert!(t.lines().any(|l| l.starts_with(&format!("{id} "))), "{id} missing: {t}");
+    }
+
+    let md = run(&["rules", "--format", "markdown"]);
+    assert_eq!(code(&md), 0);
+    let m = String::from_utf8_lossy(&md.stdout).into_owned();
+    let lines: Vec<&str> = m.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("| id | level | text level | source | summary |")
+    );
+    assert_eq!(lines.get(1).copied(), Some("|---|---|---|---|---|"));
+    assert!(m.contains("| `I-TAG-CASE` | gate | advisory |"), "{m}");
+
+    let json = run(&["rules", "--format", "json"]);
+    assert_eq!(code(&json), 0);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("rules --format json is JSON");
+    let list = v.as_array().expect("an array");
+    let got: Vec<&str> = list.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(got, ids);
+    for r in list {
+        for field in ["level", "textLevel"] {
+            assert!(r[field] == "gate" || r[field] == "advisory", "{field}: {r}");
+        }
+        for field in ["source", "summary"] {
+            assert!(r[field].as_str().is_some_and(|s| !s.is_empty()), "{field}: {r}");
+        }
+    }
+}
+
+#[test]
+fn rules_with_an_unknown_format_is_a_usage_error() {
+    let o = run(&["rules", "--format", "yaml"]);
+    let err = stderr(&o);
+    // Bad flags exit 3 like every other usage error (clap's own 2 would read as "indeterminate").
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(err.contains("yaml") && err.contains("markdown"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
 #[test]
 fn nothing_selected_exits_4() {
     let o = run(&["run", "--cases", "0", "--no-case-files"]);
