@@ -202,9 +202,10 @@ struct RunArgs {
     /// Use no baseline and write no snapshot.
     #[arg(long)]
     no_snapshots: bool,
-    /// The folder of case files run first.
-    #[arg(long, default_value = "cases")]
-    cases_dir: PathBuf,
+    /// The folder of case files run first (default `cases/`, skipped when absent; a folder named
+    /// here must exist).
+    #[arg(long)]
+    cases_dir: Option<PathBuf>,
     /// Run no case files.
     #[arg(long)]
     no_case_files: bool,
@@ -371,6 +372,10 @@ async fn finish(options: RunOptions, harness: &libtest_mimic::Arguments) -> Exit
             ExitCode::from(result.exit_code())
         }
         Err(e) => {
+            // The run finished and only its files are missing: its verdict is still news.
+            if let Some(report) = e.report() {
+                console::note(report.summary().trim_end());
+            }
             console::note(format!("error: {e}"));
             ExitCode::from(e.exit_code())
         }
@@ -389,7 +394,8 @@ async fn run(args: RunArgs) -> ExitCode {
         concurrency: args.concurrency as usize,
         out: args.out,
         strict: args.strict,
-        cases_dir: (!args.no_case_files).then_some(args.cases_dir),
+        require_cases_dir: args.cases_dir.is_some(),
+        cases_dir: (!args.no_case_files).then(|| args.cases_dir.unwrap_or_else(|| PathBuf::from("cases"))),
         variant: args.variant,
         alternatives: args.alternatives,
         shrink_budget: Duration::from_secs(args.shrink_seconds),

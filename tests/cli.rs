@@ -223,6 +223,150 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A loopback port nothing listens on (bound, then released).
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[test]
+fn a_report_folder_that_is_a_file_exits_3_before_any_request() {
+    let tmp = out_dir("out-file");
+    let file = tmp.path().join("not-a-folder");
+    std::fs::write(&file, "mine").expect("write");
+    // An endpoint nothing listens on: a run that sent a request would report it unreachable.
+    let endpoint = format!("http://127.0.0.1:{}", dead_port());
+    let o = run(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--timeout",
+        "2",
+        "--max-attempts",
+        "1",
+        "--out",
+        path(&file),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains(path(&file)) && err.contains("is a file, not a folder"),
+        "{err}"
+    );
+    assert!(!err.contains("could not connect"), "a request was sent: {err}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "mine");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_at_the_end_still_prints_the_verdict_and_exits_3() {
+    let tmp = out_dir("late-write");
+    // The folder is writable (the check before the run passes), but report.json cannot replace
+    // a folder of that name.
+    std::fs::create_dir_all(tmp.path().join("report.json").join("inside")).expect("dir");
+    let o = run(&[
+        "run",
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--no-case-files",
+        "--no-snapshots",
+        "--out",
+        path(tmp.path()),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(err.contains("verdict: pass"), "the verdict is printed: {err}");
+    assert!(err.contains("cannot write the report into"), "{err}");
+}
+
+#[test]
+fn a_case_folder_named_on_the_command_line_must_exist() {
+    let tmp = out_dir("cases-dir");
+    let missing = tmp.path().join("no-such-cases");
+    let out = tmp.path().join("out");
+    let o = run(&[
+        "run",
+        "--cases-dir",
+        path(&missing),
+        "--cases",
+        "5",
+        "--out",
+        path(&out),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains("--cases-dir") && err.contains(path(&missing)) && err.contains("no such folder"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing ran");
+    let file = tmp.path().join("cases.json");
+    std::fs::write(&file, "{}").expect("write");
+    let o = run(&["run", "--cases-dir", path(&file), "--cases", "5", "--out", path(&out)]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(err.contains(path(&file)) && err.contains("not a folder"), "{err}");
+    // The default folder, `cases/`, may be absent: here the working directory has none.
+    let o = bin()
+        .current_dir(tmp.path())
+        .args(["run", "--seed", "1", "--cases", "20", "--no-snapshots", "--out", "out"])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(report(&out)["verdict"], "pass");
+}
+
+#[test]
+fn a_target_that_is_not_one_plain_name_is_a_usage_error_and_writes_nothing() {
+    let tmp = out_dir("target-name");
+    let snaps = tmp.path().join("snapshots");
+    let out = tmp.path().join("out");
+    for name in ["../x", "a/b", "a\\b", "/abs", ".", "..", ""] {
+        // Outside CI, so that a run that went ahead would write pending snapshots under
+        // `<snapshots>/<target>/`: `../x` would land beside the snapshot root.
+        let o = bin()
+            .env_remove("CI")
+            .args([
+                "run",
+                "--seed",
+                "4",
+                "--cases",
+                "100",
+                "--no-case-files",
+                "--variant",
+                "wrong-registry-id",
+                "--target",
+                name,
+                "--snapshots",
+                path(&snaps),
+                "--out",
+                path(&out),
+            ])
+            .output()
+            .expect("runs");
+        let err = stderr(&o);
+        assert_eq!(code(&o), 3, "{name:?}: {err}");
+        assert!(
+            err.contains("--target") && err.contains("not a plain name"),
+            "{name:?}: {err}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("read")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "written: {left:?}");
+}
+
 #[test]
 fn rules_prints_the_catalogue_as_text_markdown_and_json() {
     let ids: Vec<&str> = ecr_conformance::rules::RULES.iter().map(|r| r.id).collect();
