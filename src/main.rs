@@ -37,8 +37,10 @@ enum Command {
         files: Vec<PathBuf>,
         #[command(flatten)]
         target: TargetArgs,
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
+        /// Where the replay's reports go. Default: `reports/replay/<case name>/`, so that the
+        /// run's own reports beside the case file stay as they were.
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long)]
         strict: bool,
         /// Without --endpoint: replay against this variant of the embedded server.
@@ -417,12 +419,13 @@ async fn run(args: RunArgs) -> ExitCode {
 async fn replay(
     files: Vec<PathBuf>,
     target: TargetArgs,
-    out: PathBuf,
+    out: Option<PathBuf>,
     strict: bool,
     variant: Variant,
     alternatives: Alternatives,
     spawn: Option<String>,
 ) -> ExitCode {
+    let out = out.unwrap_or_else(|| session::replay_out(std::path::Path::new("reports"), &files));
     let target = match target.options(false) {
         Ok(t) => t,
         Err(e) => return usage(&e),

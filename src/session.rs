@@ -150,6 +150,34 @@ impl SessionError {
     }
 }
 
+/// Where `replay` writes by default: `<root>/replay/<case name>/`, the case name being the file's
+/// name without `.case.json` or `.json` (several files: their names joined by `+`, shortened to
+/// the first one and a count when that gets long). A replay of `reports/cases/X.json` must not
+/// overwrite the reports of the run that wrote it.
+pub fn replay_out(root: &Path, files: &[PathBuf]) -> PathBuf {
+    let names: Vec<String> = files.iter().map(|f| case_name(f)).collect();
+    let joined = names.join("+");
+    // Far below the 255 bytes a file name may have, and still readable in a listing.
+    let name = if joined.len() <= 100 || names.len() < 2 {
+        joined
+    } else {
+        format!("{}+{}-more", names[0], names.len() - 1)
+    };
+    root.join("replay").join(name)
+}
+
+fn case_name(file: &Path) -> String {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".case.json")
+        .or_else(|| name.strip_suffix(".json"))
+        .unwrap_or(&name);
+    if stem.is_empty() { "case".into() } else { stem.into() }
+}
+
 /// A `--target` name is one folder under the snapshot root (and under `<out>/snapshots/` in CI):
 /// anything that could climb out of it or nest is refused before anything is written.
 fn check_target_name(name: &str) -> Result<(), SessionError> {
@@ -691,6 +719,25 @@ pub fn review(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_writes_under_replay_named_after_its_case_files() {
+        let root = Path::new("reports");
+        let out = |files: &[&str]| replay_out(root, &files.iter().map(PathBuf::from).collect::<Vec<_>>());
+        assert_eq!(
+            out(&["reports/cases/i-tag-case-gate-model.json"]),
+            root.join("replay").join("i-tag-case-gate-model")
+        );
+        assert_eq!(
+            out(&["snapshots/moto/i-echo-gate-model.case.json"]),
+            root.join("replay").join("i-echo-gate-model")
+        );
+        assert_eq!(out(&["cases/a.json", "b.json"]), root.join("replay").join("a+b"));
+        assert_eq!(out(&[".json"]), root.join("replay").join("case"));
+        let many: Vec<String> = (0..20).map(|i| format!("cases/some-long-case-name-{i}.json")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(out(&many), root.join("replay").join("some-long-case-name-0+19-more"));
+    }
 
     #[test]
     fn a_target_name_is_one_plain_segment() {

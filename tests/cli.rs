@@ -368,6 +368,61 @@ fn a_target_that_is_not_one_plain_name_is_a_usage_error_and_writes_nothing() {
 }
 
 #[test]
+fn replay_writes_into_its_own_folder_and_leaves_the_runs_reports_alone() {
+    let tmp = out_dir("replay");
+    let cwd = tmp.path();
+    let in_cwd = |args: &[&str]| bin().current_dir(cwd).args(args).output().expect("runs");
+    let first = in_cwd(&[
+        "run",
+        "--seed",
+        "5",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--no-snapshots",
+        "--variant",
+        "tag-case-insensitive",
+    ]);
+    assert_eq!(code(&first), 1, "{}", stderr(&first));
+    let reports = cwd.join("reports");
+    let case = report(&reports)["classes"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .find_map(|c| c["caseFile"].as_str().map(str::to_string))
+        .expect("a class with a case file");
+    let stem = Path::new(&case)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("a name")
+        .to_string();
+    let files = ["report.json", "summary.md", "report.html", "junit.xml"];
+    let before: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(reports.join(f)).expect("written by the run"))
+        .collect();
+    let case_path = format!("reports/{case}");
+    let replay = in_cwd(&["replay", &case_path, "--variant", "tag-case-insensitive"]);
+    assert_eq!(code(&replay), 1, "{}", stderr(&replay));
+    for (f, old) in files.iter().zip(&before) {
+        assert!(
+            &std::fs::read(reports.join(f)).expect("still there") == old,
+            "replay changed the run's {f}"
+        );
+    }
+    let own = reports.join("replay").join(&stem);
+    let replayed = report(&own);
+    assert_eq!(replayed["counts"]["cases"], 1, "{replayed}");
+    assert_eq!(replayed["verdict"], "fail");
+    // An explicit --out is used as it is.
+    let chosen = cwd.join("chosen");
+    let o = in_cwd(&["replay", &case_path, "--out", path(&chosen)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(report(&chosen)["verdict"], "pass");
+    assert!(!chosen.join("replay").exists());
+}
+
+#[test]
 fn rules_prints_the_catalogue_as_text_markdown_and_json() {
     let ids: Vec<&str> = ecr_conformance::rules::RULES.iter().map(|r| r.id).collect();
     let text = run(&["rules"]);
