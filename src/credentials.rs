@@ -191,10 +191,8 @@ fn parse_ini(text: &str) -> HashMap<String, HashMap<String, String>> {
 mod tests {
     use super::*;
 
-    fn temp(name: &str, text: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ecrc-creds-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let p = dir.join(name);
+    fn temp(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let p = dir.path().join(name);
         std::fs::write(&p, text).expect("write");
         p
     }
@@ -215,11 +213,14 @@ mod tests {
 
     #[test]
     fn profiles_come_from_the_credentials_then_the_config_file() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
         let creds = temp(
+            &dir,
             "credentials",
             "[default]\naws_access_key_id = D\naws_secret_access_key = DS\n\n[ci]\naws_access_key_id=C\naws_secret_access_key=CS\naws_session_token = T\n",
         );
         let config = temp(
+            &dir,
             "config",
             "[profile other]\naws_access_key_id = O\naws_secret_access_key = OS\n",
         );

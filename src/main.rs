@@ -1,8 +1,9 @@
 //! The command line only: parse, call the library, map errors to exit codes.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecr_conformance::console;
 use ecr_conformance::credentials::ProcessEnv;
+use ecr_conformance::report::rules_table;
 use ecr_conformance::server::{Alternative, Alternatives, Variant};
 use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use ecr_conformance::target::TargetOptions;
@@ -36,8 +37,10 @@ enum Command {
         files: Vec<PathBuf>,
         #[command(flatten)]
         target: TargetArgs,
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
+        /// Where the replay's reports go. Default: `reports/replay/<case name>/`, so that the
+        /// run's own reports beside the case file stay as they were.
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long)]
         strict: bool,
         /// Without --endpoint: replay against this variant of the embedded server.
@@ -93,6 +96,12 @@ enum Command {
         #[arg(required = true, num_args = 2..)]
         reports: Vec<PathBuf>,
     },
+    /// Print the rule catalogue: each rule's id, level, the level of its texts, its evidence and
+    /// what it claims.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// List the embedded server's variants, one per line: name, the rule it breaks, what it does;
     /// then its alternative answers: name, the rule that allows it, what it changes.
     Variants,
@@ -104,6 +113,14 @@ enum Command {
         #[arg(long, default_value = "ecrc-")]
         prefix: String,
     },
+}
+
+/// `rules --format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 /// Where the implementation under test is and how to reach it.
@@ -187,9 +204,10 @@ struct RunArgs {
     /// Use no baseline and write no snapshot.
     #[arg(long)]
     no_snapshots: bool,
-    /// The folder of case files run first.
-    #[arg(long, default_value = "cases")]
-    cases_dir: PathBuf,
+    /// The folder of case files run first (default `cases/`, skipped when absent; a folder named
+    /// here must exist).
+    #[arg(long)]
+    cases_dir: Option<PathBuf>,
     /// Run no case files.
     #[arg(long)]
     no_case_files: bool,
@@ -320,6 +338,15 @@ fn main() -> ExitCode {
                 ExitCode::from(USAGE)
             }
         },
+        Command::Rules { format } => {
+            let format = match format {
+                RulesFormat::Text => rules_table::Format::Text,
+                RulesFormat::Markdown => rules_table::Format::Markdown,
+                RulesFormat::Json => rules_table::Format::Json,
+            };
+            console::out(rules_table::render(format).trim_end());
+            ExitCode::SUCCESS
+        }
         Command::Variants => {
             for v in Variant::all() {
                 let rule = match v.expected_rule() {
@@ -347,6 +374,10 @@ async fn finish(options: RunOptions, harness: &libtest_mimic::Arguments) -> Exit
             ExitCode::from(result.exit_code())
         }
         Err(e) => {
+            // The run finished and only its files are missing: its verdict is still news.
+            if let Some(report) = e.report() {
+                console::note(report.summary().trim_end());
+            }
             console::note(format!("error: {e}"));
             ExitCode::from(e.exit_code())
         }
@@ -365,7 +396,8 @@ async fn run(args: RunArgs) -> ExitCode {
         concurrency: args.concurrency as usize,
         out: args.out,
         strict: args.strict,
-        cases_dir: (!args.no_case_files).then_some(args.cases_dir),
+        require_cases_dir: args.cases_dir.is_some(),
+        cases_dir: (!args.no_case_files).then(|| args.cases_dir.unwrap_or_else(|| PathBuf::from("cases"))),
         variant: args.variant,
         alternatives: args.alternatives,
         shrink_budget: Duration::from_secs(args.shrink_seconds),
@@ -387,12 +419,13 @@ async fn run(args: RunArgs) -> ExitCode {
 async fn replay(
     files: Vec<PathBuf>,
     target: TargetArgs,
-    out: PathBuf,
+    out: Option<PathBuf>,
     strict: bool,
     variant: Variant,
     alternatives: Alternatives,
     spawn: Option<String>,
 ) -> ExitCode {
+    let out = out.unwrap_or_else(|| session::replay_out(std::path::Path::new("reports"), &files));
     let target = match target.options(false) {
         Ok(t) => t,
         Err(e) => return usage(&e),

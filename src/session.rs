@@ -26,6 +26,9 @@ pub struct RunOptions {
     pub strict: bool,
     /// The folder of case files run first (`cases/`); None: no case files.
     pub cases_dir: Option<PathBuf>,
+    /// The case folder was named by the user (`--cases-dir`): its absence is an error, where the
+    /// default folder may be absent (a checkout without `cases/`, an installed binary).
+    pub require_cases_dir: bool,
     /// The embedded server's behaviour (a broken variant, to see the harness catch it).
     pub variant: Variant,
     /// Alternative answers of the embedded server, switched on by hand (beside the variant's).
@@ -70,6 +73,7 @@ impl Default for RunOptions {
             out: PathBuf::from("reports"),
             strict: false,
             cases_dir: Some(PathBuf::from("cases")),
+            require_cases_dir: false,
             variant: Variant::Reference,
             alternatives: Alternatives::NONE,
             shrink_budget: Duration::from_secs(30),
@@ -112,12 +116,23 @@ pub enum SessionError {
     Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error(transparent)]
     Spawn(#[from] crate::spawn::SpawnError),
-    #[error("cannot write the report into {dir}: {source}")]
-    Report { dir: PathBuf, source: std::io::Error },
+    /// Found before the first request: the run would have nowhere to put its verdict.
+    #[error("--out {}: cannot write the report there: {problem}", dir.display())]
+    OutNotWritable { dir: PathBuf, problem: String },
+    /// The run finished but its files could not all be written: `report` holds the verdict, which
+    /// the caller still prints.
+    #[error("cannot write the report into {}: {source}", dir.display())]
+    ReportNotWritten {
+        dir: PathBuf,
+        source: std::io::Error,
+        report: Box<Report>,
+    },
 }
 
 impl SessionError {
-    /// The exit code of the contract: 3 usage or configuration, 4 nothing selected.
+    /// The exit code of the contract: 2 endpoint, 3 usage or configuration (a report that could
+    /// not be written included, whatever its verdict: CI must not read a pass with no report
+    /// behind it), 4 nothing selected.
     pub fn exit_code(&self) -> u8 {
         match self {
             SessionError::NothingSelected => 4,
@@ -125,6 +140,82 @@ impl SessionError {
             _ => 3,
         }
     }
+
+    /// The run's report when the run finished but writing it failed.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            SessionError::ReportNotWritten { report, .. } => Some(report),
+            _ => None,
+        }
+    }
+}
+
+/// Where `replay` writes by default: `<root>/replay/<case name>/`, the case name being the file's
+/// name without `.case.json` or `.json` (several files: their names joined by `+`, shortened to
+/// the first one and a count when that gets long). A replay of `reports/cases/X.json` must not
+/// overwrite the reports of the run that wrote it.
+pub fn replay_out(root: &Path, files: &[PathBuf]) -> PathBuf {
+    let names: Vec<String> = files.iter().map(|f| case_name(f)).collect();
+    let joined = names.join("+");
+    // Far below the 255 bytes a file name may have, and still readable in a listing.
+    let name = if joined.len() <= 100 || names.len() < 2 {
+        joined
+    } else {
+        format!("{}+{}-more", names[0], names.len() - 1)
+    };
+    root.join("replay").join(name)
+}
+
+fn case_name(file: &Path) -> String {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".case.json")
+        .or_else(|| name.strip_suffix(".json"))
+        .unwrap_or(&name);
+    if stem.is_empty() { "case".into() } else { stem.into() }
+}
+
+/// A `--target` name is one folder under the snapshot root (and under `<out>/snapshots/` in CI):
+/// anything that could climb out of it or nest is refused before anything is written.
+fn check_target_name(name: &str) -> Result<(), SessionError> {
+    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    if plain {
+        Ok(())
+    } else {
+        Err(SessionError::Usage(format!(
+            "--target {name:?}: not a plain name (one path segment: no '/' or '\\', not '.' or '..', not empty)"
+        )))
+    }
+}
+
+/// The report folder, checked before the first request: created, and a file written in it and
+/// removed. A run against a production registry must not spend its time and requests and then
+/// find it has nowhere to put its verdict.
+fn check_out(dir: &Path) -> Result<(), SessionError> {
+    let fail = |problem: String| SessionError::OutNotWritable {
+        dir: dir.to_path_buf(),
+        problem,
+    };
+    // create_dir_all's own error for a file in the way ("Not a directory") does not say which.
+    if let Some(file) = dir.ancestors().find(|a| a.exists() && !a.is_dir()) {
+        return Err(fail(if file == dir {
+            "it is a file, not a folder".into()
+        } else {
+            format!("{} is a file, not a folder", file.display())
+        }));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
+    let probe = dir.join(".report.json.tmp");
+    std::fs::write(&probe, b"").map_err(|e| fail(format!("cannot create a file in it: {e}")))?;
+    let _ = std::fs::remove_file(&probe);
+    let cases = dir.join("cases");
+    if cases.exists() && !cases.is_dir() {
+        return Err(fail(format!("{} is a file, not a folder", cases.display())));
+    }
+    Ok(())
 }
 
 #[derive(Debug)]
@@ -153,6 +244,9 @@ pub async fn run(options: RunOptions) -> Result<RunResult, SessionError> {
 
 pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResult, SessionError> {
     target::register_secrets(&options.target, env);
+    if let Some(name) = &options.target_name {
+        check_target_name(name)?;
+    }
     let mut case_files = load_case_files(&options)?;
     if let Some(sel) = &options.selection {
         case_files.retain(|(_, c)| sel.case_files.contains(&c.name));
@@ -170,6 +264,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     {
         return Err(SessionError::ReadOnlyWithoutRepositories);
     }
+    check_out(&options.out)?;
     let seed = options.seed.unwrap_or_else(fresh_seed);
     // A spawned implementation lives as long as this function (stopped when dropped, on every path).
     let mut options = options;
@@ -277,12 +372,23 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         requests: client.stats().requests.load(Ordering::Relaxed),
         retries: client.stats().retries.load(Ordering::Relaxed),
     };
-    let report = build_report(&options, &outcome, &ctx, &reproduced)?;
-    let report_path = crate::report::write_all(&report, &options.out).map_err(|source| SessionError::Report {
-        dir: options.out.clone(),
-        source,
-    })?;
-    Ok(RunResult { report, report_path })
+    let (report, unwritten) = build_report(&options, &outcome, &ctx, &reproduced)?;
+    // The report files are written even when a case file was not: the more of the run is on disk,
+    // the better; the first failure is the one reported.
+    let written = crate::report::write_all(&report, &options.out);
+    match (unwritten, written) {
+        (None, Ok(report_path)) => Ok(RunResult { report, report_path }),
+        (Some((dir, source)), _) => Err(SessionError::ReportNotWritten {
+            dir,
+            source,
+            report: Box::new(report),
+        }),
+        (None, Err(source)) => Err(SessionError::ReportNotWritten {
+            dir: options.out.clone(),
+            source,
+            report: Box::new(report),
+        }),
+    }
 }
 
 /// The baseline's own examples of the classes this run found with another example, replayed
@@ -438,18 +544,29 @@ fn load_case_files(options: &RunOptions) -> Result<Vec<(PathBuf, CaseFile)>, Ses
         return Ok(out);
     }
     match &options.cases_dir {
+        Some(dir) if options.require_cases_dir && !dir.is_dir() => Err(SessionError::Usage(format!(
+            "--cases-dir {}: {}",
+            dir.display(),
+            if dir.exists() { "not a folder" } else { "no such folder" }
+        ))),
         Some(dir) => Ok(CaseFile::load_dir(dir)?),
         None => Ok(Vec::new()),
     }
 }
 
-/// Classes, the baseline comparison, the class case files, and the report.
+/// A file of the report that could not be written: the folder, and why.
+type Unwritten = Option<(PathBuf, std::io::Error)>;
+
+/// Classes, the baseline comparison, the class case files, and the report. A case file that cannot
+/// be written is left out of the report and its error returned beside it, so that the verdict is
+/// still there to print.
 fn build_report(
     options: &RunOptions,
     outcome: &runner::RunOutcome,
     ctx: &RunContext,
     reproduced: &BTreeSet<String>,
-) -> Result<Report, SessionError> {
+) -> Result<(Report, Unwritten), SessionError> {
+    let mut unwritten: Unwritten = None;
     let classes = crate::classes::classify(&outcome.findings);
     let baseline = match &options.snapshots {
         Some(root) => {
@@ -481,13 +598,15 @@ fn build_report(
             match minimal.and_then(|m| crate::cases::CaseFile::from_minimal(class, m, ctx.seed, &ctx.target)) {
                 Some(case) => {
                     let path = cases_dir.join(format!("{}.json", class.slug));
-                    std::fs::create_dir_all(&cases_dir)
+                    match std::fs::create_dir_all(&cases_dir)
                         .and_then(|_| std::fs::write(&path, redact::text(&case.to_json()).as_bytes()))
-                        .map_err(|source| SessionError::Report {
-                            dir: cases_dir.clone(),
-                            source,
-                        })?;
-                    Some(format!("cases/{}.json", class.slug))
+                    {
+                        Ok(()) => Some(format!("cases/{}.json", class.slug)),
+                        Err(source) => {
+                            unwritten.get_or_insert((cases_dir.clone(), source));
+                            None
+                        }
+                    }
                 }
                 None => None,
             };
@@ -526,7 +645,7 @@ fn build_report(
                 .or_else(|| class.first.request.clone()),
         });
     }
-    Ok(Report::new(outcome, ctx, reports, baseline))
+    Ok((Report::new(outcome, ctx, reports, baseline), unwritten))
 }
 
 /// What a trial run did.
@@ -600,4 +719,39 @@ pub fn review(
         }
     }
     Ok((accepted, rejected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_writes_under_replay_named_after_its_case_files() {
+        let root = Path::new("reports");
+        let out = |files: &[&str]| replay_out(root, &files.iter().map(PathBuf::from).collect::<Vec<_>>());
+        assert_eq!(
+            out(&["reports/cases/i-tag-case-gate-model.json"]),
+            root.join("replay").join("i-tag-case-gate-model")
+        );
+        assert_eq!(
+            out(&["snapshots/moto/i-echo-gate-model.case.json"]),
+            root.join("replay").join("i-echo-gate-model")
+        );
+        assert_eq!(out(&["cases/a.json", "b.json"]), root.join("replay").join("a+b"));
+        assert_eq!(out(&[".json"]), root.join("replay").join("case"));
+        let many: Vec<String> = (0..20).map(|i| format!("cases/some-long-case-name-{i}.json")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(out(&many), root.join("replay").join("some-long-case-name-0+19-more"));
+    }
+
+    #[test]
+    fn a_target_name_is_one_plain_segment() {
+        for good in ["moto", "embedded-mismatch-ignored+dup-each", "127.0.0.1-4566", "a..b"] {
+            assert!(check_target_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "../x", "a/b", "/abs", "a\\b", "x/"] {
+            let e = check_target_name(bad).expect_err(bad).to_string();
+            assert!(e.contains("--target") && e.contains("not a plain name"), "{e}");
+        }
+    }
 }

@@ -48,15 +48,15 @@ fn a_case_whose_answer_contradicts_the_model_is_reported() {
 
 #[test]
 fn a_malformed_case_file_names_the_file_and_the_problem() {
-    let dir = std::env::temp_dir().join(format!("ecrc-cases-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let dir = tmp.path();
     let path = dir.join("broken.json");
     std::fs::write(
         &path,
         r#"{"name": "x", "registryId": "123456789012", "repositories": [], "reqest": {}}"#,
     )
     .expect("write");
-    let err = CaseFile::load_dir(&dir).expect_err("must fail").to_string();
+    let err = CaseFile::load_dir(dir).expect_err("must fail").to_string();
     assert!(err.contains("broken.json") && err.contains("reqest"), "{err}");
     std::fs::write(
         &path,
@@ -64,7 +64,6 @@ fn a_malformed_case_file_names_the_file_and_the_problem() {
         "request": {"repositoryName": "r1", "imageIds": []}, "expected": {"status": 200, "body": {}}}"#,
     )
     .expect("write");
-    let err = CaseFile::load_dir(&dir).expect_err("must fail").to_string();
+    let err = CaseFile::load_dir(dir).expect_err("must fail").to_string();
     assert!(err.contains("broken.json") && err.contains("registryId"), "{err}");
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,6 +1,6 @@
 //! The command line's contract: exit codes, the report file, the seed, one-line errors.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -23,10 +23,16 @@ fn bin() -> Command {
     c
 }
 
-fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ecrc-cli-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&d).ok();
-    d
+/// A fresh folder, removed when the value is dropped (a failing test included).
+fn out_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("ecrc-cli-{name}-"))
+        .tempdir()
+        .expect("a temporary folder")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 temporary path")
 }
 
 fn run(args: &[&str]) -> Output {
@@ -37,25 +43,18 @@ fn code(o: &Output) -> i32 {
     o.status.code().expect("exited")
 }
 
-fn report(dir: &std::path::Path) -> serde_json::Value {
+fn report(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
     serde_json::from_str(&text).expect("report.json is JSON")
 }
 
 #[test]
 fn a_run_against_the_embedded_server_passes_and_writes_the_report() {
-    let dir = out_dir("pass");
-    let o = run(&[
-        "run",
-        "--seed",
-        "11",
-        "--cases",
-        "60",
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
+    let tmp = out_dir("pass");
+    let dir = tmp.path();
+    let o = run(&["run", "--seed", "11", "--cases", "60", "--out", path(dir)]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    let r = report(&dir);
+    let r = report(dir);
     assert_eq!(r["verdict"], "pass");
     assert_eq!(r["seed"], 11);
     assert_eq!(r["target"], "embedded");
@@ -70,7 +69,8 @@ fn a_run_against_the_embedded_server_passes_and_writes_the_report() {
 
 #[test]
 fn a_gate_deviation_exits_1_and_is_reported_with_rule_request_and_answers() {
-    let dir = out_dir("fail");
+    let tmp = out_dir("fail");
+    let dir = tmp.path();
     let o = run(&[
         "run",
         "--seed",
@@ -81,10 +81,10 @@ fn a_gate_deviation_exits_1_and_is_reported_with_rule_request_and_answers() {
         "--variant",
         "tag-case-insensitive",
         "--out",
-        dir.to_str().expect("utf-8"),
+        path(dir),
     ]);
     assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
-    let r = report(&dir);
+    let r = report(dir);
     assert_eq!(r["verdict"], "fail");
     let d = r["deviations"]
         .as_array()
@@ -99,8 +99,9 @@ fn a_gate_deviation_exits_1_and_is_reported_with_rule_request_and_answers() {
 
 #[test]
 fn advisory_deviations_fail_only_under_strict() {
-    let dir = out_dir("advisory");
-    let d = dir.to_str().expect("utf-8");
+    let tmp = out_dir("advisory");
+    let dir = tmp.path();
+    let d = path(dir);
     let args = [
         "run",
         "--seed",
@@ -114,7 +115,7 @@ fn advisory_deviations_fail_only_under_strict() {
         d,
     ];
     assert_eq!(code(&run(&args)), 0);
-    assert!(report(&dir)["counts"]["advisoryDeviations"].as_u64().expect("count") > 0);
+    assert!(report(dir)["counts"]["advisoryDeviations"].as_u64().expect("count") > 0);
     let mut strict = args.to_vec();
     strict.push("--strict");
     assert_eq!(code(&run(&strict)), 1);
@@ -134,12 +135,12 @@ fn the_same_seed_sends_the_same_requests() {
             "--variant",
             "wrong-registry-id",
             "--out",
-            d.to_str().expect("utf-8"),
+            path(d.path()),
         ]);
         assert_eq!(code(&o), 1);
     }
-    let requests = |d: &PathBuf| -> Vec<String> {
-        report(d)["deviations"]
+    let requests = |d: &tempfile::TempDir| -> Vec<String> {
+        report(d.path())["deviations"]
             .as_array()
             .expect("list")
             .iter()
@@ -156,7 +157,8 @@ fn an_endpoint_that_is_not_listening_exits_2_within_the_timeout() {
         .local_addr()
         .expect("addr")
         .port();
-    let dir = out_dir("down");
+    let tmp = out_dir("down");
+    let dir = tmp.path();
     let started = Instant::now();
     let endpoint = format!("http://127.0.0.1:{port}");
     let o = run(&[
@@ -170,7 +172,7 @@ fn an_endpoint_that_is_not_listening_exits_2_within_the_timeout() {
         "--timeout",
         "2",
         "--out",
-        dir.to_str().expect("utf-8"),
+        path(dir),
     ]);
     assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
@@ -180,7 +182,7 @@ fn an_endpoint_that_is_not_listening_exits_2_within_the_timeout() {
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("could not connect"), "{stderr}");
-    assert_eq!(report(&dir)["verdict"], "indeterminate");
+    assert_eq!(report(dir)["verdict"], "indeterminate");
 }
 
 #[test]
@@ -217,6 +219,262 @@ fn an_unwritable_report_folder_exits_3() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write the report"));
 }
 
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[test]
+fn a_report_folder_that_is_a_file_exits_3_before_any_request() {
+    let tmp = out_dir("out-file");
+    let file = tmp.path().join("not-a-folder");
+    std::fs::write(&file, "mine").expect("write");
+    // An endpoint nothing listens on: a run that sent a request would report it unreachable.
+    let endpoint = format!("http://127.0.0.1:{}", dead_port());
+    let o = run(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--timeout",
+        "2",
+        "--max-attempts",
+        "1",
+        "--out",
+        path(&file),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains(path(&file)) && err.contains("is a file, not a folder"),
+        "{err}"
+    );
+    assert!(!err.contains("could not connect"), "a request was sent: {err}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "mine");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_at_the_end_still_prints_the_verdict_and_exits_3() {
+    let tmp = out_dir("late-write");
+    // The folder is writable (the check before the run passes), but report.json cannot replace
+    // a folder of that name.
+    std::fs::create_dir_all(tmp.path().join("report.json").join("inside")).expect("dir");
+    let o = run(&[
+        "run",
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--no-case-files",
+        "--no-snapshots",
+        "--out",
+        path(tmp.path()),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(err.contains("verdict: pass"), "the verdict is printed: {err}");
+    assert!(err.contains("cannot write the report into"), "{err}");
+}
+
+#[test]
+fn a_case_folder_named_on_the_command_line_must_exist() {
+    let tmp = out_dir("cases-dir");
+    let missing = tmp.path().join("no-such-cases");
+    let out = tmp.path().join("out");
+    let o = run(&[
+        "run",
+        "--cases-dir",
+        path(&missing),
+        "--cases",
+        "5",
+        "--out",
+        path(&out),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains("--cases-dir") && err.contains(path(&missing)) && err.contains("no such folder"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing ran");
+    let file = tmp.path().join("cases.json");
+    std::fs::write(&file, "{}").expect("write");
+    let o = run(&["run", "--cases-dir", path(&file), "--cases", "5", "--out", path(&out)]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(err.contains(path(&file)) && err.contains("not a folder"), "{err}");
+    // The default folder, `cases/`, may be absent: here the working directory has none.
+    let o = bin()
+        .current_dir(tmp.path())
+        .args(["run", "--seed", "1", "--cases", "20", "--no-snapshots", "--out", "out"])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(report(&out)["verdict"], "pass");
+}
+
+#[test]
+fn a_target_that_is_not_one_plain_name_is_a_usage_error_and_writes_nothing() {
+    let tmp = out_dir("target-name");
+    let snaps = tmp.path().join("snapshots");
+    let out = tmp.path().join("out");
+    for name in ["../x", "a/b", "a\\b", "/abs", ".", "..", ""] {
+        // Outside CI, so that a run that went ahead would write pending snapshots under
+        // `<snapshots>/<target>/`: `../x` would land beside the snapshot root.
+        let o = bin()
+            .env_remove("CI")
+            .args([
+                "run",
+                "--seed",
+                "4",
+                "--cases",
+                "100",
+                "--no-case-files",
+                "--variant",
+                "wrong-registry-id",
+                "--target",
+                name,
+                "--snapshots",
+                path(&snaps),
+                "--out",
+                path(&out),
+            ])
+            .output()
+            .expect("runs");
+        let err = stderr(&o);
+        assert_eq!(code(&o), 3, "{name:?}: {err}");
+        assert!(
+            err.contains("--target") && err.contains("not a plain name"),
+            "{name:?}: {err}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("read")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "written: {left:?}");
+}
+
+#[test]
+fn replay_writes_into_its_own_folder_and_leaves_the_runs_reports_alone() {
+    let tmp = out_dir("replay");
+    let cwd = tmp.path();
+    let in_cwd = |args: &[&str]| bin().current_dir(cwd).args(args).output().expect("runs");
+    let first = in_cwd(&[
+        "run",
+        "--seed",
+        "5",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--no-snapshots",
+        "--variant",
+        "tag-case-insensitive",
+    ]);
+    assert_eq!(code(&first), 1, "{}", stderr(&first));
+    let reports = cwd.join("reports");
+    let case = report(&reports)["classes"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .find_map(|c| c["caseFile"].as_str().map(str::to_string))
+        .expect("a class with a case file");
+    let stem = Path::new(&case)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("a name")
+        .to_string();
+    let files = ["report.json", "summary.md", "report.html", "junit.xml"];
+    let before: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(reports.join(f)).expect("written by the run"))
+        .collect();
+    let case_path = format!("reports/{case}");
+    let replay = in_cwd(&["replay", &case_path, "--variant", "tag-case-insensitive"]);
+    assert_eq!(code(&replay), 1, "{}", stderr(&replay));
+    for (f, old) in files.iter().zip(&before) {
+        assert!(
+            &std::fs::read(reports.join(f)).expect("still there") == old,
+            "replay changed the run's {f}"
+        );
+    }
+    let own = reports.join("replay").join(&stem);
+    let replayed = report(&own);
+    assert_eq!(replayed["counts"]["cases"], 1, "{replayed}");
+    assert_eq!(replayed["verdict"], "fail");
+    // An explicit --out is used as it is.
+    let chosen = cwd.join("chosen");
+    let o = in_cwd(&["replay", &case_path, "--out", path(&chosen)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(report(&chosen)["verdict"], "pass");
+    assert!(!chosen.join("replay").exists());
+}
+
+#[test]
+fn rules_prints_the_catalogue_as_text_markdown_and_json() {
+    let ids: Vec<&str> = ecr_conformance::rules::RULES.iter().map(|r| r.id).collect();
+    let text = run(&["rules"]);
+    assert_eq!(code(&text), 0, "{}", stderr(&text));
+    let t = String::from_utf8_lossy(&text.stdout).into_owned();
+    let header = t.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("id") && header.contains("level") && header.contains("source"),
+        "{t}"
+    );
+    assert_eq!(t.lines().count(), ids.len() + 1, "{t}");
+    for id in &ids {
+        assert!(t.lines().any(|l| l.starts_with(&format!("{id} "))), "{id} missing: {t}");
+    }
+
+    let md = run(&["rules", "--format", "markdown"]);
+    assert_eq!(code(&md), 0);
+    let m = String::from_utf8_lossy(&md.stdout).into_owned();
+    let lines: Vec<&str> = m.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("| id | level | text level | source | summary |")
+    );
+    assert_eq!(lines.get(1).copied(), Some("|---|---|---|---|---|"));
+    assert!(m.contains("| `I-TAG-CASE` | gate | advisory |"), "{m}");
+
+    let json = run(&["rules", "--format", "json"]);
+    assert_eq!(code(&json), 0);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("rules --format json is JSON");
+    let list = v.as_array().expect("an array");
+    let got: Vec<&str> = list.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(got, ids);
+    for r in list {
+        for field in ["level", "textLevel"] {
+            assert!(r[field] == "gate" || r[field] == "advisory", "{field}: {r}");
+        }
+        for field in ["source", "summary"] {
+            assert!(r[field].as_str().is_some_and(|s| !s.is_empty()), "{field}: {r}");
+        }
+    }
+}
+
+#[test]
+fn rules_with_an_unknown_format_is_a_usage_error() {
+    let o = run(&["rules", "--format", "yaml"]);
+    let err = stderr(&o);
+    // Bad flags exit 3 like every other usage error (clap's own 2 would read as "indeterminate").
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(err.contains("yaml") && err.contains("markdown"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
 #[test]
 fn nothing_selected_exits_4() {
     let o = run(&["run", "--cases", "0", "--no-case-files"]);
@@ -243,7 +501,7 @@ fn alternatives_are_listed_checked_and_named_in_the_target() {
     let bad = run(&["run", "--alternatives", "dup-each,nonsense", "--cases", "1"]);
     assert_eq!(code(&bad), 3);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown alternative"));
-    let out = std::env::temp_dir().join(format!("ecrc-cli-alternatives-{}", std::process::id()));
+    let tmp = out_dir("alternatives");
     let o = run(&[
         "run",
         "--alternatives",
@@ -255,10 +513,9 @@ fn alternatives_are_listed_checked_and_named_in_the_target() {
         "--shrink-seconds",
         "0",
         "--out",
-        out.to_str().expect("utf-8 path"),
+        path(tmp.path()),
     ]);
-    let r = report(&out);
-    std::fs::remove_dir_all(&out).ok();
+    let r = report(tmp.path());
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(r["target"], "embedded+dup-each+json-content-type");
     assert!(String::from_utf8_lossy(&o.stderr).contains("alternatives dup-each,json-content-type"));
@@ -281,7 +538,8 @@ fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
         .read_line(&mut line)
         .expect("url");
     let url = line.trim().to_string();
-    let dir = out_dir("sigint");
+    let tmp = out_dir("sigint");
+    let dir = tmp.path();
     let mut child = bin()
         .args([
             "run",
@@ -295,7 +553,7 @@ fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
             "100/s",
             "--no-case-files",
         ])
-        .args(["--out", dir.to_str().expect("utf-8")])
+        .args(["--out", path(dir)])
         .stderr(Stdio::piped())
         .spawn()
         .expect("run");
@@ -314,7 +572,7 @@ fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
         .expect("kill");
     let status = child.wait().expect("exit");
     assert_eq!(status.code(), Some(2), "{seen:?}");
-    let r = report(&dir);
+    let r = report(dir);
     assert!(r["aborted"].as_str().is_some_and(|a| a.contains("SIGINT")), "{r}");
     assert!(r["leftovers"].as_array().is_some_and(|l| l.is_empty()));
     // Nothing is left on the server: sweep finds nothing to delete.
@@ -349,7 +607,8 @@ fn read_only_needs_repositories_and_an_endpoint() {
 
 #[test]
 fn spawn_starts_the_implementation_runs_against_it_and_stops_it() {
-    let dir = out_dir("spawn");
+    let tmp = out_dir("spawn");
+    let dir = tmp.path();
     let serve = format!(
         "{} serve --port {{port}} --variant wrong-registry-id",
         env!("CARGO_BIN_EXE_ecr-conformance")
@@ -365,15 +624,11 @@ fn spawn_starts_the_implementation_runs_against_it_and_stops_it() {
         "--no-case-files",
         "--no-snapshots",
     ];
-    let o = bin()
-        .args(args)
-        .args(["--out", dir.to_str().expect("utf-8")])
-        .output()
-        .expect("runs");
+    let o = bin().args(args).args(["--out", path(dir)]).output().expect("runs");
     // A gate deviation of the spawned (broken) server: exit 1, and the report names it.
     assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("started"));
-    let r = report(&dir);
+    let r = report(dir);
     assert!(
         r["endpoint"]
             .as_str()
@@ -417,8 +672,8 @@ fn a_spawn_that_cannot_start_exits_3_with_its_output() {
 fn review_accepts_pending_snapshots_and_the_next_run_passes() {
     let snaps = out_dir("review-snaps");
     let out = out_dir("review-out");
-    let s = snaps.to_str().expect("utf-8");
-    let o = out.to_str().expect("utf-8");
+    let s = path(snaps.path());
+    let o = path(out.path());
     let args = [
         "run",
         "--seed",
@@ -437,7 +692,7 @@ fn review_accepts_pending_snapshots_and_the_next_run_passes() {
         .output()
         .expect("runs");
     assert_eq!(code(&first), 1);
-    let target = snaps.join("embedded-wrong-registry-id");
+    let target = snaps.path().join("embedded-wrong-registry-id");
     // Each pending snapshot with its example's case file, which follows it.
     let pending = std::fs::read_dir(&target)
         .expect("pending")
@@ -480,8 +735,9 @@ fn trials_are_listed_in_the_harness_formats() {
 
 #[test]
 fn the_matrix_check_fails_on_a_stale_readme_and_errors_on_a_bad_report() {
-    let dir = out_dir("matrix");
-    let o = dir.to_str().expect("utf-8");
+    let tmp = out_dir("matrix");
+    let dir = tmp.path();
+    let o = path(dir);
     assert_eq!(
         code(&run(&[
             "run",
@@ -499,7 +755,7 @@ fn the_matrix_check_fails_on_a_stale_readme_and_errors_on_a_bad_report() {
     let report = format!("{o}/report.json=embedded");
     let readme = dir.join("README.md");
     std::fs::write(&readme, "# x\n<!-- matrix:begin -->\nstale\n<!-- matrix:end -->\n").expect("write");
-    let r = readme.to_str().expect("utf-8");
+    let r = path(&readme);
     assert_eq!(code(&run(&["matrix", &report, "--readme", r, "--check"])), 1);
     assert_eq!(code(&run(&["matrix", &report, "--readme", r])), 0);
     assert_eq!(code(&run(&["matrix", &report, "--readme", r, "--check"])), 0);
@@ -513,10 +769,11 @@ fn the_matrix_check_fails_on_a_stale_readme_and_errors_on_a_bad_report() {
 
 #[test]
 fn classes_exits_0_for_two_seeds_of_one_bug_1_when_the_classes_differ_and_3_on_a_bad_report() {
-    let dir = out_dir("classes");
+    let tmp = out_dir("classes");
+    let dir = tmp.path();
     let report = |name: &str, seed: &str, variant: &str| {
         let out = dir.join(name);
-        let o = out.to_str().expect("utf-8");
+        let o = path(&out);
         let args = [
             "run",
             "--seed",

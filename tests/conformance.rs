@@ -20,9 +20,18 @@ fn var(name: &str) -> Option<String> {
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out = var("ECRC_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("ecrc-conformance-{}", std::process::id())));
+    // Without ECRC_OUT the reports go to a temporary folder, removed at the end unless the run
+    // fails (then it is kept and named, for its report.html).
+    let (out, scratch) = match var("ECRC_OUT") {
+        Some(dir) => (PathBuf::from(dir), None),
+        None => match tempfile::Builder::new().prefix("ecrc-conformance-").tempdir() {
+            Ok(dir) => (dir.path().to_path_buf(), Some(dir)),
+            Err(e) => {
+                ecr_conformance::console::note(format!("cannot make a temporary report folder: {e}"));
+                return ExitCode::from(3);
+            }
+        },
+    };
     let variant = match var("ECRC_VARIANT").map(|v| Variant::parse(&v).ok_or(v)) {
         None => Variant::Reference,
         Some(Ok(v)) => v,
@@ -69,6 +78,9 @@ fn main() -> ExitCode {
         Ok(TrialsOutcome::Ran(result)) if result.exit_code() == 0 => ExitCode::SUCCESS,
         Ok(TrialsOutcome::Ran(result)) => {
             ecr_conformance::console::note(result.report.summary());
+            if let Some(dir) = scratch {
+                ecr_conformance::console::note(format!("reports kept in {}", dir.keep().display()));
+            }
             ExitCode::from(101)
         }
         // A filter that selects nothing is no failure for a test harness (nextest runs each

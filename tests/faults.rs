@@ -242,7 +242,8 @@ async fn run_through_to(
     deadline: Duration,
 ) -> (ecr_conformance::report::Report, Proxy, Duration) {
     let p = proxy_before(fault, backend).await;
-    let out = std::env::temp_dir().join(format!("ecrc-fault-{fault:?}-{}", std::process::id()).replace(['(', ')'], ""));
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let out = tmp.path().join("out");
     let options = RunOptions {
         target: TargetOptions {
             endpoint: Some(format!("http://{}", p.addr)),
@@ -263,7 +264,6 @@ async fn run_through_to(
     let result = session::run_with_env(options, &env()).await.expect("the run completes");
     let took = started.elapsed();
     assert!(result.report_path.exists(), "a report is written");
-    std::fs::remove_dir_all(&out).ok();
     (result.report, p, took)
 }
 
@@ -385,6 +385,7 @@ async fn a_stop_requested_during_seeding_leaves_no_repository_behind() {
         .expect("backend");
     let url = backend.url();
     let control = ecr_conformance::control::RunControl::new(None);
+    let tmp = tempfile::tempdir().expect("a temporary folder");
     let options = RunOptions {
         control: Some(control.clone()),
         target: TargetOptions {
@@ -395,7 +396,7 @@ async fn a_stop_requested_during_seeding_leaves_no_repository_behind() {
         seed: Some(4),
         cases: 400,
         cases_dir: None,
-        out: std::env::temp_dir().join(format!("ecrc-stop-{}", std::process::id())),
+        out: tmp.path().join("out"),
         ..RunOptions::default()
     };
     let environment = env();

@@ -12,10 +12,12 @@ fn env() -> HashMap<&'static str, &'static str> {
     HashMap::from([("HOME", "/nonexistent")])
 }
 
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ecrc-gate-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&d).ok();
-    d
+/// A test's temporary folder (removed when dropped, a failing test included), and a path in it
+/// that does not exist yet.
+fn temp_root() -> (tempfile::TempDir, impl Fn(&str) -> PathBuf) {
+    let root = tempfile::tempdir().expect("a temporary folder");
+    let base = root.path().to_path_buf();
+    (root, move |name: &str| base.join(name))
 }
 
 async fn run(variant: Variant, seed: u64, snapshots: &Path, out: &Path, ci: bool, strict: bool) -> Report {
@@ -56,6 +58,7 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_baseline_is_stable_across_seeds_accepted_then_passes_and_a_fixed_bug_is_reported() {
+    let (_tmp, temp) = temp_root();
     let (snaps_a, snaps_b) = (temp("snaps-a"), temp("snaps-b"));
     let out = temp("out");
     // Two seeds, one bug: the same pending snapshot files, byte for byte.
@@ -165,13 +168,11 @@ async fn a_baseline_is_stable_across_seeds_accepted_then_passes_and_a_fixed_bug_
     assert_eq!(fixed.baseline.as_ref().map(|b| b.fixed.len()), Some(fa.len()));
     let strict = run(Variant::Reference, 13, &snaps_a, &out, false, true).await;
     assert_eq!(strict.verdict, Verdict::Fail);
-    for d in [snaps_a, snaps_b, out] {
-        std::fs::remove_dir_all(d).ok();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_ci_nothing_under_snapshots_is_written() {
+    let (_tmp, temp) = temp_root();
     let snaps = temp("ci-snaps");
     let out = temp("ci-out");
     let report = run(Variant::TagCaseInsensitive, 5, &snaps, &out, true, false).await;
@@ -192,13 +193,11 @@ async fn in_ci_nothing_under_snapshots_is_written() {
         .find(|c| c.key.rule == "I-TAG-CASE")
         .expect("an I-TAG-CASE class");
     assert!(tag_case.snapshot.contains("minimal"), "{}", tag_case.snapshot);
-    for d in [snaps, out] {
-        std::fs::remove_dir_all(d).ok();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_class_case_file_replays_exactly_that_case() {
+    let (_tmp, temp) = temp_root();
     let out = temp("replay");
     let report = run(Variant::TagCaseInsensitive, 5, &temp("replay-snaps"), &out, true, false).await;
     let class = report
@@ -227,11 +226,11 @@ async fn a_class_case_file_replays_exactly_that_case() {
     assert!(broken.classes.iter().any(|c| c.key.rule == "I-TAG-CASE"));
     let fixed = replay(Variant::Reference).await;
     assert_eq!(fixed.verdict, Verdict::Pass);
-    std::fs::remove_dir_all(&out).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_report_is_written_and_junit_names_are_stable() {
+    let (_tmp, temp) = temp_root();
     let out = temp("reports");
     let report = run(Variant::ErrorsWithoutType, 3, &temp("reports-snaps"), &out, true, false).await;
     for name in ["report.json", "junit.xml", "summary.md", "report.html"] {
@@ -245,11 +244,11 @@ async fn every_report_is_written_and_junit_names_are_stable() {
     assert!(junit.contains("<failure"), "a failing class is a failure");
     let md = std::fs::read_to_string(out.join("summary.md")).expect("md");
     assert!(md.contains("fail") && md.contains("W-ERR-TYPE"), "{md}");
-    std::fs::remove_dir_all(&out).ok();
 }
 
 #[test]
 fn an_unreadable_baseline_is_a_configuration_error_naming_the_file() {
+    let (_tmp, temp) = temp_root();
     let snaps = temp("bad-baseline");
     std::fs::create_dir_all(snaps.join("gated")).expect("dir");
     std::fs::write(snaps.join("gated").join("x.snap"), "not a snapshot").expect("write");
@@ -268,5 +267,4 @@ fn an_unreadable_baseline_is_a_configuration_error_naming_the_file() {
         .expect_err("refused");
     assert_eq!(err.exit_code(), 3);
     assert!(err.to_string().contains("x.snap"), "{err}");
-    std::fs::remove_dir_all(&snaps).ok();
 }

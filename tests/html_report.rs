@@ -47,7 +47,8 @@ async fn the_html_report_renders_in_headless_chromium() {
         eprintln!("skipped: no Chromium on this machine (scripts/install-test-deps.sh installs it)");
         return;
     };
-    let out = std::env::temp_dir().join(format!("ecrc-html-{}", std::process::id()));
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let out = tmp.path().join("out");
     let options = RunOptions {
         seed: Some(5),
         cases: 150,
@@ -104,5 +105,4 @@ async fn the_html_report_renders_in_headless_chromium() {
     assert!(status.status.success() || shot.exists());
     let png = std::fs::read(&shot).expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} bytes", png.len());
-    std::fs::remove_dir_all(&out).ok();
 }

@@ -72,7 +72,8 @@ async fn read_only_mode_makes_no_write_call() {
     let (server, repositories) = populated().await;
     let writes_before = writes(&server);
     let listing_before = seed::repositories(&client(&server.url())).await.expect("list");
-    let out = std::env::temp_dir().join(format!("ecrc-ro-{}", std::process::id()));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
     let options = RunOptions {
         target: TargetOptions {
             endpoint: Some(server.url()),
@@ -103,7 +104,6 @@ async fn read_only_mode_makes_no_write_call() {
         seed::repositories(&client(&server.url())).await.expect("list"),
         listing_before
     );
-    std::fs::remove_dir_all(&out).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,6 +180,7 @@ async fn a_repository_the_run_did_not_create_is_never_deleted() {
     )
     .await
     .expect("create");
+    let tmp = tempfile::tempdir().expect("temp dir");
     let options = RunOptions {
         target: TargetOptions {
             endpoint: Some(server.url()),
@@ -188,7 +189,7 @@ async fn a_repository_the_run_did_not_create_is_never_deleted() {
         seed: Some(5),
         cases: 50,
         cases_dir: None,
-        out: std::env::temp_dir().join(format!("ecrc-squat-{}", std::process::id())),
+        out: tmp.path().join("out"),
         ..RunOptions::default()
     };
     session::run_with_env(options, &env()).await.expect("run");
@@ -205,7 +206,8 @@ async fn secrets_never_reach_the_report_or_the_summary() {
         ("AWS_SECRET_ACCESS_KEY", secret),
         ("AWS_SESSION_TOKEN", token),
     ]);
-    let out = std::env::temp_dir().join(format!("ecrc-secret-{}", std::process::id()));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
     let options = RunOptions {
         target: TargetOptions {
             endpoint: Some(server.url()),
@@ -223,7 +225,6 @@ async fn secrets_never_reach_the_report_or_the_summary() {
         assert!(!text.contains(s), "the report leaks {s}");
         assert!(!result.report.summary().contains(s));
     }
-    std::fs::remove_dir_all(&out).ok();
 }
 
 #[test]
@@ -232,7 +233,8 @@ fn a_ca_bundle_that_cannot_be_used_is_a_configuration_error_naming_the_file() {
     let err = ecr_conformance::target::client_for("https://127.0.0.1:9", &TargetOptions::default(), &env)
         .expect_err("refused");
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
-    let not_pem = std::env::temp_dir().join(format!("ecrc-not-pem-{}", std::process::id()));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let not_pem = tmp.path().join("ca.pem");
     std::fs::write(&not_pem, "not a certificate").expect("write");
     let options = TargetOptions {
         ca_bundle: Some(not_pem.clone()),
@@ -241,7 +243,6 @@ fn a_ca_bundle_that_cannot_be_used_is_a_configuration_error_naming_the_file() {
     let err =
         ecr_conformance::target::client_for("https://127.0.0.1:9", &options, &HashMap::new()).expect_err("refused");
     assert!(err.to_string().contains("no PEM certificate"), "{err}");
-    std::fs::remove_file(&not_pem).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 async fn run_against(variant: Variant) -> ecr_conformance::report::Report {
-    let out = std::env::temp_dir().join(format!("ecrc-variant-{}-{}", variant.name(), std::process::id()));
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let out = tmp.path().join("out");
     let options = RunOptions {
         seed: Some(7),
         cases: 300,
@@ -23,7 +24,6 @@ async fn run_against(variant: Variant) -> ecr_conformance::report::Report {
     let env: HashMap<&str, &str> = HashMap::from([("HOME", "/nonexistent")]);
     let result = session::run_with_env(options, &env).await.expect("the run completes");
     assert!(result.report_path.exists());
-    std::fs::remove_dir_all(&out).ok();
     result.report
 }
 

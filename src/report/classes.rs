@@ -99,20 +99,19 @@ mod tests {
 
     #[test]
     fn the_same_classes_in_another_order_are_the_same() {
-        let dir = std::env::temp_dir().join(format!("ecrc-classes-same-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let dir = tmp.path().to_path_buf();
         let a = report(&dir, "a.json", &["x", "y"]);
         let b = report(&dir, "b.json", &["y", "x"]);
         let c = compare(&[a, b]).expect("compare");
         assert!(c.same());
         assert_eq!(c.common, 2);
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
     fn a_class_one_run_lacks_is_named_with_the_runs_that_found_it() {
-        let dir = std::env::temp_dir().join(format!("ecrc-classes-differ-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let dir = tmp.path().to_path_buf();
         let a = report(&dir, "a.json", &["x", "y"]);
         let b = report(&dir, "b.json", &["x"]);
         let c = compare(&[a.clone(), b]).expect("compare");
@@ -123,17 +122,15 @@ mod tests {
             "{}",
             c.render()
         );
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
     fn a_file_that_is_not_a_report_is_an_error_naming_it() {
-        let dir = std::env::temp_dir().join(format!("ecrc-classes-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let dir = tmp.path().to_path_buf();
         let bad = dir.join("bad.json");
         std::fs::write(&bad, "{}").expect("write");
         let e = compare(std::slice::from_ref(&bad)).expect_err("not a report");
         assert!(e.to_string().contains("bad.json"), "{e}");
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

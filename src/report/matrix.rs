@@ -124,8 +124,8 @@ mod tests {
 
     #[test]
     fn cells_say_pass_fail_or_differs() {
-        let dir = std::env::temp_dir().join(format!("ecrc-matrix-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let dir = tmp.path().to_path_buf();
         let a = report(
             &dir,
             "a.json",
@@ -144,6 +144,5 @@ mod tests {
         assert!(splice("no markers", &m, "README.md").is_err());
         std::fs::write(dir.join("bad.json"), "{}").expect("write");
         assert!(render(&[(dir.join("bad.json"), None)]).is_err());
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -14,6 +14,7 @@ mod html;
 mod junit;
 mod markdown;
 pub mod matrix;
+pub mod rules_table;
 
 /// Writes every report of a run into `dir`: `report.json`, `junit.xml`, `summary.md` and
 /// `report.html`. Returns the path of `report.json`. Each is redacted as written
