@@ -256,6 +256,10 @@ pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Optio
                 _ => out.extend(found),
             }
         }
+        // Answered per id, where the reference accepts that channel too: judged as such answers.
+        (Expected::Error(ExpectedError { per_id: Some(a), .. }), ParsedReply::Ok(resp)) => {
+            judge_answers(a, &resp, &mut out)
+        }
         (Expected::Error(e), ParsedReply::Ok(resp)) => {
             let r = rule_by_id(e.rule);
             out.push(
@@ -273,6 +277,12 @@ pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Optio
                 .kinds(format!("error {}", e.error_types[0]), "answers"),
             );
         }
+        (Expected::Answers(a), ParsedReply::Error { status, body, text })
+            if a.or_refused.as_ref().is_some_and(|r| {
+                let mut found = Vec::new();
+                judge_error(r, status, body.as_ref(), &text, &mut found);
+                found.is_empty()
+            }) => {}
         (Expected::Answers(a), ParsedReply::Error { status, body, text }) => {
             let blamed = culprit;
             let (rule, level) = match blamed {
@@ -759,6 +769,13 @@ fn judge_id(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, out: &mut 
             }
             for f in &got.failures {
                 let actual_code = f.failure_code.as_ref().map_or("(none)", |c| c.as_str());
+                // An empty digest may be read as no digest at all (I-EMPTY, rev 2).
+                let also_accepted = e.rule == id::I_EMPTY
+                    && e.id.image_digest.as_deref() == Some("")
+                    && f.failure_code == Some(ImageFailureCode::MissingDigestAndTag);
+                if also_accepted {
+                    continue;
+                }
                 if f.failure_code.as_ref() != Some(code) {
                     out.push(
                         dev(

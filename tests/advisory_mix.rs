@@ -26,7 +26,11 @@ use std::time::Duration;
 
 /// Alternatives that no comparer reports, because the reference says they are no deviation at all:
 /// proven to change the answer by `every_alternative_changes_the_answer_on_the_wire` instead.
-const INVISIBLE: [(Alternative, &str); 9] = [
+const INVISIBLE: [(Alternative, &str); 10] = [
+    (
+        Alternative::LongTagPerId,
+        "I-BAD-TAG accepts a per-id InvalidImageTag (rev 2)",
+    ),
     (
         Alternative::NewNameRefused,
         "R-REPO-NAME-NEW-ONLY accepts a refusal naming repositoryName (rev 2)",

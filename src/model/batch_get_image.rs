@@ -12,12 +12,31 @@ use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier, media
 pub const REASON_NOT_FOUND: &str = "Requested image not found";
 pub const REASON_MISMATCH: &str = "Invalid request parameters: given tag does not map to the given digest";
 pub const REASON_NEITHER: &str = "Invalid request parameters: both tag and digest cannot be null";
+pub const REASON_BAD_TAG: &str = "Invalid request parameters: image tag should have between 1 and 300 characters";
 pub const REASON_BAD_DIGEST: &str =
     "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'";
 
 /// What real ECR answers to `request` against `state`. Pure: the same inputs give the same answer.
 pub fn batch_get_image(state: &RegistryState, request: &BatchGetImageRequest) -> Expected {
-    if let Some(error) = request_error(state, request) {
+    evaluate(state, request, Tags::Refused)
+}
+
+/// Where a tag of a bad length is answered: ECR's constraint refuses the request; a per-id
+/// `InvalidImageTag` is accepted as well (I-BAD-TAG, rev 2).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tags {
+    Refused,
+    PerId,
+}
+
+fn evaluate(state: &RegistryState, request: &BatchGetImageRequest, tags: Tags) -> Expected {
+    if let Some(mut error) = request_error(state, request, tags) {
+        if tags == Tags::Refused
+            && matches!(error.rule, id::I_BAD_TAG | id::I_EMPTY)
+            && let Expected::Answers(a) = evaluate(state, request, Tags::PerId)
+        {
+            error.per_id = Some(Box::new(a));
+        }
         return Expected::Error(error);
     }
     let repo_name = &request.repository_name;
@@ -45,10 +64,30 @@ pub fn batch_get_image(state: &RegistryState, request: &BatchGetImageRequest) ->
             outcome,
         });
     }
+    // An id whose channel is unknown lets a refusal of the whole request pass too (advisory).
+    let or_refused = ids.iter().find_map(|e| match (e.rule, &e.id) {
+        (id::I_TAG_CHARSET, _) => Some(invalid_parameter(
+            id::I_TAG_CHARSET,
+            "imageTag",
+            "must satisfy regular expression '[a-zA-Z0-9-_.]+'",
+        )),
+        (
+            id::I_EMPTY,
+            ImageIdentifier {
+                image_digest: Some(d), ..
+            },
+        ) if d.is_empty() => Some(invalid_parameter(
+            id::I_EMPTY,
+            "imageDigest",
+            "Member must have length greater than or equal to 1",
+        )),
+        _ => None,
+    });
     Expected::Answers(ExpectedAnswers {
         registry_id: state.registry_id.clone(),
         repository_name: repo_name.clone(),
         ids,
+        or_refused,
         accepted_media_types: request.accepted_media_types.clone(),
         held: repo.images.clone(),
     })
@@ -63,6 +102,7 @@ fn invalid_parameter(rule: &'static str, parameter: &str, constraint: &str) -> E
             parameter: parameter.to_string(),
             text: format!("Invalid parameter at '{parameter}' failed to satisfy constraint: '{constraint}'"),
         },
+        per_id: None,
     }
 }
 
@@ -76,16 +116,17 @@ fn repository_not_found(state: &RegistryState, name: &str, rule: &'static str) -
             "The repository with name '{name}' does not exist in the registry with id '{}'",
             state.registry_id
         )),
+        per_id: None,
     }
 }
 
 /// The request-level checks, in ECR's order: parameters first (R-ORDER), then the registry and
 /// the repository.
-fn request_error(state: &RegistryState, request: &BatchGetImageRequest) -> Option<ExpectedError> {
+fn request_error(state: &RegistryState, request: &BatchGetImageRequest, tags: Tags) -> Option<ExpectedError> {
     let name = request.repository_name.as_str();
     let validity = syntax::repo_name_validity(name);
     let exists = state.repository(name).is_some();
-    let parameter_error = parameter_error(request, validity);
+    let parameter_error = parameter_error(request, validity, tags);
     if let Some(mut error) = parameter_error {
         // R-ORDER: that validation precedes the lookup is inferred, so when the repository is also
         // missing the answer's type is only advisory. An invalid name can never exist, so
@@ -109,6 +150,7 @@ fn request_error(state: &RegistryState, request: &BatchGetImageRequest) -> Optio
                     "User is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:{registry}:repository/{name}"
                 ),
             },
+            per_id: None,
         });
     }
     // R-REGISTRY-OWN: the caller's own id is the same as none; nothing to do.
@@ -133,7 +175,11 @@ fn older_pattern_constraint() -> String {
     format!("must satisfy regular expression '{}'", syntax::OLDER_REPO_NAME_PATTERN)
 }
 
-fn parameter_error(request: &BatchGetImageRequest, validity: RepoNameValidity) -> Option<ExpectedError> {
+fn parameter_error(
+    request: &BatchGetImageRequest,
+    validity: RepoNameValidity,
+    tags_checked: Tags,
+) -> Option<ExpectedError> {
     if validity == RepoNameValidity::Invalid {
         // A name too short or too long is refused for its length, not its pattern (rev 2).
         let length = request.repository_name.chars().count();
@@ -180,7 +226,13 @@ fn parameter_error(request: &BatchGetImageRequest, validity: RepoNameValidity) -
             "Member must have length less than or equal to 100",
         ));
     }
-    let tags = || request.image_ids.iter().filter_map(|i| i.image_tag.as_deref());
+    let tags = || {
+        request
+            .image_ids
+            .iter()
+            .filter_map(|i| i.image_tag.as_deref())
+            .filter(|_| tags_checked == Tags::Refused)
+    };
     if tags().any(str::is_empty) {
         // I-EMPTY: an empty tag breaks the length constraint, as I-BAD-TAG (either channel).
         return Some(invalid_parameter(
@@ -277,6 +329,13 @@ fn outcome_for(
             };
             failure(rule, ImageFailureCode::InvalidImageDigest, REASON_BAD_DIGEST)
         }
+        // I-BAD-TAG, I-EMPTY: a tag of a bad length answered per id (where the request is not
+        // refused for it; see `Tags`).
+        (Some(t), _) if !syntax::is_tag_length_valid(t) => failure(
+            if t.is_empty() { id::I_EMPTY } else { id::I_BAD_TAG },
+            ImageFailureCode::InvalidImageTag,
+            REASON_BAD_TAG,
+        ),
         // I-TAG-CHARSET: a per-id InvalidImageTag or a request-level 400 (advisory).
         (Some(t), _) if !syntax::is_tag_charset_valid(t) => failure(
             id::I_TAG_CHARSET,

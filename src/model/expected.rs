@@ -23,6 +23,10 @@ pub struct ExpectedError {
     /// The accepted `__type` shape names; the first is what the reference server answers.
     pub error_types: Vec<&'static str>,
     pub message: MessageExpectation,
+    /// The same request answered per id, where the reference accepts that channel too (a tag's
+    /// length checked per id: I-BAD-TAG, I-EMPTY).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_id: Option<Box<ExpectedAnswers>>,
 }
 
 /// How much of an error text the reference claims.
@@ -62,6 +66,10 @@ pub struct ExpectedAnswers {
     pub repository_name: String,
     /// One entry per distinct requested id, in order of first appearance.
     pub ids: Vec<IdExpectation>,
+    /// A refusal of the whole request that the reference accepts as well (an id whose channel is
+    /// unknown: I-TAG-CHARSET, an empty digest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub or_refused: Option<ExpectedError>,
     /// The request's `acceptedMediaTypes`: whether a returned manifest may be a translation.
     #[serde(skip)]
     pub accepted_media_types: Option<Vec<String>>,

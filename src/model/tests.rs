@@ -669,6 +669,66 @@ fn i_bad_tag_over_300_characters_refuses_the_request() {
 }
 
 #[test]
+fn i_bad_tag_rev2_either_channel_is_accepted_and_a_wrong_answer_is_still_seen() {
+    let f = fixture();
+    let long = "t".repeat(301);
+    for tag in [long.as_str(), ""] {
+        let e = one(&f, vec![Id::tag(tag), Id::tag("v1")]);
+        let Expected::Error(err) = &e else { panic!("refused") };
+        let per_id = err.per_id.as_deref().expect("a per-id reading");
+        assert_eq!(failure_code(&per_id.ids[0]), &ImageFailureCode::InvalidImageTag);
+        // The refusal (the reference answer) and the per-id answer both pass without a note.
+        assert!(deviations(&e, &reference_reply(&e)).is_empty());
+        let per_id_reply = reference_reply(&Expected::Answers(per_id.clone()));
+        assert!(
+            deviations(&e, &per_id_reply).is_empty(),
+            "{tag:?}: {:?}",
+            deviations(&e, &per_id_reply)
+        );
+        // Answered per id but with v1 missing: a gate deviation of v1's rule.
+        let broken = {
+            let mut v: Value = serde_json::from_slice(&per_id_reply.body).expect("json");
+            v["images"] = json!([]);
+            json_reply(200, v)
+        };
+        assert!(deviations(&e, &broken).iter().any(|x| x.level == Level::Gate));
+    }
+}
+
+#[test]
+fn i_tag_charset_and_empty_digest_rev2_a_refusal_naming_the_parameter_is_accepted() {
+    let f = fixture();
+    for (ids, parameter) in [
+        (vec![Id::tag("a+b"), Id::tag("v1")], "imageTag"),
+        (vec![Id::digest(""), Id::tag("v1")], "imageDigest"),
+    ] {
+        let e = one(&f, ids);
+        let refusal = json_reply(
+            400,
+            json!({"__type": "InvalidParameterException", "message": format!("Invalid parameter at '{parameter}' failed to satisfy constraint")}),
+        );
+        assert!(
+            deviations(&e, &refusal).is_empty(),
+            "{parameter}: {:?}",
+            deviations(&e, &refusal)
+        );
+        // A refusal for another reason is not.
+        let other = json_reply(
+            400,
+            json!({"__type": "InvalidParameterException", "message": "repositoryName"}),
+        );
+        assert!(!deviations(&e, &other).is_empty());
+    }
+    // An empty digest read as no digest at all: MissingDigestAndTag, without a note.
+    let e = one(&f, vec![Id::digest(""), Id::tag("v1")]);
+    let d = deviations(
+        &e,
+        &edited(&e, |v| v["failures"][0]["failureCode"] = json!("MissingDigestAndTag")),
+    );
+    assert!(d.is_empty(), "{d:?}");
+}
+
+#[test]
 fn i_tag_case_tags_and_digests_match_exactly() {
     let f = fixture();
     let x = single(&one(&f, vec![Id::tag("LATEST")])).clone();
