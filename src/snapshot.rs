@@ -1,5 +1,6 @@
 //! Snapshots: each deviation class is an insta snapshot file under `snapshots/<target>/`, showing
-//! the rule, its evidence, the minimal example (state and request) and both answers. Accepted
+//! the minimal example (state and request), the endpoint's whole answer and an answer ECR gives,
+//! what differs, and below it the rule, its claim and its evidence. Accepted
 //! snapshots (`.snap`) are the target's baseline of known deviations; a new class leaves a pending
 //! `.snap.new` that `cargo insta review` or `ecr-conformance review` accepts or rejects. In CI
 //! (`CI` set) nothing under `snapshots/` is written: pending snapshots go to the report folder.
@@ -23,9 +24,6 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
     let rule = rule_by_id(&class.key.rule);
     let mut s = String::new();
     let _ = writeln!(s, "class: {}", class.key.title());
-    let _ = writeln!(s, "rule: {} ({})", rule.id, class.key.level.as_str());
-    let _ = writeln!(s, "claim: {}", rule.summary);
-    let _ = writeln!(s, "evidence: {}", rule.source);
     let (deviation, images, registry) = match minimal {
         Some(m) => (
             &m.deviation,
@@ -66,11 +64,22 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
             }
         );
     }
+    // The whole exchange first, in wire shape: what the endpoint answered, and an answer ECR gives.
+    if let Some(answers) = &deviation.answers {
+        let _ = writeln!(body, "answer (the endpoint):");
+        body.push_str(&indent(&pretty(&answers.answer)));
+        let _ = writeln!(body, "answer (Amazon ECR, by the model):");
+        body.push_str(&indent(&pretty(&answers.ecr_answer)));
+    }
     let _ = writeln!(body, "deviation: {}", deviation.summary);
     let _ = writeln!(body, "expected:");
     body.push_str(&indent(&pretty(&deviation.expected)));
     let _ = writeln!(body, "actual:");
     body.push_str(&indent(&pretty(&deviation.actual)));
+    // The model's reasoning below the example.
+    let _ = writeln!(body, "rule: {} ({})", rule.id, class.key.level.as_str());
+    let _ = writeln!(body, "claim: {}", rule.summary);
+    let _ = writeln!(body, "evidence: {}", rule.source);
     let body = match minimal {
         // The canonical example's repositories are named repo-N under a run prefix: drop it.
         Some(m) => strip_prefixes(&body, &m.request.repository_name, &m.canonical_request.repository_name),
