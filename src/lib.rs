@@ -15,6 +15,8 @@
 //!   request-level cases. They know nothing of HTTP.
 //! - [`compare`]: one answer against the expectation, into [`compare::Deviation`]s; its
 //!   `attribution` places each entry of the answer on the requested id it answers.
+//! - [`coverage`]: the rules an answer is judged by, so that a rule no answer reached is reported
+//!   untested rather than passed.
 //! - [`classes`]: deviations grouped by a seed-independent signature.
 //! - [`canonical`]: examples rebuilt with stable names, so two seeds give one example.
 //! - [`cases`]: the human-editable case files under `cases/`: state, request, ECR's answer.
@@ -59,6 +61,7 @@ pub mod client;
 pub mod compare;
 pub mod console;
 pub mod control;
+pub mod coverage;
 pub mod credentials;
 pub mod gate;
 pub mod generate;

@@ -154,6 +154,37 @@ pub struct PropertyCount {
     pub failed: usize,
 }
 
+/// What the run's states held, at the most: whether they had the shapes a bug may need (an image
+/// with many tags, a repository with many images, names and tags at ECR's length limits).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateCoverage {
+    /// Repositories and images over every world (a read-only run counts its one state once).
+    pub repositories: usize,
+    pub images: usize,
+    pub most_tags_on_an_image: usize,
+    pub most_images_in_a_repository: usize,
+    /// The longest repository name as the endpoint got it (the run's prefix included).
+    pub longest_repository_name: usize,
+    pub longest_tag: usize,
+}
+
+impl StateCoverage {
+    pub fn observe(&mut self, state: &RegistryState) {
+        for (name, repo) in &state.repositories {
+            self.repositories += 1;
+            self.images += repo.images.len();
+            self.most_images_in_a_repository = self.most_images_in_a_repository.max(repo.images.len());
+            self.longest_repository_name = self.longest_repository_name.max(name.chars().count());
+            for image in &repo.images {
+                self.most_tags_on_an_image = self.most_tags_on_an_image.max(image.tags.len());
+                let longest = image.tags.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+                self.longest_tag = self.longest_tag.max(longest);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RunOutcome {
     pub findings: Vec<Finding>,
@@ -171,6 +202,11 @@ pub struct RunOutcome {
     pub elapsed: Duration,
     /// Why the run stopped before its end, if it did (the endpoint could not be reached at all).
     pub aborted: Option<String>,
+    /// Per rule id, how many answers it judged: `BatchGetImage` answers, seeding calls, property
+    /// checks. A rule absent here judged nothing: untested, which is not a pass.
+    pub checked: BTreeMap<String, usize>,
+    /// The shapes the run's states had.
+    pub states: StateCoverage,
 }
 
 impl RunOutcome {
@@ -178,6 +214,18 @@ impl RunOutcome {
         let c = self.properties.entry(property.to_string()).or_default();
         c.checked += 1;
         c.failed += usize::from(failed);
+        // A property is a rule of the catalogue too (`model` is not: its rules are counted per
+        // answer).
+        if crate::rules::RULES.iter().any(|r| r.id == property) {
+            self.judged([property]);
+        }
+    }
+
+    /// Counts one answer (or seeding call, or property check) judged by each of `rules`.
+    fn judged<'a>(&mut self, rules: impl IntoIterator<Item = &'a str>) {
+        for rule in rules {
+            *self.checked.entry(rule.to_string()).or_default() += 1;
+        }
     }
 
     pub fn gate_deviations(&self, strict: bool) -> usize {
@@ -197,6 +245,8 @@ pub(crate) struct CaseResult {
     pub(crate) flaky: bool,
     /// Deviations seen once that a re-send did not show again: flaky, never a finding.
     pub(crate) unconfirmed: Vec<String>,
+    /// The rules the answer was judged by (empty when it was not judged), its deviations' included.
+    pub(crate) exercised: BTreeSet<&'static str>,
 }
 
 impl CaseResult {
@@ -395,6 +445,7 @@ pub(crate) async fn run_case(
         fault: None,
         flaky: false,
         unconfirmed: Vec::new(),
+        exercised: BTreeSet::new(),
     };
     let expected = model::batch_get_image(&state, &request);
     let exchange = match client.batch_get_image(&request).await {
@@ -490,6 +541,16 @@ pub(crate) async fn run_case(
     }
     match judgement {
         Judgement::Answer(mut d) => {
+            // Judged: the rules the expectation names for an answer of this kind, and any rule
+            // a deviation names beside them (how an image was found, a culprit's own rule).
+            result.exercised = crate::coverage::exercised(
+                &request,
+                &expected,
+                crate::coverage::AnswerKind::of_status(exchange.reply.status),
+            );
+            result
+                .exercised
+                .extend(d.iter().map(|x| crate::rules::rule_by_id(&x.rule).id));
             if !d.is_empty() {
                 let answers = Arc::new(compare::Answers::of(&expected, &exchange.reply));
                 for x in &mut d {
@@ -732,6 +793,10 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             },
         };
         out.worlds += 1;
+        // A read-only run's one state serves every world: it is counted once.
+        if read_state.is_none() || w == 0 {
+            out.states.observe(&state);
+        }
         let images: usize = state.repositories.values().map(|r| r.images.len()).sum();
         progress(
             config,
@@ -785,6 +850,24 @@ async fn run_case_files(client: &EcrClient, config: &RunConfig, out: &mut RunOut
             continue;
         }
         let prefix = format!("{}-c{}/", config.prefix, i + 1);
+        // A name the generators made at ECR's limit under a world's prefix does not fit under a
+        // longer one: ECR would refuse the repository, which is not the endpoint's deviation.
+        if let Some(long) = plan
+            .repositories
+            .iter()
+            .find(|r| prefix.len() + r.name.len() > crate::model::syntax::REPO_NAME_MAX)
+        {
+            out.skipped_cases.push((
+                case.name.clone(),
+                format!(
+                    "{}: a repository name of {} characters does not fit under this run's prefix {prefix} (ECR's limit is {})",
+                    path.display(),
+                    long.name.len(),
+                    crate::model::syntax::REPO_NAME_MAX
+                ),
+            ));
+            continue;
+        }
         let (seeded, error) = seed::seed(
             client,
             &plan.with_prefix(&prefix),
@@ -863,7 +946,10 @@ async fn seed_world(
     index: usize,
     out: &mut RunOutcome,
 ) -> Option<(Arc<RegistryState>, RegistryPlan, String)> {
-    let plan: RegistryPlan = match plans::registry_plan().new_tree(rng) {
+    let world_prefix = format!("{}-w{}/", config.prefix, index + 1);
+    // Names at the generators' limit are at ECR's 256 characters once under this prefix.
+    let room = crate::model::syntax::REPO_NAME_MAX.saturating_sub(world_prefix.len());
+    let plan: RegistryPlan = match plans::registry_plan_within(room).new_tree(rng) {
         Ok(tree) => tree.current(),
         Err(e) => {
             out.faults.push(Fault {
@@ -873,7 +959,6 @@ async fn seed_world(
             return None;
         }
     };
-    let world_prefix = format!("{}-w{}/", config.prefix, index + 1);
     let (mut seeded, error) = seed::seed(
         client,
         &plan.with_prefix(&world_prefix),
@@ -883,6 +968,7 @@ async fn seed_world(
     .await;
     if !config.checks("seed") {
         seeded.deviations.clear();
+        seeded.checked.clear();
     }
     record_seeding(out, world, &seeded, error.as_ref());
     if unreachable(out, &seeded, error.as_ref()) {
@@ -1157,6 +1243,7 @@ fn joined(
         fault: Some(format!("the case's task stopped: {e}")),
         flaky: false,
         unconfirmed: Vec::new(),
+        exercised: BTreeSet::new(),
     })
 }
 
@@ -1193,6 +1280,13 @@ fn unreachable(out: &mut RunOutcome, seeded: &seed::Seeded, error: Option<&seed:
 }
 
 fn record_seeding(out: &mut RunOutcome, trial: &str, seeded: &seed::Seeded, error: Option<&seed::SeedError>) {
+    for (rule, n) in &seeded.checked {
+        *out.checked.entry(rule.to_string()).or_default() += n;
+    }
+    // A refusal that stopped seeding was judged too (S-SEED names it).
+    if let Some(seed::SeedError::Refused(_)) = error {
+        out.judged([id::S_SEED]);
+    }
     for d in &seeded.deviations {
         out.findings.push(Finding {
             deviation: d.clone(),
@@ -1270,6 +1364,7 @@ fn absorb(
     };
     if count_model {
         out.count("model", !r.deviations.is_empty());
+        out.judged(r.exercised.iter().copied());
     }
     for d in r.deviations {
         out.findings.push(finding(d, "model"));

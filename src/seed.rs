@@ -12,7 +12,7 @@ use crate::rules::{id, rule_by_id};
 use crate::wire::{self, ImageIdentifier};
 use base64::Engine as _;
 use serde_json::json;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// What seeding left behind.
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct Seeded {
     pub created: Vec<String>,
     /// Seeding answers that differ from ECR, each kind once.
     pub deviations: Vec<Deviation>,
+    /// How many seeding answers each `S-*` rule judged (the run's coverage).
+    pub checked: BTreeMap<&'static str, usize>,
 }
 
 /// Seeding stopped: the endpoint could not be reached, or refused to create a repository.
@@ -43,9 +45,17 @@ pub enum SeedError {
 struct Recorder {
     seen: HashSet<(String, String)>,
     deviations: Vec<Deviation>,
+    checked: BTreeMap<&'static str, usize>,
 }
 
 impl Recorder {
+    /// Counts an answer that these rules judged (a refusal included; no answer at all is not one).
+    fn judged(&mut self, rules: &[&'static str]) {
+        for rule in rules {
+            *self.checked.entry(rule).or_default() += 1;
+        }
+    }
+
     /// Records a deviation unless one of the same rule and kind is already recorded.
     fn once(
         &mut self,
@@ -97,10 +107,12 @@ pub async fn seed(
         state: RegistryState::new(registry_hint),
         created: Vec::new(),
         deviations: Vec::new(),
+        checked: BTreeMap::new(),
     };
     let mut rec = Recorder {
         seen: HashSet::new(),
         deviations: Vec::new(),
+        checked: BTreeMap::new(),
     };
     let mut registry_known = false;
     let mut error = None;
@@ -111,6 +123,7 @@ pub async fn seed(
         }
     }
     seeded.deviations = rec.deviations;
+    seeded.checked = rec.checked;
     (seeded, error)
 }
 
@@ -141,6 +154,12 @@ async fn seed_repository(
     control.created(name);
     seeded.created.push(name.clone());
     seeded.state.create_repository(name).ok();
+    // An answer lost to a retry (None) says nothing of the registry id.
+    rec.judged(if created.is_some() {
+        &[id::S_SEED, id::S_REGISTRY_ID]
+    } else {
+        &[id::S_SEED]
+    });
     match created.map(|c| c.repository.and_then(|r| r.registry_id)) {
         None => {}
         Some(Some(id)) if syntax::is_registry_id(&id) && !*registry_known => {
@@ -171,6 +190,9 @@ async fn seed_repository(
         let mut uploaded_now = upload_blob(client, name, &digest, blob).await;
         if uploaded_now.as_ref().is_err_and(unusable) {
             uploaded_now = upload_blob(client, name, &digest, blob).await;
+        }
+        if !uploaded_now.as_ref().is_err_and(unusable) {
+            rec.judged(&[id::S_SEED]);
         }
         match uploaded_now {
             Ok(()) => {
@@ -216,6 +238,11 @@ async fn seed_repository(
                 }),
             })
         });
+        match &answer {
+            Err(e) if unusable(e) => {}
+            Err(_) => rec.judged(&[id::S_SEED]),
+            Ok(_) => rec.judged(&[id::S_SEED, id::S_PUT_DIGEST]),
+        }
         match answer {
             Err(e) if unusable(&e) => return Err(fault_or_refusal(e)),
             Err(e) => {

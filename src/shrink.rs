@@ -81,6 +81,20 @@ async fn attempt(
     None
 }
 
+/// The prefix of attempt `n`: `{run}-s{n}/`, or, where the plan's longest name would not fit ECR's
+/// 256 characters under it (a name the generators made at the limit under its world's shorter
+/// prefix), `n` cut to its last digits so that the name keeps the length it had in its world.
+/// Every attempt deletes what it seeded, so a prefix used again many attempts later is free.
+fn attempt_prefix(run_prefix: &str, n: usize, longest: usize) -> String {
+    let full = format!("{run_prefix}-s{n}/");
+    let room = crate::model::syntax::REPO_NAME_MAX.saturating_sub(longest);
+    if full.len() <= room {
+        return full;
+    }
+    let digits = room.saturating_sub(run_prefix.len() + "-s/".len()).clamp(1, 9);
+    format!("{run_prefix}-s{}/", n % 10usize.pow(digits as u32))
+}
+
 enum Attempt {
     /// Seeding got no usable answer: the candidate is tried again.
     Faulted,
@@ -98,7 +112,8 @@ async fn attempt_once(
         return Attempt::Shown(None);
     }
     let n = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let prefix = format!("{}-s{n}/", ctx.run_prefix);
+    let longest = plan.repositories.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let prefix = attempt_prefix(ctx.run_prefix, n, longest);
     let (seeded, error) = seed::seed(ctx.client, &plan.with_prefix(&prefix), ctx.registry_hint, ctx.control).await;
     let mut shown = None;
     if error.is_none() {
@@ -422,4 +437,22 @@ pub async fn minimise(
         }
     }
     Some(example)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_keeps_a_name_at_the_limit_at_it_and_others_get_a_fresh_prefix() {
+        let run = "ecrc-0123abcd";
+        let at_limit = crate::model::syntax::REPO_NAME_MAX - format!("{run}-w1/").len();
+        let p = attempt_prefix(run, 1234, at_limit);
+        assert_eq!(p, format!("{run}-s4/"));
+        assert_eq!(p.len() + at_limit, crate::model::syntax::REPO_NAME_MAX);
+        assert_eq!(attempt_prefix(run, 1234, 40), format!("{run}-s1234/"));
+        // A world with a longer prefix leaves more digits.
+        let at_limit = crate::model::syntax::REPO_NAME_MAX - format!("{run}-w12/").len();
+        assert_eq!(attempt_prefix(run, 1234, at_limit), format!("{run}-s34/"));
+    }
 }

@@ -87,6 +87,8 @@ fn every_category_failure_code_and_model_rule_occurs() {
         id::I_BAD_DIGEST,
         id::I_BAD_DIGEST_WITH_TAG,
         id::I_BAD_TAG,
+        id::I_EMPTY,
+        id::I_TAG_CHARSET,
         id::I_TAG_CASE,
         id::I_SCOPE,
         id::I_SAME_DIGEST_TAGS,
@@ -130,12 +132,15 @@ fn states_have_every_shape_the_reference_talks_about() {
         mut oci,
         mut formats,
     ) = (false, false, false, false, false, false, false, false, BTreeSet::new());
+    let (mut most_tags, mut most_images, mut longest_name, mut longest_tag) = (0, 0, 0, 0);
     for _ in 0..300 {
         let plan = plans::registry_plan().new_tree(&mut runner).expect("plan").current();
         let state: RegistryState = plan.build("123456789012").expect("builds");
         for (name, repo) in &state.repositories {
             nested |= name.contains('/');
             long |= name.len() > 200;
+            longest_name = longest_name.max(name.len());
+            most_images = most_images.max(repo.images.len());
             let tags: Vec<&str> = repo.tags().collect();
             case_twins |= tags
                 .iter()
@@ -146,6 +151,8 @@ fn states_have_every_shape_the_reference_talks_about() {
                 oci |= i.media_type == ecr_conformance::wire::media_type::OCI_MANIFEST;
                 untagged |= i.tags.is_empty();
                 multi_tag |= i.tags.len() > 1;
+                most_tags = most_tags.max(i.tags.len());
+                longest_tag = longest_tag.max(i.tags.iter().map(String::len).max().unwrap_or(0));
                 formats.insert(if i.manifest.contains("\n\t") {
                     "tabs"
                 } else if i.manifest.contains('\n') {
@@ -161,6 +168,101 @@ fn states_have_every_shape_the_reference_talks_about() {
         "nested {nested} long {long} lists {lists} indexes {indexes} untagged {untagged} multi-tag {multi_tag} case twins {case_twins} oci {oci}"
     );
     assert_eq!(formats.len(), 3, "{formats:?}");
+    // As users have them: an image with many tags, a repository with tens of images; and names
+    // and tags at the limits (a name at the room left for any prefix, a tag at ECR's 300).
+    assert!(
+        most_tags >= 15 && most_images >= 10,
+        "{most_tags} tags, {most_images} images"
+    );
+    assert_eq!((longest_name, longest_tag), (plans::MAX_NAME, 300));
+}
+
+#[test]
+fn a_world_prefix_puts_names_at_the_limit_at_ecrs_256_characters() {
+    let mut runner = runner();
+    let prefix = "ecrc-0123abcd-w1/";
+    let room = 256 - prefix.len();
+    let mut at_limit = false;
+    for _ in 0..40 {
+        let plan = plans::registry_plan_within(room)
+            .new_tree(&mut runner)
+            .expect("plan")
+            .current();
+        for r in &plan.with_prefix(prefix).repositories {
+            assert!(r.name.len() <= 256, "{} characters", r.name.len());
+            assert_ne!(
+                model::syntax::repo_name_validity(&r.name),
+                model::syntax::RepoNameValidity::Invalid,
+                "{}",
+                r.name
+            );
+            at_limit |= r.name.len() == 256;
+        }
+    }
+    assert!(at_limit);
+}
+
+#[test]
+fn empty_ids_and_tags_outside_the_charset_are_categories_of_their_own() {
+    let mut runner = runner();
+    let plan = plans::registry_plan().new_tree(&mut runner).expect("plan").current();
+    let state = Arc::new(plan.build("123456789012").expect("builds"));
+    let repository = state.repositories.keys().next().expect("a repository").clone();
+    let one = |category: IdCategory, runner: &mut TestRunner| {
+        ecr_conformance::generate::ids::id_list_of(
+            state.clone(),
+            repository.clone(),
+            1..=1,
+            proptest::strategy::Just(category).boxed(),
+        )
+        .new_tree(runner)
+        .expect("ids")
+        .current()
+        .remove(0)
+    };
+    let rule_of = |id: &ecr_conformance::wire::ImageIdentifier| {
+        let request = ecr_conformance::wire::BatchGetImageRequest {
+            repository_name: repository.clone(),
+            image_ids: vec![id.clone()],
+            ..Default::default()
+        };
+        match model::batch_get_image(&state, &request) {
+            Expected::Error(e) => e.rule,
+            Expected::Answers(a) => a.ids[0].rule,
+        }
+    };
+    let mut shapes = BTreeSet::new();
+    for _ in 0..200 {
+        // A malformed digest is never the empty one: that is I-EMPTY's unknown case.
+        for category in [IdCategory::MalformedDigest, IdCategory::MalformedDigestWithTag] {
+            let g = one(category, &mut runner);
+            assert_eq!(g.category, category);
+            assert_ne!(g.id.image_digest.as_deref(), Some(""), "{g:?}");
+            assert_ne!(rule_of(&g.id), id::I_EMPTY, "{g:?}");
+        }
+        let g = one(IdCategory::Empty, &mut runner);
+        assert_eq!(g.category, IdCategory::Empty);
+        assert!(
+            g.id.image_digest.as_deref() == Some("") || g.id.image_tag.as_deref() == Some(""),
+            "{g:?}"
+        );
+        assert_eq!(rule_of(&g.id), id::I_EMPTY, "{g:?}");
+        shapes.insert((
+            g.id.image_tag.as_deref() == Some(""),
+            g.id.image_digest.as_deref() == Some(""),
+        ));
+        let g = one(IdCategory::TagCharset, &mut runner);
+        assert_eq!(g.category, IdCategory::TagCharset);
+        let tag = g.id.image_tag.as_deref().expect("a tag");
+        assert!((1..=300).contains(&tag.chars().count()), "{tag:?}");
+        assert!(!model::syntax::is_tag_charset_valid(tag), "{tag:?}");
+        assert_eq!(rule_of(&g.id), id::I_TAG_CHARSET, "{g:?}");
+    }
+    // Both an empty tag and an empty digest, alone and beside the other member.
+    assert!(
+        shapes.contains(&(true, false)) && shapes.contains(&(false, true)),
+        "{shapes:?}"
+    );
 }
 
 #[test]

@@ -42,6 +42,15 @@ async fn check(variant: Variant) {
         variant.name(),
         report.leftovers
     );
+    // A rule a deviation names judged that answer: never "untested" beside a finding.
+    for (id, r) in &report.rules {
+        assert!(
+            r.deviations == 0 || r.checked > 0,
+            "{}: {id} has {} deviations and no answer judged by it",
+            variant.name(),
+            r.deviations
+        );
+    }
     match variant.expected_rule() {
         Some(rule) => {
             let found = report.rules.get(rule).map_or(0, |r| r.deviations);

@@ -33,10 +33,15 @@ pub enum IdCategory {
     DigestUpperHex,
     /// Another tag of the image an earlier id names (I-SAME-DIGEST-TAGS).
     SiblingTag,
+    /// An empty `imageDigest` (alone or beside a tag) or an empty `imageTag` (I-EMPTY): an unknown
+    /// case, kept apart from the malformed digests so that it never decides a gate rule.
+    Empty,
+    /// A tag of valid length with a character outside `[a-zA-Z0-9-_.]` (I-TAG-CHARSET).
+    TagCharset,
 }
 
 impl IdCategory {
-    pub const ALL: [IdCategory; 19] = [
+    pub const ALL: [IdCategory; 21] = [
         IdCategory::ExistingTag,
         IdCategory::ExistingDigest,
         IdCategory::BothMatching,
@@ -56,6 +61,8 @@ impl IdCategory {
         IdCategory::DigestOneHexChanged,
         IdCategory::DigestUpperHex,
         IdCategory::SiblingTag,
+        IdCategory::Empty,
+        IdCategory::TagCharset,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +86,8 @@ impl IdCategory {
             IdCategory::DigestOneHexChanged => "digest-one-hex-changed",
             IdCategory::DigestUpperHex => "digest-upper-hex",
             IdCategory::SiblingTag => "sibling-tag",
+            IdCategory::Empty => "empty",
+            IdCategory::TagCharset => "tag-charset",
         }
     }
 }
@@ -154,7 +163,9 @@ pub struct IdPicks {
     pub fresh_hex: [u8; 32],
 }
 
-const MALFORMED_DIGESTS: [&str; 9] = [
+/// Digests that are not well formed. The empty digest is not one of them: it is I-EMPTY, whose
+/// answer the reference does not know ([`IdCategory::Empty`]).
+const MALFORMED_DIGESTS: [&str; 8] = [
     "sha256",
     "sha256:",
     ":0123abcd",
@@ -163,8 +174,11 @@ const MALFORMED_DIGESTS: [&str; 9] = [
     "sha256:0123:abcd",
     "sha 256:0123abcd",
     "latest",
-    "",
 ];
+
+/// Characters outside a tag's `[a-zA-Z0-9-_.]` that users and tools do write: a build's `+`, a
+/// reference's `:` and `@`, a path's `/`, a space, and a letter outside ASCII.
+const TAG_CHARSET_BREAKERS: [char; 6] = ['+', ':', '@', '/', ' ', 'é'];
 
 fn hex(bytes: &[u8; 32]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -323,6 +337,34 @@ fn try_realise(category: IdCategory, p: &IdPicks, c: &Catalogue, earlier: &[Gene
             }
             ImageIdentifier::tag(p.second.get(&siblings).to_string())
         }
+        Empty => {
+            // An empty tag refuses the whole request (the length constraint), so it is drawn
+            // least: a request is mostly left to answer its other ids.
+            match (p.fresh_hex[2] % 8, pick_digest()) {
+                (0, _) => ImageIdentifier::tag(""),
+                (1, Some(d)) => ImageIdentifier::both("", d),
+                (2 | 3, _) => ImageIdentifier::both(pick_tag().map_or_else(missing_tag, |(t, _)| t), ""),
+                _ => ImageIdentifier::digest(""),
+            }
+        }
+        TagCharset => {
+            // A tag of the repository (or a fresh one) with one character it cannot hold, so that
+            // a lookup that drops or ignores the character finds an image. One character short of
+            // the length limit at most: the length is I-BAD-TAG's, not this category's.
+            let base: String = match pick_tag() {
+                Some((t, _)) if p.fresh_hex[3].is_multiple_of(2) => t,
+                _ => p.fresh_tag.clone(),
+            }
+            .chars()
+            .take(crate::model::syntax::TAG_MAX - 1)
+            .collect();
+            let breaker = TAG_CHARSET_BREAKERS[p.second.index(TAG_CHARSET_BREAKERS.len())];
+            let at = usize::from(p.fresh_hex[4]) % (base.chars().count() + 1);
+            let mut tag: String = base.chars().take(at).collect();
+            tag.push(breaker);
+            tag.extend(base.chars().skip(at));
+            ImageIdentifier::tag(tag)
+        }
         DigestUpperHex => {
             let d = pick_digest()?;
             let upper = format!("sha256:{}", d.trim_start_matches("sha256:").to_ascii_uppercase());
@@ -387,6 +429,8 @@ pub fn category() -> impl Strategy<Value = IdCategory> {
         1 => Just(DigestOneHexChanged),
         1 => Just(DigestUpperHex),
         3 => Just(SiblingTag),
+        1 => Just(Empty),
+        1 => Just(TagCharset),
     ]
 }
 

@@ -30,7 +30,7 @@ pub enum RequestCategory {
     RegistryOwn,
     RegistryForeign,
     MediaTypesEmpty,
-    /// One id's tag is empty or longer than 300 characters (I-BAD-TAG).
+    /// One id's tag is longer than 300 characters (I-BAD-TAG).
     TagInvalid,
     /// A missing repository and an invalid parameter together (R-ORDER).
     ValidationBeforeLookup,
@@ -170,14 +170,15 @@ pub fn case(state: Arc<RegistryState>) -> BoxedStrategy<Case> {
             ids::id_list(state.clone(), name.clone(), len).prop_map(move |mut generated| {
                 if category == RequestCategory::TagInvalid && !generated.is_empty() {
                     let at = (salt as usize) % generated.len();
-                    let tag = if salt.is_multiple_of(3) {
-                        String::new()
+                    // Just over the limit, or far over it (an empty tag is the Empty id category's).
+                    let over = if salt.is_multiple_of(2) {
+                        1
                     } else {
-                        "x".repeat(301 + (salt % 50) as usize)
+                        1 + (salt % 50) as usize
                     };
                     generated[at] = GeneratedId {
                         category: IdCategory::TagTooLong,
-                        id: crate::wire::ImageIdentifier::tag(tag),
+                        id: crate::wire::ImageIdentifier::tag("x".repeat(crate::model::syntax::TAG_MAX + over)),
                     };
                 }
                 let mut request = BatchGetImageRequest {
@@ -193,16 +194,32 @@ pub fn case(state: Arc<RegistryState>) -> BoxedStrategy<Case> {
         .boxed()
 }
 
+/// `name` then `suffix`, the name cut where both would not fit ECR's 256 characters: a name made
+/// from a repository's at the limit stays of its category (missing, upper-case, valid only under
+/// the newer pattern), not merely too long.
+fn within_limit(name: &str, suffix: &str) -> String {
+    let keep = crate::model::syntax::REPO_NAME_MAX.saturating_sub(suffix.chars().count());
+    let mut base: String = name.chars().take(keep).collect();
+    // Cut after a separator, the name would end in one (or, for a suffix that starts with one,
+    // hold two in a row): the cut goes back to the last letter or digit.
+    while base.ends_with(['-', '.', '_', '/']) {
+        base.pop();
+    }
+    format!("{base}{suffix}")
+}
+
 /// Makes a request of the category out of an ordinary one.
 fn shape_request(category: RequestCategory, request: &mut BatchGetImageRequest, state: &RegistryState, salt: u64) {
     use RequestCategory::*;
     let name = request.repository_name.clone();
     match category {
         Ids | IdsTooMany | IdsEmpty | TagInvalid => {}
-        MissingRepository | ValidationBeforeLookup => request.repository_name = format!("{name}-missing{salt}"),
+        MissingRepository | ValidationBeforeLookup => {
+            request.repository_name = within_limit(&name, &format!("-missing{salt}"))
+        }
         NameTooShort => request.repository_name = "a".into(),
         NameTooLong => request.repository_name = format!("{name}/{}", "x".repeat(257)),
-        NameUpperCase => request.repository_name = format!("{name}/Upper{salt}"),
+        NameUpperCase => request.repository_name = within_limit(&name, &format!("/Upper{salt}")),
         NameBadSeparator => {
             request.repository_name = match salt % 4 {
                 0 => format!("-{name}"),
@@ -213,9 +230,9 @@ fn shape_request(category: RequestCategory, request: &mut BatchGetImageRequest, 
         }
         NameNewPatternOnly => {
             request.repository_name = if salt.is_multiple_of(2) {
-                format!("{name}/a__b{salt}")
+                within_limit(&name, &format!("/a__b{salt}"))
             } else {
-                format!("{name}/a--b{salt}")
+                within_limit(&name, &format!("/a--b{salt}"))
             }
         }
         RegistryMalformed => {

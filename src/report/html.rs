@@ -25,6 +25,7 @@ h1{font-size:1.6rem}.verdict{display:inline-block;padding:.2rem .8rem;border-rad
 .pass{background:#2e7d32}.fail{background:#c62828}.indeterminate{background:#ef6c00}\
 table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}\
 th{background:#f3f3f3}.gate{color:#c62828;font-weight:600}.advisory{color:#6d6d6d}\
+.status-fail{color:#c62828;font-weight:600}.status-untested{color:#ef6c00;font-weight:600}\
 .class{border:1px solid #ddd;border-radius:.5rem;padding:1rem;margin:1rem 0}.class.failing{border-color:#c62828}\
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:1rem}pre{background:#f7f7f7;padding:.6rem;overflow:auto;font-size:.8rem;white-space:pre-wrap;word-break:break-all}\
 code{background:#f1f1f1;padding:0 .2rem}";
@@ -122,16 +123,19 @@ pub fn render(report: &Report, out: &str) -> String {
 
     let _ = write!(
         s,
-        "<h2>Rules</h2><table id=\"rules\"><tr><th>rule</th><th>level</th><th>deviations</th><th>claim</th><th>evidence</th></tr>"
+        "<h2>Rules</h2><p id=\"rule-legend\">{}</p><table id=\"rules\"><tr><th>rule</th><th>level</th><th>status</th><th>checked</th><th>deviations</th><th>claim</th><th>evidence</th></tr>",
+        esc(&super::RULE_STATUS_LEGEND.replace("**", ""))
     );
-    for (id, r) in &report.rules {
+    for (id, r, status) in report.rule_statuses() {
         let _ = write!(
             s,
-            "<tr><td><code>{id}</code></td><td class=\"{lvl}\">{lvl}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr id=\"rule-{id}\"><td><code>{id}</code></td><td class=\"{lvl}\">{lvl}</td><td class=\"status-{st}\">{st}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            r.checked,
             r.deviations,
             esc(r.summary),
             esc(r.source),
-            lvl = r.level.as_str()
+            lvl = r.level.as_str(),
+            st = status.as_str()
         );
     }
     let _ = write!(s, "</table>");

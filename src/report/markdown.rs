@@ -47,6 +47,7 @@ pub fn render(report: &Report, out: &str) -> String {
         }
         let _ = writeln!(s);
     }
+    rules(report, &mut s);
     if let Some(b) = &report.baseline {
         for f in &b.fixed {
             let _ = writeln!(s, "- fixed: `{f}` (accepted, but it did not occur)");
@@ -60,4 +61,47 @@ pub fn render(report: &Report, out: &str) -> String {
         }
     }
     s
+}
+
+/// The rules: a count per status, the untested ones by name (they are not passes), and the whole
+/// table folded away.
+fn rules(report: &Report, s: &mut String) {
+    use super::RuleStatus;
+    let statuses: Vec<_> = report.rule_statuses().collect();
+    let n = |status: RuleStatus| statuses.iter().filter(|(_, _, x)| *x == status).count();
+    let _ = writeln!(
+        s,
+        "Rules: {} pass, {} fail, {} differ, {} untested.\n",
+        n(RuleStatus::Pass),
+        n(RuleStatus::Fail),
+        n(RuleStatus::Differs),
+        n(RuleStatus::Untested)
+    );
+    let untested = report.untested();
+    if !untested.is_empty() {
+        let names: Vec<String> = untested.iter().map(|id| format!("`{id}`")).collect();
+        let _ = writeln!(
+            s,
+            "**Untested** (no answer was judged by them, so the run cannot tell whether they hold): {}.\n",
+            names.join(", ")
+        );
+    }
+    let _ = writeln!(s, "<details><summary>Every rule</summary>\n");
+    let _ = writeln!(s, "| rule | level | status | checked | deviations |");
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for (id, r, status) in &statuses {
+        let status = match status {
+            RuleStatus::Fail => "**fail**".to_string(),
+            RuleStatus::Untested => "**untested**".to_string(),
+            other => other.as_str().to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "| `{id}` | {} | {status} | {} | {} |",
+            r.level.as_str(),
+            r.checked,
+            r.deviations
+        );
+    }
+    let _ = writeln!(s, "\n{}\n\n</details>\n", super::RULE_STATUS_LEGEND);
 }

@@ -1,6 +1,9 @@
 //! The conformance matrix: from several runs' `report.json`, a table of rules by implementation,
-//! each cell `pass`, `fail` (a gate deviation) or `differs` (advisory deviations only).
+//! each cell `fail` (a gate deviation), `differs` (advisory deviations only), `pass` (judged, no
+//! deviation) or `untested` (no answer was judged by the rule). A report from before coverage was
+//! counted has no `checked`: its cells without a deviation are `unknown`, and the matrix says so.
 
+use super::RuleStatus;
 use crate::rules::RULES;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -23,10 +26,18 @@ pub enum MatrixError {
 pub const BEGIN: &str = "<!-- matrix:begin -->";
 pub const END: &str = "<!-- matrix:end -->";
 
-/// One implementation's column: its name and, per rule, (deviations, gate deviations).
+/// One implementation's column: its name and, per rule, (deviations, gate deviations, checked);
+/// `checked` is None where the report does not count it.
 struct Column {
     name: String,
-    rules: std::collections::BTreeMap<String, (u64, u64)>,
+    rules: std::collections::BTreeMap<String, (u64, u64, Option<u64>)>,
+}
+
+impl Column {
+    /// Whether the report counts the answers each rule judged (reports before it did not).
+    fn counts_coverage(&self) -> bool {
+        self.rules.values().any(|(_, _, checked)| checked.is_some())
+    }
 }
 
 /// A run's `report.json`, read and checked to be one; errors name the file.
@@ -56,7 +67,14 @@ fn load(path: &Path, name: Option<&str>) -> Result<Column, MatrixError> {
         .iter()
         .map(|(id, r)| {
             let n = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
-            (id.clone(), (n("deviations"), n("gateDeviations")))
+            (
+                id.clone(),
+                (
+                    n("deviations"),
+                    n("gateDeviations"),
+                    r.get("checked").and_then(Value::as_u64),
+                ),
+            )
         })
         .collect();
     Ok(Column {
@@ -84,13 +102,38 @@ pub fn render(reports: &[(std::path::PathBuf, Option<String>)]) -> Result<String
         let cells: Vec<String> = columns
             .iter()
             .map(|c| match c.rules.get(rule.id) {
-                Some((_, gate)) if *gate > 0 => "**fail**".to_string(),
-                Some((all, _)) if *all > 0 => "differs".to_string(),
-                Some(_) => "pass".to_string(),
+                Some(&(all, gate, checked)) => {
+                    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+                    match RuleStatus::of(count(all), count(gate), checked.map(count)) {
+                        RuleStatus::Fail => "**fail**".to_string(),
+                        other => other.as_str().to_string(),
+                    }
+                }
                 None => "—".to_string(),
             })
             .collect();
         let _ = writeln!(s, "| `{}` | {} | {} |", rule.id, rule.level.as_str(), cells.join(" | "));
+    }
+    let _ = writeln!(
+        s,
+        "\n{}; —: the report does not know the rule.",
+        super::RULE_STATUS_LEGEND
+    );
+    let uncounted: Vec<String> = columns
+        .iter()
+        .filter(|c| !c.counts_coverage())
+        .map(|c| format!("`{}`", c.name))
+        .collect();
+    if !uncounted.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nunknown: {} from before coverage was counted (no `checked`): a rule without a deviation there may have judged no answer, so it is not a pass.",
+            if uncounted.len() == 1 {
+                format!("the report of {} is", uncounted[0])
+            } else {
+                format!("the reports of {} are", uncounted.join(", "))
+            }
+        );
     }
     Ok(s)
 }
@@ -123,19 +166,27 @@ mod tests {
     }
 
     #[test]
-    fn cells_say_pass_fail_or_differs() {
+    fn cells_say_pass_fail_differs_or_untested_and_the_legend_says_what_untested_means() {
         let tmp = tempfile::tempdir().expect("a temporary folder");
         let dir = tmp.path().to_path_buf();
         let a = report(
             &dir,
             "a.json",
             "moto",
-            serde_json::json!({"I-TAG": {"deviations": 3, "gateDeviations": 3}, "I-DUP-ONCE": {"deviations": 2, "gateDeviations": 0}, "I-ECHO": {"deviations": 0, "gateDeviations": 0}}),
+            serde_json::json!({
+                "I-TAG": {"checked": 9, "deviations": 3, "gateDeviations": 3},
+                "I-DUP-ONCE": {"checked": 4, "deviations": 2, "gateDeviations": 0},
+                "I-ECHO": {"checked": 7, "deviations": 0, "gateDeviations": 0},
+                "I-ORDER": {"checked": 0, "deviations": 0, "gateDeviations": 0},
+            }),
         );
         let m = render(&[(a, None)]).expect("matrix");
         assert!(m.contains("| `I-TAG` | gate | **fail** |"), "{m}");
         assert!(m.contains("| `I-DUP-ONCE` | advisory | differs |"), "{m}");
         assert!(m.contains("| `I-ECHO` | gate | pass |"), "{m}");
+        assert!(m.contains("| `I-ORDER` | advisory | untested |"), "{m}");
+        assert!(m.contains("untested: no answer was judged by the rule"), "{m}");
+        assert!(!m.contains("unknown:"), "{m}");
         let readme = format!("intro\n{BEGIN}\nold\n{END}\nrest\n");
         let spliced = splice(&readme, &m, "README.md").expect("markers");
         assert!(
@@ -144,5 +195,31 @@ mod tests {
         assert!(splice("no markers", &m, "README.md").is_err());
         std::fs::write(dir.join("bad.json"), "{}").expect("write");
         assert!(render(&[(dir.join("bad.json"), None)]).is_err());
+    }
+
+    #[test]
+    fn a_report_from_before_coverage_was_counted_loads_and_its_silent_rules_are_unknown() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let dir = tmp.path().to_path_buf();
+        let old = report(
+            &dir,
+            "old.json",
+            "moto",
+            serde_json::json!({"I-TAG": {"deviations": 3, "gateDeviations": 3}, "I-ECHO": {"deviations": 0, "gateDeviations": 0}}),
+        );
+        let new = report(
+            &dir,
+            "new.json",
+            "embedded",
+            serde_json::json!({"I-TAG": {"checked": 5, "deviations": 0, "gateDeviations": 0}, "I-ECHO": {"checked": 0, "deviations": 0, "gateDeviations": 0}}),
+        );
+        let m = render(&[(old, None), (new, None)]).expect("an old report still loads");
+        assert!(m.contains("| `I-TAG` | gate | **fail** | pass |"), "{m}");
+        assert!(m.contains("| `I-ECHO` | gate | unknown | untested |"), "{m}");
+        assert!(
+            m.contains("unknown: the report of `moto` is from before coverage was counted"),
+            "{m}"
+        );
+        assert!(!m.contains("| pass | pass"), "{m}");
     }
 }

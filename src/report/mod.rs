@@ -3,7 +3,7 @@
 
 use crate::classes::ClassKey;
 use crate::rules::{Level, RULES};
-use crate::runner::{Finding, Minimal, PropertyCount, RunOutcome};
+use crate::runner::{Finding, Minimal, PropertyCount, RunOutcome, StateCoverage};
 use crate::snapshot::Comparison;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -37,9 +37,60 @@ pub struct RuleSummary {
     pub level: Level,
     pub source: &'static str,
     pub summary: &'static str,
+    /// How many answers (seeding calls, property checks) the rule judged: 0 is untested.
+    pub checked: usize,
     pub deviations: usize,
     pub gate_deviations: usize,
 }
+
+impl RuleSummary {
+    pub fn status(&self) -> RuleStatus {
+        RuleStatus::of(self.deviations, self.gate_deviations, Some(self.checked))
+    }
+}
+
+/// What a run says of one rule. A rule no answer was judged by is untested, never a pass: the
+/// run cannot tell whether the endpoint keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleStatus {
+    /// A gate deviation.
+    Fail,
+    /// Advisory deviations only.
+    Differs,
+    /// Judged, and no deviation.
+    Pass,
+    /// No answer was judged by it.
+    Untested,
+    /// No deviation, and how many answers it judged is not known (a report from before
+    /// coverage was counted).
+    Unknown,
+}
+
+impl RuleStatus {
+    /// `checked`: None where the report does not say.
+    pub fn of(deviations: usize, gate_deviations: usize, checked: Option<usize>) -> Self {
+        match (gate_deviations, deviations, checked) {
+            (g, _, _) if g > 0 => RuleStatus::Fail,
+            (_, d, _) if d > 0 => RuleStatus::Differs,
+            (_, _, Some(0)) => RuleStatus::Untested,
+            (_, _, Some(_)) => RuleStatus::Pass,
+            (_, _, None) => RuleStatus::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleStatus::Fail => "fail",
+            RuleStatus::Differs => "differs",
+            RuleStatus::Pass => "pass",
+            RuleStatus::Untested => "untested",
+            RuleStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// What each status means, for the reports' legends.
+pub const RULE_STATUS_LEGEND: &str = "**fail**: a gate deviation; differs: advisory deviations only; pass: judged, no deviation; untested: no answer was judged by the rule (`checked` 0), so the run cannot tell whether the implementation keeps it";
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -74,6 +125,8 @@ pub struct Report {
     pub counts: Counts,
     pub properties: BTreeMap<String, PropertyCount>,
     pub rules: BTreeMap<&'static str, RuleSummary>,
+    /// The shapes the run's states had (many tags, many images, names and tags at the limits).
+    pub states: StateCoverage,
     /// The deviation classes, each with its status against the baseline.
     pub classes: Vec<ClassReport>,
     /// The baseline comparison (absent when the run used no snapshots).
@@ -177,6 +230,7 @@ impl Report {
                         level: r.level,
                         source: r.source,
                         summary: r.summary,
+                        checked: outcome.checked.get(r.id).copied().unwrap_or(0),
                         deviations: 0,
                         gate_deviations: 0,
                     },
@@ -218,6 +272,7 @@ impl Report {
             },
             properties: outcome.properties.clone(),
             rules,
+            states: outcome.states.clone(),
             classes,
             baseline,
             deviations: outcome.findings.clone(),
@@ -271,6 +326,22 @@ impl Report {
             c.faults,
             c.flaky
         )
+    }
+
+    /// The rules no answer was judged by, in the catalogue's order.
+    pub fn untested(&self) -> Vec<&'static str> {
+        RULES
+            .iter()
+            .filter(|r| self.rules.get(r.id).is_some_and(|s| s.status() == RuleStatus::Untested))
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// The rules in the catalogue's order, with what the run says of each.
+    pub fn rule_statuses(&self) -> impl Iterator<Item = (&'static str, &RuleSummary, RuleStatus)> {
+        RULES
+            .iter()
+            .filter_map(|r| self.rules.get(r.id).map(|s| (r.id, s, s.status())))
     }
 
     /// `ecr-conformance replay` for a class's case file.
@@ -369,6 +440,14 @@ impl Report {
                 s.push_str(&format!("  pending     {}\n", p.display()));
             }
         }
+        let untested = self.untested();
+        if !untested.is_empty() {
+            s.push_str(&format!(
+                "  untested: {} rules judged no answer, so they are not passed: {}\n",
+                untested.len(),
+                untested.join(", ")
+            ));
+        }
         for c in &self.skipped_cases {
             s.push_str(&format!("  skipped case {}: {}\n", c.name, wire_abridge(&c.reason)));
         }
@@ -392,6 +471,7 @@ fn wire_abridge(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn report(target: &str, spawn: Option<&str>) -> Report {
         let ctx = RunContext {
@@ -406,6 +486,71 @@ mod tests {
             retries: 0,
         };
         Report::new(&RunOutcome::default(), &ctx, Vec::new(), None)
+    }
+
+    #[test]
+    fn a_rule_that_judged_no_answer_is_untested_in_every_report_never_a_pass() {
+        let mut outcome = RunOutcome::default();
+        outcome.checked.insert("I-TAG".into(), 3);
+        outcome.checked.insert("I-ECHO".into(), 2);
+        outcome.findings.push(Finding {
+            deviation: crate::compare::Deviation::new("I-ECHO", Level::Gate, "s", Value::Null, Value::Null),
+            property: "model".into(),
+            trial: "t".into(),
+            request: None,
+            request_category: None,
+            id_categories: Vec::new(),
+        });
+        let ctx = RunContext {
+            seed: 1,
+            target: "embedded".into(),
+            endpoint: "http://127.0.0.1:1".into(),
+            spawn: None,
+            region: "us-east-1".into(),
+            strict: false,
+            read_only: false,
+            requests: 0,
+            retries: 0,
+        };
+        let r = Report::new(&outcome, &ctx, Vec::new(), None);
+        assert_eq!(r.rules["I-TAG"].status(), RuleStatus::Pass);
+        assert_eq!(r.rules["I-ECHO"].status(), RuleStatus::Fail);
+        assert_eq!(r.rules["I-ORDER"].status(), RuleStatus::Untested);
+        assert_eq!(r.rules["I-ORDER"].checked, 0);
+        assert!(r.untested().contains(&"I-ORDER") && !r.untested().contains(&"I-TAG"));
+        assert!(r.summary().contains("untested: "), "{}", r.summary());
+
+        let md = markdown::render(&r, "reports");
+        assert!(md.contains("| `I-ORDER` | advisory | **untested** | 0 | 0 |"), "{md}");
+        assert!(md.contains("| `I-TAG` | gate | pass | 3 | 0 |"), "{md}");
+        assert!(md.contains("**Untested**") && md.contains("`I-ORDER`"), "{md}");
+        assert!(md.contains("untested: no answer was judged by the rule"), "{md}");
+
+        let page = html::render(&r, "reports");
+        let row = |id: &str| {
+            let start = page.find(&format!("<tr id=\"rule-{id}\">")).expect("a row");
+            page[start..].split("</tr>").next().unwrap_or_default().to_string()
+        };
+        assert!(
+            row("I-ORDER").contains(r#"class="status-untested">untested<"#),
+            "{}",
+            row("I-ORDER")
+        );
+        assert!(
+            row("I-TAG").contains(r#"class="status-pass">pass<"#),
+            "{}",
+            row("I-TAG")
+        );
+        assert!(page.contains("untested: no answer was judged by the rule"));
+    }
+
+    #[test]
+    fn rule_statuses_put_deviations_first_and_unknown_coverage_apart() {
+        assert_eq!(RuleStatus::of(1, 1, Some(0)), RuleStatus::Fail);
+        assert_eq!(RuleStatus::of(1, 0, Some(5)), RuleStatus::Differs);
+        assert_eq!(RuleStatus::of(0, 0, Some(5)), RuleStatus::Pass);
+        assert_eq!(RuleStatus::of(0, 0, Some(0)), RuleStatus::Untested);
+        assert_eq!(RuleStatus::of(0, 0, None), RuleStatus::Unknown);
     }
 
     #[test]
