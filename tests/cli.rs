@@ -554,6 +554,8 @@ fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
             "--no-case-files",
         ])
         .args(["--out", path(dir)])
+        // Its trials' block (all without a verdict) would read as a failure in the test's output.
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run");
@@ -566,10 +568,7 @@ fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
             break;
         }
     }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    send(child.id(), rustix::process::Signal::INT);
     let status = child.wait().expect("exit");
     assert_eq!(status.code(), Some(2), "{seen:?}");
     let r = report(dir);
@@ -799,4 +798,111 @@ fn classes_exits_0_for_two_seeds_of_one_bug_1_when_the_classes_differ_and_3_on_a
     assert_eq!(code(&run(&["classes", &one, &two])), 0);
     assert_eq!(code(&run(&["classes", &one, &reference])), 1);
     assert_eq!(code(&run(&["classes", &one, "Cargo.toml"])), 3);
+}
+
+/// Sends a signal to a process of the test's.
+#[cfg(unix)]
+fn send(pid: u32, signal: rustix::process::Signal) {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .expect("a process id");
+    rustix::process::kill_process(pid, signal).expect("the signal is sent");
+}
+
+/// Whether a process is gone (a zombie is: it runs nothing and holds no port).
+#[cfg(target_os = "linux")]
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+/// The child's exit status, or a failed test (never a hang) if it does not end within `limit`.
+#[cfg(target_os = "linux")]
+fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_second_sigint_stops_the_spawned_implementation_and_exits_130() {
+    use rustix::process::Signal;
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let tmp = out_dir("second-sigint");
+    let pidfile = tmp.path().join("spawned.pid");
+    // The spawned shell writes its process id, then becomes the server (exec keeps the id).
+    let spawn = format!(
+        "sh -c 'echo $$ > {}; exec {} serve --port {{port}}'",
+        path(&pidfile),
+        env!("CARGO_BIN_EXE_ecr-conformance")
+    );
+    let mut child = bin()
+        .args([
+            "run",
+            "--spawn",
+            &spawn,
+            "--seed",
+            "8",
+            "--cases",
+            "2000",
+            "--no-case-files",
+        ])
+        .args([
+            "--no-snapshots",
+            "--rate-limit",
+            "20/s",
+            "--out",
+            path(&tmp.path().join("out")),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let mut wait_for = |prefix: &str, seen: &mut Vec<String>| {
+        for l in lines.by_ref().map_while(Result::ok) {
+            seen.push(l.clone());
+            if l.starts_with(prefix) {
+                return;
+            }
+        }
+        panic!("no line starting {prefix:?}: {seen:?}");
+    };
+    // Running: the spawned server answered, and the run has seeded its first state.
+    wait_for("world-1:", &mut seen);
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .expect("the spawned command wrote its pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(!gone(pid), "the spawned server is not running");
+    send(child.id(), Signal::INT);
+    // The first signal is taken (the run is stopping and cleaning up); the second aborts.
+    wait_for("SIGINT: stopping", &mut seen);
+    send(child.id(), Signal::INT);
+    let status = wait_within(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(130), "{seen:?}");
+    let started = Instant::now();
+    while !gone(pid) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(gone(pid), "the spawned server {pid} outlived the tool");
 }
