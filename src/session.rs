@@ -377,6 +377,14 @@ async fn run_checked(
         None => control.with_deadline(options.deadline.map(|d| std::time::Instant::now() + d)),
     };
     let mut outcome = runner::run(&client, &config).await;
+    // Not the ECR API at all (a web server, another service): its answers are no deviations of
+    // ECR's, and no baseline is compared or snapshot written for it.
+    if let Some(answer) = client.stats().not_ecr() {
+        outcome.findings.clear();
+        outcome.minimal.clear();
+        outcome.aborted = Some(format!("not an ECR endpoint: {answer}"));
+        options.snapshots = None;
+    }
     // Classes whose example differs from the accepted one: the accepted example, replayed.
     let reproduced = match &options.snapshots {
         Some(root) if !config.control.should_stop() => {

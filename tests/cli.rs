@@ -839,6 +839,106 @@ fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::process
     }
 }
 
+/// A web server that is not ECR: it answers every request with `status` and an HTML page.
+struct PlainWebServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl PlainWebServer {
+    fn start(status: &'static str) -> PlainWebServer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                // The request's head and body, so that the answer is not cut by a reset.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = stream.read(&mut buf) {
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let page =
+                    "<html>\n<head><title>Not Found</title></head>\n<body><h1>Nothing here</h1></body>\n</html>\n";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+            }
+        });
+        PlainWebServer { port, stop }
+    }
+}
+
+impl Drop for PlainWebServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop up, to see the flag.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn a_plain_web_server_is_not_an_ecr_endpoint_exits_2_and_writes_no_snapshot() {
+    for status in ["404 Not Found", "200 OK"] {
+        let server = PlainWebServer::start(status);
+        let tmp = out_dir("not-ecr");
+        let snaps = tmp.path().join("snapshots");
+        let out = tmp.path().join("out");
+        // Outside CI, where a run writes its pending snapshots under the snapshot root.
+        let o = bin()
+            .env_remove("CI")
+            .args(["run", "--endpoint", &format!("http://127.0.0.1:{}", server.port)])
+            .args(["--seed", "1", "--cases", "20", "--timeout", "2"])
+            .args(["--snapshots", path(&snaps), "--out", path(&out)])
+            .output()
+            .expect("runs");
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{status}: {err}");
+        assert!(err.contains("not an ECR endpoint"), "{status}: {err}");
+        // What it answered, on one line.
+        assert!(
+            err.contains(&format!("HTTP {}", &status[..3]))
+                && err.contains("<html> <head><title>Not Found</title></head> <body>"),
+            "{status}: {err}"
+        );
+        assert!(!snaps.exists(), "{status}: a snapshot root was made");
+        assert!(!out.join("snapshots").exists(), "{status}");
+        let r = report(&out);
+        assert_eq!(r["verdict"], "indeterminate", "{status}");
+        assert!(
+            r["classes"].as_array().is_some_and(Vec::is_empty),
+            "{status}: {}",
+            r["classes"]
+        );
+        assert!(
+            r["aborted"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("not an ECR endpoint")),
+            "{status}: {r}"
+        );
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_second_sigint_stops_the_spawned_implementation_and_exits_130() {
