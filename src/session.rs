@@ -230,6 +230,8 @@ fn check_out(dir: &Path) -> Result<(), SessionError> {
 pub struct RunResult {
     pub report: Report,
     pub report_path: PathBuf,
+    /// The case files whose request was sent and judged: a trial that did not run does not pass.
+    pub case_files_run: BTreeSet<String>,
 }
 
 impl RunResult {
@@ -413,7 +415,11 @@ async fn run_checked(
     // the better; the first failure is the one reported.
     let written = crate::report::write_all(&report, &options.out);
     match (unwritten, written) {
-        (None, Ok(report_path)) => Ok(RunResult { report, report_path }),
+        (None, Ok(report_path)) => Ok(RunResult {
+            report,
+            report_path,
+            case_files_run: outcome.case_files_run,
+        }),
         (Some((dir, source)), _) => Err(SessionError::ReportNotWritten {
             dir,
             source,
@@ -737,7 +743,10 @@ pub async fn run_trials(
     let names = crate::trials::all(&case_files, options.cases > 0);
     let ignored = crate::trials::ignored(&case_files);
     if args.list {
-        let _ = crate::trials::list(args, &names, &ignored);
+        let listing = crate::trials::list(args, &names, &ignored);
+        if !listing.is_empty() {
+            crate::console::out(listing.trim_end());
+        }
         return Ok(TrialsOutcome::Listed);
     }
     let selected = crate::trials::selected(args, &names, &ignored);
@@ -750,9 +759,18 @@ pub async fn run_trials(
     if args.quiet {
         options.progress = false;
     }
+    let started = std::time::Instant::now();
     let result = run_with_env(options, env).await?;
     // The exit code is the verdict's, not the harness's: a known (accepted) class passes its trial.
-    let _ = crate::trials::conclude(args, &names, &result.report);
+    let block = crate::trials::conclude(
+        args,
+        &names,
+        &ignored,
+        &result.report,
+        &result.case_files_run,
+        started.elapsed(),
+    );
+    crate::console::out(block.trim_end_matches('\n'));
     Ok(TrialsOutcome::Ran(Box::new(result)))
 }
 

@@ -839,6 +839,102 @@ fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::process
     }
 }
 
+/// The trials' lines that say a trial passed (`test NAME ... ok`), in the pretty format.
+fn passed_trials(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("test ") && l.ends_with("... ok"))
+        .collect()
+}
+
+/// The summary line of the trials' block, `test result: ...`.
+fn trials_result(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("test result: "))
+        .unwrap_or_else(|| panic!("no test result line: {stdout}"))
+}
+
+#[test]
+fn trials_that_never_ran_are_not_reported_as_passed() {
+    let tmp = out_dir("no-trial-passed");
+    let endpoint = format!("http://127.0.0.1:{}", dead_port());
+    let down = run(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--timeout",
+        "2",
+        "--out",
+        path(&tmp.path().join("down")),
+    ]);
+    assert_eq!(code(&down), 2, "{}", stderr(&down));
+    let stdout = String::from_utf8_lossy(&down.stdout);
+    assert!(passed_trials(&stdout).is_empty(), "{stdout}");
+    let result = trials_result(&stdout);
+    assert!(result.starts_with("test result: FAILED. 0 passed;"), "{result}");
+    assert!(
+        stdout.contains("no verdict: not run, the run stopped: the endpoint did not answer"),
+        "{stdout}"
+    );
+
+    // Past a one-second deadline while the first state is seeded (at 10 requests a second).
+    let late = run(&[
+        "run",
+        "--seed",
+        "3",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--no-snapshots",
+        "--rate-limit",
+        "10/s",
+        "--deadline",
+        "1",
+        "--out",
+        path(&tmp.path().join("late")),
+    ]);
+    assert_eq!(code(&late), 2, "{}", stderr(&late));
+    let stdout = String::from_utf8_lossy(&late.stdout);
+    assert!(passed_trials(&stdout).is_empty(), "{stdout}");
+    let result = trials_result(&stdout);
+    assert!(result.starts_with("test result: FAILED. 0 passed;"), "{result}");
+    assert!(stdout.contains("the run's deadline passed"), "{stdout}");
+    // The duration is the run's, which lasted past its deadline, not the printing's.
+    let seconds: f64 = result
+        .rsplit_once("finished in ")
+        .and_then(|(_, t)| t.strip_suffix('s'))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no duration: {result}"));
+    assert!(seconds >= 1.0, "{result}");
+}
+
+#[test]
+fn a_finished_run_reports_its_trials_as_passed_with_its_duration() {
+    let tmp = out_dir("trials-pass");
+    let o = run(&[
+        "run",
+        "--seed",
+        "11",
+        "--cases",
+        "100",
+        "--no-snapshots",
+        "--out",
+        path(tmp.path()),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        passed_trials(&stdout).iter().any(|l| l.contains("property::model")),
+        "{stdout}"
+    );
+    assert!(trials_result(&stdout).starts_with("test result: ok."), "{stdout}");
+}
+
 /// A web server that is not ECR: it answers every request with `status` and an HTML page.
 struct PlainWebServer {
     port: u16,
