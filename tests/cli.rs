@@ -1035,6 +1035,33 @@ fn a_plain_web_server_is_not_an_ecr_endpoint_exits_2_and_writes_no_snapshot() {
     }
 }
 
+#[test]
+fn run_help_says_what_run_does_its_exit_codes_and_only_flags_that_apply() {
+    let o = run(&["run", "--help"]);
+    assert_eq!(code(&o), 0);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("Usage: ecr-conformance run"), "{help}");
+    assert!(help.contains("Run the conformance suite"), "{help}");
+    assert!(help.contains("Exit codes:"), "{help}");
+    for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "130 "] {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(code)),
+            "exit code {code}: {help}"
+        );
+    }
+    for absent in ["--logfile", "Usefull", "--test-threads", "--bench", "-Z", "--nocapture"] {
+        assert!(!help.contains(absent), "{absent}: {help}");
+    }
+    for present in ["--exact", "--skip", "--list", "--format", "--include-ignored"] {
+        assert!(help.contains(present), "{present}: {help}");
+    }
+    let sweep = String::from_utf8_lossy(&run(&["sweep", "--help"]).stdout).into_owned();
+    assert!(!sweep.contains("else the embedded server"), "{sweep}");
+    assert!(sweep.contains("required"), "{sweep}");
+    // Flags that did nothing are refused now, as any unknown flag: exit 3.
+    assert_eq!(code(&run(&["run", "--test-threads", "2"])), 3);
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_second_sigint_stops_the_spawned_implementation_and_exits_130() {
