@@ -119,6 +119,37 @@ pub struct Exchange {
 pub struct ClientStats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
+    /// Answers in the ECR API's shape to the calls that tell (CreateRepository, see
+    /// `seed::speaks_ecr`).
+    ecr_answers: AtomicU64,
+    /// The first answer that was not in that shape, described.
+    foreign_answer: std::sync::Mutex<Option<String>>,
+}
+
+impl ClientStats {
+    /// Records whether an answer was one of the ECR API (`foreign`: None) or not (what it was).
+    pub fn answered(&self, foreign: Option<String>) {
+        match foreign {
+            None => {
+                self.ecr_answers.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(what) => {
+                let mut first = self.foreign_answer.lock().unwrap_or_else(|p| p.into_inner());
+                first.get_or_insert(what);
+            }
+        }
+    }
+
+    /// What the endpoint answered when it never answered as the ECR API does, and answered
+    /// something else at least once: then it is not an ECR endpoint at all (a web server, another
+    /// API), and its answers are no findings. One ECR answer is enough to say it is one: a
+    /// corrupted answer now and then is a fault, not another API.
+    pub fn not_ecr(&self) -> Option<String> {
+        if self.ecr_answers.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        self.foreign_answer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 #[derive(Clone)]
@@ -524,6 +555,16 @@ impl EcrClient {
             detail: e.to_string(),
         })?;
         let exchange = self.call_raw(operation, body, true).await?;
+        Self::write_answer(operation, exchange, already_exists)
+    }
+
+    /// The answer to a write sent by `call_raw` as `call_write` reads it, for a caller that
+    /// looks at the raw reply first.
+    pub fn write_answer<Resp: DeserializeOwned>(
+        operation: &str,
+        exchange: Exchange,
+        already_exists: &str,
+    ) -> Result<Option<Resp>, ApiError> {
         let retried = exchange.attempts > 1;
         match Self::typed(operation, exchange.reply) {
             Err(e) if retried && e.error_type() == Some(already_exists) => Ok(None),

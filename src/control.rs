@@ -21,6 +21,16 @@ impl RunControl {
         }
     }
 
+    /// The same control (stop flag, reason, ledger) with another deadline: the signal handler
+    /// holds the control from the start, and the deadline counts from when the run begins (a
+    /// spawned implementation's start-up is not the run's time).
+    pub fn with_deadline(&self, deadline: Option<Instant>) -> Self {
+        RunControl {
+            deadline,
+            ..self.clone()
+        }
+    }
+
     /// Asks the run to stop at its next safe point, for `reason`.
     pub fn request_stop(&self, reason: impl Into<String>) {
         let mut r = self.reason.lock().unwrap_or_else(|p| p.into_inner());
@@ -85,6 +95,17 @@ mod tests {
         open.request_stop("SIGINT");
         open.request_stop("SIGTERM");
         assert_eq!(open.stop_reason().as_deref(), Some("SIGINT"), "the first reason stays");
+    }
+
+    #[test]
+    fn a_control_with_a_later_deadline_shares_the_stop_and_the_ledger() {
+        let early = RunControl::new(None);
+        let late = early.with_deadline(Some(Instant::now() + Duration::from_secs(3600)));
+        early.request_stop("SIGINT");
+        assert_eq!(late.stop_reason().as_deref(), Some("SIGINT"));
+        late.created("a");
+        assert_eq!(early.created_repositories(), ["a"]);
+        assert!(early.deadline().is_none() && late.deadline().is_some());
     }
 
     #[test]

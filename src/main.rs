@@ -15,6 +15,19 @@ use std::time::Duration;
 /// Exit code for usage and configuration errors.
 const USAGE: u8 = 3;
 
+/// The exit codes of `run` and `replay`, the contract CI reads (the README's table).
+const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0    pass: no deviation class fails the gate
+  1    fail: a new or changed deviation class of gate level (of any level with --strict, which
+       also fails on an accepted class that no longer occurs)
+  2    indeterminate: the endpoint's faults, a stop (signal, --deadline) or an endpoint that is
+       not the ECR API kept the run from a verdict
+  3    usage or configuration error, found before the first request; or a report that could not
+       be written at the end (its verdict is printed all the same)
+  4    nothing selected to run (--cases 0 and no case files, or a filter that matches nothing)
+  130  a second SIGINT or SIGTERM aborted the run at once (repositories may be left: run sweep)";
+
 #[derive(Parser)]
 #[command(
     name = "ecr-conformance",
@@ -29,8 +42,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the conformance suite against an endpoint (default: the embedded reference server).
+    ///
+    /// Seeds generated registry states, and those of the case files, into the endpoint, sends BatchGetImage
+    /// requests, compares every answer with the reference model of ECR, and writes the reports.
+    /// Every property and case file is a trial: a FILTER, --exact, --skip and --list select them
+    /// as a test harness does, and their results are printed on stdout in its format.
+    #[command(after_help = RUN_EXIT_CODES)]
     Run(Box<RunArgs>),
     /// Re-run exactly the cases of case files (for example a class's `reports/cases/*.json`).
+    #[command(after_help = RUN_EXIT_CODES)]
     Replay {
         /// Case files.
         #[arg(required = true)]
@@ -41,6 +61,7 @@ enum Command {
         /// run's own reports beside the case file stay as they were.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Advisory deviations fail the replay too.
         #[arg(long)]
         strict: bool,
         /// Without --endpoint: replay against this variant of the embedded server.
@@ -70,6 +91,7 @@ enum Command {
     },
     /// Serve the embedded reference server on loopback until interrupted.
     Serve {
+        /// The loopback port to listen on (0: a free one; the URL is printed on stdout).
         #[arg(long, default_value_t = 0)]
         port: u16,
         /// Serve a deliberately broken (or harmlessly different) variant instead of the reference.
@@ -81,7 +103,9 @@ enum Command {
     },
     /// The conformance matrix (rules by implementation) from report files: `REPORT[=NAME]...`.
     Matrix {
-        #[arg(required = true)]
+        /// Reports of runs (`report.json`), each optionally named for its column: `PATH=NAME`
+        /// (default: the report's target).
+        #[arg(required = true, value_name = "REPORT[=NAME]")]
         reports: Vec<String>,
         /// Put the matrix into this file, between `<!-- matrix:begin -->` and `<!-- matrix:end -->`.
         #[arg(long)]
@@ -92,8 +116,10 @@ enum Command {
     },
     /// Compare the deviation classes of several runs' reports (two seeds, say): exit 0 when every
     /// report found the same classes, 1 when not (the classes only some found are listed).
+    #[command(after_help = "Exit codes: 0 the same classes, 1 not, 3 a file that is not a readable report.json.")]
     Classes {
-        #[arg(required = true, num_args = 2..)]
+        /// Two or more reports of runs (`report.json`) against one implementation.
+        #[arg(required = true, num_args = 2.., value_name = "REPORT")]
         reports: Vec<PathBuf>,
     },
     /// Print the rule catalogue: each rule's id, level, the level of its texts, its evidence and
@@ -106,6 +132,12 @@ enum Command {
     /// then its alternative answers: name, the rule that allows it, what it changes.
     Variants,
     /// Delete the repositories earlier runs left behind (only names starting with the tool's `ecrc-`).
+    #[command(
+        mut_arg("endpoint", |a| a.help(
+            "The endpoint to sweep (else AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL): required, the embedded server holds nothing to sweep"
+        )),
+        after_help = "Exit codes: 0 every repository found was deleted, 2 some could not be, 3 usage error."
+    )]
     Sweep {
         #[command(flatten)]
         target: TargetArgs,
@@ -240,9 +272,72 @@ struct RunArgs {
     /// Seconds a spawned implementation may take to answer.
     #[arg(long, default_value_t = 90)]
     spawn_timeout: u64,
-    /// The test-harness arguments: a filter, --exact, --skip, --list, --format terse, --quiet.
     #[command(flatten)]
-    harness: libtest_mimic::Arguments,
+    harness: HarnessArgs,
+}
+
+/// The test-harness arguments that mean something for a run's trials (`run --list` names them).
+/// libtest-mimic's own parser is not used: it brings flags that do nothing here (benchmarks,
+/// threads, a log file) and would replace the command's usage line and help.
+#[derive(Args)]
+#[command(next_help_heading = "Trials (as a test harness selects them)")]
+struct HarnessArgs {
+    /// Run only the trials whose name contains FILTER (`property::model`, `case::NAME`, ...).
+    #[arg(value_name = "FILTER")]
+    filter: Option<String>,
+    /// FILTER and --skip match whole trial names, not parts.
+    #[arg(long)]
+    exact: bool,
+    /// Leave out the trials whose name contains PATTERN (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    skip: Vec<String>,
+    /// List the trials, run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Also run the ignored trials (case files that cannot be seeded on an endpoint).
+    #[arg(long, conflicts_with = "ignored")]
+    include_ignored: bool,
+    /// Run only the ignored trials.
+    #[arg(long)]
+    ignored: bool,
+    /// How the trials' results are printed on stdout.
+    #[arg(long, value_enum)]
+    format: Option<TrialsFormat>,
+    /// The terse format, and no progress on stderr.
+    #[arg(short, long, conflicts_with = "format")]
+    quiet: bool,
+}
+
+/// `run --format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum TrialsFormat {
+    /// One line per trial.
+    Pretty,
+    /// One character per trial.
+    Terse,
+    /// libtest's JSON events, one a line.
+    Json,
+}
+
+impl HarnessArgs {
+    fn arguments(&self) -> libtest_mimic::Arguments {
+        use libtest_mimic::FormatSetting;
+        libtest_mimic::Arguments {
+            filter: self.filter.clone(),
+            exact: self.exact,
+            skip: self.skip.clone(),
+            list: self.list,
+            include_ignored: self.include_ignored,
+            ignored: self.ignored,
+            quiet: self.quiet,
+            format: self.format.map(|f| match f {
+                TrialsFormat::Pretty => FormatSetting::Pretty,
+                TrialsFormat::Terse => FormatSetting::Terse,
+                TrialsFormat::Json => FormatSetting::Json,
+            }),
+            ..libtest_mimic::Arguments::default()
+        }
+    }
 }
 
 /// A usage error: one line, exit 3.
@@ -413,7 +508,7 @@ async fn run(args: RunArgs) -> ExitCode {
         spawn_startup: Duration::from_secs(args.spawn_timeout),
         ..RunOptions::default()
     };
-    finish(options, &args.harness).await
+    finish(options, &args.harness.arguments()).await
 }
 
 async fn replay(

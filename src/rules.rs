@@ -534,12 +534,13 @@ mod tests {
         }
     }
 
+    // The document lives beside the checkout, not in it: ignored rather than passing without it.
+    // `.ci/run` runs it (`--include-ignored`) when the file is there.
     #[test]
+    #[ignore = "needs ../shared/ecr-batchgetimage.md beside the checkout"]
     fn the_catalogue_matches_the_reference_document_when_it_is_present() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ecr-batchgetimage.md");
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return;
-        };
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let ids: HashSet<&str> = RULES.iter().map(|r| r.id).collect();
         for line in text.lines().filter(|l| l.starts_with("| ")) {
             let cell = line.trim_start_matches("| ").split(" |").next().unwrap_or("");

@@ -192,6 +192,8 @@ pub struct RunOutcome {
     pub minimal: Vec<Minimal>,
     pub properties: BTreeMap<String, PropertyCount>,
     pub cases_run: usize,
+    /// The case files whose request was sent and judged (the trials' report needs which ran).
+    pub case_files_run: BTreeSet<String>,
     pub worlds: usize,
     pub flaky: usize,
     /// Deviations that a re-send of their request did not show again (trial, what was seen).
@@ -896,6 +898,7 @@ async fn run_case_files(client: &EcrClient, config: &RunConfig, out: &mut RunOut
         let r = run_case(client.clone(), state, 0, request.clone(), true).await;
         absorb(out, &trial, &request, None, &[], r, true);
         out.cases_run += 1;
+        out.case_files_run.insert(case.name.clone());
     }
 }
 

@@ -129,12 +129,61 @@ pub async fn seed(
 
 /// None: created by an attempt whose answer was lost (a retry found it in place).
 async fn create(client: &EcrClient, name: &str) -> Result<Option<wire::RepositoryResponse>, ApiError> {
+    const OPERATION: &str = "CreateRepository";
     let request = wire::CreateRepositoryRequest {
         repository_name: name.to_string(),
     };
-    client
-        .call_write("CreateRepository", &request, "RepositoryAlreadyExistsException")
-        .await
+    let body = serde_json::to_vec(&request).map_err(|e| ApiError::Unreadable {
+        operation: OPERATION.into(),
+        detail: e.to_string(),
+    })?;
+    let exchange = client.call_raw(OPERATION, body, true).await?;
+    // Every run's first write is a CreateRepository: its answer tells whether the endpoint speaks
+    // the ECR API at all (the session reads it once the run is over).
+    if let Some(foreign) = speaks_ecr(&exchange.reply) {
+        client.stats().answered(foreign);
+    }
+    EcrClient::write_answer(OPERATION, exchange, "RepositoryAlreadyExistsException")
+}
+
+/// Whether an answer to CreateRepository is one of the ECR API, an AWS JSON 1.1 body: a JSON
+/// object with the created `repository`, or an error's `__type`. Some(None): it is;
+/// Some(Some(what)): it is not, and what it was (an HTML page, JSON of another API); None: it
+/// tells nothing (a server error or throttling: a proxy's passing error page in front of a real
+/// registry must not make it "not ECR"). 501 is no passing state: a plain web server's answer
+/// to a POST (Python's `http.server`, for one).
+pub fn speaks_ecr(reply: &wire::HttpReply) -> Option<Option<String>> {
+    if reply.status != 501 && crate::client::is_transient(reply.status, None) {
+        return None;
+    }
+    let body: Option<serde_json::Value> = serde_json::from_slice(&reply.body).ok();
+    let ecr = body.as_ref().and_then(serde_json::Value::as_object).is_some_and(|o| {
+        o.get("__type").is_some_and(serde_json::Value::is_string)
+            || o.get("repository").is_some_and(serde_json::Value::is_object)
+    });
+    if ecr {
+        return Some(None);
+    }
+    let what = match &body {
+        Some(_) => "JSON without `repository` or `__type`",
+        None => "not JSON",
+    };
+    // One line, whatever the page's layout: it is quoted in an error message and the report.
+    let text = String::from_utf8_lossy(&reply.body);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let shown = if words.is_empty() {
+        "(an empty body)".to_string()
+    } else {
+        wire::abridge(&words.join(" "), 200)
+    };
+    let content_type = reply
+        .content_type
+        .as_deref()
+        .map_or(String::new(), |c| format!(", {c}"));
+    Some(Some(format!(
+        "CreateRepository was answered HTTP {}{content_type}, {what}: {shown}",
+        reply.status
+    )))
 }
 
 async fn seed_repository(
@@ -545,4 +594,53 @@ pub async fn read_state(client: &EcrClient, names: &[String], registry_hint: &st
         }
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, content_type: &str, body: &str) -> wire::HttpReply {
+        wire::HttpReply {
+            status,
+            content_type: Some(content_type.into()),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn an_answer_speaks_ecr_with_a_repository_or_an_error_type() {
+        let json = "application/x-amz-json-1.1";
+        let created = r#"{"repository": {"repositoryName": "a", "registryId": "123456789012"}}"#;
+        assert_eq!(speaks_ecr(&reply(200, json, created)), Some(None));
+        let refused = r#"{"__type": "InvalidParameterException", "message": "no"}"#;
+        assert_eq!(speaks_ecr(&reply(400, json, refused)), Some(None));
+        // Say nothing: a passing 5xx page or throttling in front of a real registry.
+        assert_eq!(speaks_ecr(&reply(502, "text/html", "<html>Bad Gateway</html>")), None);
+        assert_eq!(speaks_ecr(&reply(429, "text/plain", "slow down")), None);
+        let unsupported = speaks_ecr(&reply(501, "text/html", "<p>Unsupported method ('POST')</p>"));
+        assert!(unsupported.flatten().is_some_and(|w| w.contains("HTTP 501")));
+    }
+
+    #[test]
+    fn a_web_page_or_another_apis_json_is_not_ecr_and_is_quoted_on_one_line() {
+        let page = "<html>\n  <body>\n    <h1>Not Found</h1>\n  </body>\n</html>";
+        let what = speaks_ecr(&reply(404, "text/html", page)).flatten().expect("not ECR");
+        assert!(what.contains("HTTP 404, text/html, not JSON"), "{what}");
+        assert!(what.contains("<html> <body> <h1>Not Found</h1>"), "{what}");
+        assert!(!what.contains('\n'), "{what}");
+        let other = speaks_ecr(&reply(200, "application/json", r#"{"ok": true}"#))
+            .flatten()
+            .expect("not ECR");
+        assert!(other.contains("JSON without `repository` or `__type`"), "{other}");
+        for body in ["[]", r#"{"repository": "a"}"#, ""] {
+            assert!(
+                speaks_ecr(&reply(200, "application/json", body)).flatten().is_some(),
+                "{body}"
+            );
+        }
+        let long = format!("<p>{}</p>", "x".repeat(5000));
+        let what = speaks_ecr(&reply(200, "text/html", &long)).flatten().expect("not ECR");
+        assert!(what.len() < 400 && what.contains("bytes more"), "{what}");
+    }
 }

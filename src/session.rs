@@ -41,7 +41,8 @@ pub struct RunOptions {
     pub keep: bool,
     /// Read-only mode: seed nothing, run against these repositories as they are.
     pub read_only: Option<Vec<String>>,
-    /// Stop on SIGINT and SIGTERM (clean up, write the report); a second signal aborts at once.
+    /// Stop on SIGINT and SIGTERM (clean up, write the report); a second signal kills a spawned
+    /// implementation and gives up at once ([`SessionError::Aborted`]).
     pub handle_signals: bool,
     /// A control of the caller's, to stop the run from outside (else one is made from `deadline`).
     pub control: Option<RunControl>,
@@ -119,6 +120,12 @@ pub enum SessionError {
     /// Found before the first request: the run would have nowhere to put its verdict.
     #[error("--out {}: cannot write the report there: {problem}", dir.display())]
     OutNotWritable { dir: PathBuf, problem: String },
+    /// A second SIGINT or SIGTERM: the spawned implementation is killed, and the run gives up at
+    /// once, without cleanup or report.
+    #[error(
+        "{signal} again: aborted at once; the run's repositories may be left (`ecr-conformance sweep` deletes them)"
+    )]
+    Aborted { signal: &'static str },
     /// The run finished but its files could not all be written: `report` holds the verdict, which
     /// the caller still prints.
     #[error("cannot write the report into {}: {source}", dir.display())]
@@ -132,11 +139,12 @@ pub enum SessionError {
 impl SessionError {
     /// The exit code of the contract: 2 endpoint, 3 usage or configuration (a report that could
     /// not be written included, whatever its verdict: CI must not read a pass with no report
-    /// behind it), 4 nothing selected.
+    /// behind it), 4 nothing selected, 130 aborted by a second signal (the shells' 128 + SIGINT).
     pub fn exit_code(&self) -> u8 {
         match self {
             SessionError::NothingSelected => 4,
             SessionError::Endpoint(_) => 2,
+            SessionError::Aborted { .. } => 130,
             _ => 3,
         }
     }
@@ -222,6 +230,8 @@ fn check_out(dir: &Path) -> Result<(), SessionError> {
 pub struct RunResult {
     pub report: Report,
     pub report_path: PathBuf,
+    /// The case files whose request was sent and judged: a trial that did not run does not pass.
+    pub case_files_run: BTreeSet<String>,
 }
 
 impl RunResult {
@@ -265,6 +275,29 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         return Err(SessionError::ReadOnlyWithoutRepositories);
     }
     check_out(&options.out)?;
+    let control = options.control.clone().unwrap_or_default();
+    if !options.handle_signals {
+        return run_checked(options, case_files, control, env).await;
+    }
+    // In place before anything is started, so that a second signal always finds the spawned
+    // implementation to stop. The run's future is dropped on a second signal: the spawned
+    // implementation's guard and the embedded server go with it.
+    let (abort, aborted) = tokio::sync::oneshot::channel();
+    let _watcher = Watcher(watch_signals(control.clone(), abort));
+    tokio::select! {
+        result = run_checked(options, case_files, control, env) => result,
+        Ok(signal) = aborted => Err(SessionError::Aborted { signal }),
+    }
+}
+
+/// The run once its options are checked: start what it runs against, run, write the report.
+/// `control` is the one the signal handler stops.
+async fn run_checked(
+    options: RunOptions,
+    case_files: Vec<(PathBuf, CaseFile)>,
+    control: RunControl,
+    env: &dyn Env,
+) -> Result<RunResult, SessionError> {
     let seed = options.seed.unwrap_or_else(fresh_seed);
     // A spawned implementation lives as long as this function (stopped when dropped, on every path).
     let mut options = options;
@@ -339,12 +372,21 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     config.keep = options.keep;
     config.properties = options.selection.as_ref().map(|s| s.properties.clone());
     config.read_only = options.read_only.clone();
-    config.control = options
-        .control
-        .clone()
-        .unwrap_or_else(|| RunControl::new(options.deadline.map(|d| std::time::Instant::now() + d)));
-    let watcher = options.handle_signals.then(|| watch_signals(config.control.clone()));
+    // A caller's control keeps its own deadline; ours counts from here, once the implementation
+    // under test is up.
+    config.control = match &options.control {
+        Some(c) => c.clone(),
+        None => control.with_deadline(options.deadline.map(|d| std::time::Instant::now() + d)),
+    };
     let mut outcome = runner::run(&client, &config).await;
+    // Not the ECR API at all (a web server, another service): its answers are no deviations of
+    // ECR's, and no baseline is compared or snapshot written for it.
+    if let Some(answer) = client.stats().not_ecr() {
+        outcome.findings.clear();
+        outcome.minimal.clear();
+        outcome.aborted = Some(format!("not an ECR endpoint: {answer}"));
+        options.snapshots = None;
+    }
     // Classes whose example differs from the accepted one: the accepted example, replayed.
     let reproduced = match &options.snapshots {
         Some(root) if !config.control.should_stop() => {
@@ -354,9 +396,6 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
         }
         _ => BTreeSet::new(),
     };
-    if let Some(w) = watcher {
-        w.abort();
-    }
     if let Some(server) = embedded {
         server.stop().await;
     }
@@ -377,7 +416,11 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     // the better; the first failure is the one reported.
     let written = crate::report::write_all(&report, &options.out);
     match (unwritten, written) {
-        (None, Ok(report_path)) => Ok(RunResult { report, report_path }),
+        (None, Ok(report_path)) => Ok(RunResult {
+            report,
+            report_path,
+            case_files_run: outcome.case_files_run,
+        }),
         (Some((dir, source)), _) => Err(SessionError::ReportNotWritten {
             dir,
             source,
@@ -468,46 +511,79 @@ pub fn verdict_name(v: Verdict) -> &'static str {
     v.as_str()
 }
 
+/// The signal handler's task, stopped when the run is over.
+struct Watcher(tokio::task::JoinHandle<()>);
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// On the first SIGINT or SIGTERM, asks the run to stop (it cleans up and writes its report); on a
-/// second, exits at once.
-fn watch_signals(control: RunControl) -> tokio::task::JoinHandle<()> {
+/// second, kills the spawned implementation and says so on `abort`: the session returns
+/// [`SessionError::Aborted`] and the binary exits 130. The library never exits the process.
+fn watch_signals(
+    control: RunControl,
+    abort: tokio::sync::oneshot::Sender<&'static str>,
+) -> tokio::task::JoinHandle<()> {
+    // Listening from here, not from the task's first poll: a signal in between would kill the
+    // process with the default action and leave the spawned implementation running.
+    let mut signals = Signals::listen();
     tokio::spawn(async move {
-        let mut first = true;
-        loop {
-            let name = next_signal().await;
-            if first {
-                crate::console::note(format!(
-                    "{name}: stopping; deleting the run's repositories (a second signal aborts at once)"
-                ));
-                control.request_stop(format!("interrupted by {name}"));
-                first = false;
-            } else {
-                crate::console::note(format!(
-                    "{name}: aborting at once; repositories may be left (ecr-conformance sweep deletes them)"
-                ));
-                std::process::exit(130);
-            }
-        }
+        let first = signals.next().await;
+        crate::console::note(format!(
+            "{first}: stopping; deleting the run's repositories (a second signal aborts at once)"
+        ));
+        control.request_stop(format!("interrupted by {first}"));
+        let second = signals.next().await;
+        // First, before anything else can go wrong: the tool must not exit and leave it running.
+        crate::spawn::kill_now();
+        let _ = abort.send(second);
     })
 }
 
+/// SIGINT and SIGTERM, listened for from the moment this is made (one pair of listeners for the
+/// run: listeners made anew after each signal could miss one sent in between).
 #[cfg(unix)]
-async fn next_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
-        std::future::pending::<()>().await;
-        return "signal";
-    };
-    tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
+struct Signals(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+#[cfg(unix)]
+impl Signals {
+    fn listen() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals(
+            signal(SignalKind::interrupt())
+                .ok()
+                .zip(signal(SignalKind::terminate()).ok()),
+        )
+    }
+
+    async fn next(&mut self) -> &'static str {
+        let Some((int, term)) = &mut self.0 else {
+            // No listener: the signals keep their default action, and this never returns.
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
     }
 }
 
 #[cfg(not(unix))]
-async fn next_signal() -> &'static str {
-    let _ = tokio::signal::ctrl_c().await;
-    "Ctrl-C"
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn listen() -> Self {
+        Signals
+    }
+
+    async fn next(&mut self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 /// `ecr-conformance sweep`: deletes the repositories of earlier runs (names starting with
@@ -672,7 +748,10 @@ pub async fn run_trials(
     let names = crate::trials::all(&case_files, options.cases > 0);
     let ignored = crate::trials::ignored(&case_files);
     if args.list {
-        let _ = crate::trials::list(args, &names, &ignored);
+        let listing = crate::trials::list(args, &names, &ignored);
+        if !listing.is_empty() {
+            crate::console::out(listing.trim_end());
+        }
         return Ok(TrialsOutcome::Listed);
     }
     let selected = crate::trials::selected(args, &names, &ignored);
@@ -685,9 +764,18 @@ pub async fn run_trials(
     if args.quiet {
         options.progress = false;
     }
+    let started = std::time::Instant::now();
     let result = run_with_env(options, env).await?;
     // The exit code is the verdict's, not the harness's: a known (accepted) class passes its trial.
-    let _ = crate::trials::conclude(args, &names, &result.report);
+    let block = crate::trials::conclude(
+        args,
+        &names,
+        &ignored,
+        &result.report,
+        &result.case_files_run,
+        started.elapsed(),
+    );
+    crate::console::out(block.trim_end_matches('\n'));
     Ok(TrialsOutcome::Ran(Box::new(result)))
 }
 

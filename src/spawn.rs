@@ -32,12 +32,45 @@ pub enum SpawnError {
 /// The process id of the spawned implementation, for an abort that cannot wait for `Drop`.
 static RUNNING: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
-/// Kills the spawned implementation at once (a second SIGINT aborts without unwinding).
+/// Kills the spawned implementation at once, without waiting for it: a second SIGINT or SIGTERM
+/// must not leave it running, nor wait for a grace period. The guard that owns it reaps it when
+/// dropped.
 pub fn kill_now() {
     let pid = RUNNING.swap(0, std::sync::atomic::Ordering::SeqCst);
     if pid != 0 {
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = signal(pid, Stop::Kill);
     }
+}
+
+/// How a spawned process is asked to stop.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    /// SIGTERM: the process may clean up.
+    Term,
+    /// SIGKILL.
+    Kill,
+}
+
+/// Sends a signal by system call: running `kill` could fail where no `kill` is on the PATH, and
+/// costs a process at the moment the tool is being aborted.
+#[cfg(unix)]
+fn signal(pid: u32, how: Stop) -> std::io::Result<()> {
+    use rustix::process::{Pid, Signal, kill_process};
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or_else(|| std::io::Error::other(format!("{pid} is not a process id")))?;
+    let sig = match how {
+        Stop::Term => Signal::TERM,
+        Stop::Kill => Signal::KILL,
+    };
+    kill_process(pid, sig).map_err(std::io::Error::from)
+}
+
+/// Without Unix signals, only the owner of the `Child` can stop it (`Spawned::stop`).
+#[cfg(not(unix))]
+fn signal(_pid: u32, _how: Stop) -> std::io::Result<()> {
+    Err(std::io::Error::other("no signals on this platform"))
 }
 
 /// A spawned implementation; stopped when dropped.
@@ -64,9 +97,9 @@ impl Spawned {
         if matches!(self.child.try_wait(), Ok(Some(_))) {
             return;
         }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        if signal(self.child.id(), Stop::Term).is_err() {
+            let _ = self.child.kill();
+        }
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if matches!(self.child.try_wait(), Ok(Some(_))) {

@@ -554,6 +554,8 @@ fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
             "--no-case-files",
         ])
         .args(["--out", path(dir)])
+        // Its trials' block (all without a verdict) would read as a failure in the test's output.
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run");
@@ -566,10 +568,7 @@ fn sigint_during_a_run_deletes_the_runs_repositories_and_exits_2() {
             break;
         }
     }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    send(child.id(), rustix::process::Signal::INT);
     let status = child.wait().expect("exit");
     assert_eq!(status.code(), Some(2), "{seen:?}");
     let r = report(dir);
@@ -799,4 +798,334 @@ fn classes_exits_0_for_two_seeds_of_one_bug_1_when_the_classes_differ_and_3_on_a
     assert_eq!(code(&run(&["classes", &one, &two])), 0);
     assert_eq!(code(&run(&["classes", &one, &reference])), 1);
     assert_eq!(code(&run(&["classes", &one, "Cargo.toml"])), 3);
+}
+
+/// Sends a signal to a process of the test's.
+#[cfg(unix)]
+fn send(pid: u32, signal: rustix::process::Signal) {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .expect("a process id");
+    rustix::process::kill_process(pid, signal).expect("the signal is sent");
+}
+
+/// Whether a process is gone (a zombie is: it runs nothing and holds no port).
+#[cfg(target_os = "linux")]
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+/// The child's exit status, or a failed test (never a hang) if it does not end within `limit`.
+#[cfg(target_os = "linux")]
+fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The trials' lines that say a trial passed (`test NAME ... ok`), in the pretty format.
+fn passed_trials(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("test ") && l.ends_with("... ok"))
+        .collect()
+}
+
+/// The summary line of the trials' block, `test result: ...`.
+fn trials_result(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("test result: "))
+        .unwrap_or_else(|| panic!("no test result line: {stdout}"))
+}
+
+#[test]
+fn trials_that_never_ran_are_not_reported_as_passed() {
+    let tmp = out_dir("no-trial-passed");
+    let endpoint = format!("http://127.0.0.1:{}", dead_port());
+    let down = run(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "--seed",
+        "1",
+        "--cases",
+        "20",
+        "--timeout",
+        "2",
+        "--out",
+        path(&tmp.path().join("down")),
+    ]);
+    assert_eq!(code(&down), 2, "{}", stderr(&down));
+    let stdout = String::from_utf8_lossy(&down.stdout);
+    assert!(passed_trials(&stdout).is_empty(), "{stdout}");
+    let result = trials_result(&stdout);
+    assert!(result.starts_with("test result: FAILED. 0 passed;"), "{result}");
+    assert!(
+        stdout.contains("no verdict: not run, the run stopped: the endpoint did not answer"),
+        "{stdout}"
+    );
+
+    // Past a one-second deadline while the first state is seeded (at 10 requests a second).
+    let late = run(&[
+        "run",
+        "--seed",
+        "3",
+        "--cases",
+        "100",
+        "--no-case-files",
+        "--no-snapshots",
+        "--rate-limit",
+        "10/s",
+        "--deadline",
+        "1",
+        "--out",
+        path(&tmp.path().join("late")),
+    ]);
+    assert_eq!(code(&late), 2, "{}", stderr(&late));
+    let stdout = String::from_utf8_lossy(&late.stdout);
+    assert!(passed_trials(&stdout).is_empty(), "{stdout}");
+    let result = trials_result(&stdout);
+    assert!(result.starts_with("test result: FAILED. 0 passed;"), "{result}");
+    assert!(stdout.contains("the run's deadline passed"), "{stdout}");
+    // The duration is the run's, which lasted past its deadline, not the printing's.
+    let seconds: f64 = result
+        .rsplit_once("finished in ")
+        .and_then(|(_, t)| t.strip_suffix('s'))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no duration: {result}"));
+    assert!(seconds >= 1.0, "{result}");
+}
+
+#[test]
+fn a_finished_run_reports_its_trials_as_passed_with_its_duration() {
+    let tmp = out_dir("trials-pass");
+    let o = run(&[
+        "run",
+        "--seed",
+        "11",
+        "--cases",
+        "100",
+        "--no-snapshots",
+        "--out",
+        path(tmp.path()),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        passed_trials(&stdout).iter().any(|l| l.contains("property::model")),
+        "{stdout}"
+    );
+    assert!(trials_result(&stdout).starts_with("test result: ok."), "{stdout}");
+}
+
+/// A web server that is not ECR: it answers every request with `status` and an HTML page.
+struct PlainWebServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl PlainWebServer {
+    fn start(status: &'static str) -> PlainWebServer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                // The request's head and body, so that the answer is not cut by a reset.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = stream.read(&mut buf) {
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let page =
+                    "<html>\n<head><title>Not Found</title></head>\n<body><h1>Nothing here</h1></body>\n</html>\n";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+            }
+        });
+        PlainWebServer { port, stop }
+    }
+}
+
+impl Drop for PlainWebServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop up, to see the flag.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn a_plain_web_server_is_not_an_ecr_endpoint_exits_2_and_writes_no_snapshot() {
+    for status in ["404 Not Found", "200 OK"] {
+        let server = PlainWebServer::start(status);
+        let tmp = out_dir("not-ecr");
+        let snaps = tmp.path().join("snapshots");
+        let out = tmp.path().join("out");
+        // Outside CI, where a run writes its pending snapshots under the snapshot root.
+        let o = bin()
+            .env_remove("CI")
+            .args(["run", "--endpoint", &format!("http://127.0.0.1:{}", server.port)])
+            .args(["--seed", "1", "--cases", "20", "--timeout", "2"])
+            .args(["--snapshots", path(&snaps), "--out", path(&out)])
+            .output()
+            .expect("runs");
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{status}: {err}");
+        assert!(err.contains("not an ECR endpoint"), "{status}: {err}");
+        // What it answered, on one line.
+        assert!(
+            err.contains(&format!("HTTP {}", &status[..3]))
+                && err.contains("<html> <head><title>Not Found</title></head> <body>"),
+            "{status}: {err}"
+        );
+        assert!(!snaps.exists(), "{status}: a snapshot root was made");
+        assert!(!out.join("snapshots").exists(), "{status}");
+        let r = report(&out);
+        assert_eq!(r["verdict"], "indeterminate", "{status}");
+        assert!(
+            r["classes"].as_array().is_some_and(Vec::is_empty),
+            "{status}: {}",
+            r["classes"]
+        );
+        assert!(
+            r["aborted"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("not an ECR endpoint")),
+            "{status}: {r}"
+        );
+    }
+}
+
+#[test]
+fn run_help_says_what_run_does_its_exit_codes_and_only_flags_that_apply() {
+    let o = run(&["run", "--help"]);
+    assert_eq!(code(&o), 0);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("Usage: ecr-conformance run"), "{help}");
+    assert!(help.contains("Run the conformance suite"), "{help}");
+    assert!(help.contains("Exit codes:"), "{help}");
+    for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "130 "] {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(code)),
+            "exit code {code}: {help}"
+        );
+    }
+    for absent in ["--logfile", "Usefull", "--test-threads", "--bench", "-Z", "--nocapture"] {
+        assert!(!help.contains(absent), "{absent}: {help}");
+    }
+    for present in ["--exact", "--skip", "--list", "--format", "--include-ignored"] {
+        assert!(help.contains(present), "{present}: {help}");
+    }
+    let sweep = String::from_utf8_lossy(&run(&["sweep", "--help"]).stdout).into_owned();
+    assert!(!sweep.contains("else the embedded server"), "{sweep}");
+    assert!(sweep.contains("required"), "{sweep}");
+    // Flags that did nothing are refused now, as any unknown flag: exit 3.
+    assert_eq!(code(&run(&["run", "--test-threads", "2"])), 3);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_second_sigint_stops_the_spawned_implementation_and_exits_130() {
+    use rustix::process::Signal;
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let tmp = out_dir("second-sigint");
+    let pidfile = tmp.path().join("spawned.pid");
+    // The spawned shell writes its process id, then becomes the server (exec keeps the id).
+    let spawn = format!(
+        "sh -c 'echo $$ > {}; exec {} serve --port {{port}}'",
+        path(&pidfile),
+        env!("CARGO_BIN_EXE_ecr-conformance")
+    );
+    let mut child = bin()
+        .args([
+            "run",
+            "--spawn",
+            &spawn,
+            "--seed",
+            "8",
+            "--cases",
+            "2000",
+            "--no-case-files",
+        ])
+        .args([
+            "--no-snapshots",
+            "--rate-limit",
+            "20/s",
+            "--out",
+            path(&tmp.path().join("out")),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let mut wait_for = |prefix: &str, seen: &mut Vec<String>| {
+        for l in lines.by_ref().map_while(Result::ok) {
+            seen.push(l.clone());
+            if l.starts_with(prefix) {
+                return;
+            }
+        }
+        panic!("no line starting {prefix:?}: {seen:?}");
+    };
+    // Running: the spawned server answered, and the run has seeded its first state.
+    wait_for("world-1:", &mut seen);
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .expect("the spawned command wrote its pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(!gone(pid), "the spawned server is not running");
+    send(child.id(), Signal::INT);
+    // The first signal is taken (the run is stopping and cleaning up); the second aborts.
+    wait_for("SIGINT: stopping", &mut seen);
+    send(child.id(), Signal::INT);
+    let status = wait_within(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(130), "{seen:?}");
+    let started = Instant::now();
+    while !gone(pid) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(gone(pid), "the spawned server {pid} outlived the tool");
 }
