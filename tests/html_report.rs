@@ -85,7 +85,9 @@ async fn the_html_report_renders_in_headless_chromium() {
         );
     }
     assert!(dom.contains(r#"class="expected""#) && dom.contains(r#"class="actual""#));
-    assert!(dom.contains("ecr-conformance replay") && dom.contains("aws ecr batch-get-image"));
+    // Every class replays from its case file; a generated example's repositories are gone after
+    // the run, so no AWS CLI command is offered for them.
+    assert!(dom.contains("ecr-conformance replay") && !dom.contains("aws ecr batch-get-image"));
     for rule in ecr_conformance::rules::RULES {
         assert!(
             dom.contains(&format!("<code>{}</code>", rule.id)),
@@ -104,4 +106,58 @@ async fn the_html_report_renders_in_headless_chromium() {
     assert!(status.status.success() || shot.exists());
     let png = std::fs::read(&shot).expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} bytes", png.len());
+}
+
+// The page a user reads when an implementation has a bug: failing classes first, a table of
+// contents, and each card with the endpoint's whole answer beside an ECR answer in wire shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium"]
+async fn a_failing_run_shows_failing_classes_first_with_both_whole_answers() {
+    let browser = chromium().unwrap_or_else(|| {
+        panic!("no Chromium (CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser): scripts/install-test-deps.sh installs it")
+    });
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let out = tmp.path().join("out");
+    let options = RunOptions {
+        // A bug with advisory classes beside its gate class (they come first alphabetically).
+        seed: Some(7),
+        cases: 400,
+        cases_dir: None,
+        variant: Variant::parse("malformed-digest-not-found").expect("a variant"),
+        ci: true,
+        out: out.clone(),
+        shrink_budget: Duration::from_secs(10),
+        ..RunOptions::default()
+    };
+    let report = session::run_with_env(options, &HashMap::from([("HOME", "/nonexistent")]))
+        .await
+        .expect("run")
+        .report;
+    assert!(report.classes.iter().any(|c| !c.fails_gate), "advisory classes too");
+    let url = format!("file://{}", out.join("report.html").display());
+    let dom = headless(&browser, &out.join("profile"))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains(r#"id="toc""#), "a table of contents");
+    let first_card = dom.find("<section class=\"class").expect("a class card");
+    assert!(
+        dom[first_card..].starts_with(r#"<section class="class failing""#),
+        "the first card fails the gate: {}",
+        &dom[first_card..(first_card + 200).min(dom.len())]
+    );
+    let cards: Vec<&str> = dom.split("<section class=\"class").skip(1).collect();
+    assert_eq!(cards.len(), report.classes.len());
+    for card in cards.iter().filter(|c| c.contains("(gate, model)")) {
+        // Both whole answers, in wire shape (status and body), the differing entries marked.
+        for class in ["answer", "ecr-answer"] {
+            let at = card.find(&format!(r#"<pre class="{class}">"#)).expect("both answers");
+            let text = &card[at..];
+            assert!(text.contains(r#""status""#) && text.contains(r#""body""#), "{class}");
+        }
+        assert!(card.contains("<mark>"), "the differing entries are marked");
+    }
+    assert!(dom.contains(r#"id="evidence-legend""#) && dom.contains("AWS-CODE"));
 }
