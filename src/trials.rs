@@ -333,6 +333,7 @@ mod tests {
             spawn: None,
             region: "us-east-1".into(),
             strict: false,
+            read_only: false,
             requests: 0,
             retries: 0,
         };
