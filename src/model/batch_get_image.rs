@@ -180,6 +180,9 @@ fn parameter_error(
     validity: RepoNameValidity,
     tags_checked: Tags,
 ) -> Option<ExpectedError> {
+    // Every violated constraint, in the order the model checks them: the first names the rule;
+    // the message may name any of them (which one ECR reports first is not observed).
+    let mut errors: Vec<ExpectedError> = Vec::new();
     if validity == RepoNameValidity::Invalid {
         // A name too short or too long is refused for its length, not its pattern (rev 2).
         let length = request.repository_name.chars().count();
@@ -196,7 +199,7 @@ fn parameter_error(
         } else {
             older_pattern_constraint()
         };
-        return Some(invalid_parameter(
+        errors.push(invalid_parameter(
             id::R_REPO_NAME_INVALID,
             "repositoryName",
             &constraint,
@@ -206,21 +209,21 @@ fn parameter_error(
         && !syntax::is_registry_id(registry)
     {
         // The regex unquoted, as observed (rev 2).
-        return Some(invalid_parameter(
+        errors.push(invalid_parameter(
             id::R_REGISTRY_INVALID,
             "registryId",
             "must satisfy regular expression [0-9]{12}",
         ));
     }
     if request.image_ids.is_empty() {
-        return Some(invalid_parameter(
+        errors.push(invalid_parameter(
             id::R_IDS_EMPTY,
             "imageIds",
             "Member must have length greater than or equal to 1",
         ));
     }
     if request.image_ids.len() > syntax::IDS_MAX {
-        return Some(invalid_parameter(
+        errors.push(invalid_parameter(
             id::R_IDS_TOO_MANY,
             "imageIds",
             "Member must have length less than or equal to 100",
@@ -235,14 +238,14 @@ fn parameter_error(
     };
     if tags().any(str::is_empty) {
         // I-EMPTY: an empty tag breaks the length constraint, as I-BAD-TAG (either channel).
-        return Some(invalid_parameter(
+        errors.push(invalid_parameter(
             id::I_EMPTY,
             "imageTag",
             "Member must have length greater than or equal to 1",
         ));
     }
     if tags().any(|t| !syntax::is_tag_length_valid(t)) {
-        return Some(invalid_parameter(
+        errors.push(invalid_parameter(
             id::I_BAD_TAG,
             "imageTag",
             "Member must have length less than or equal to 300",
@@ -260,9 +263,17 @@ fn parameter_error(
                 syntax::MEDIA_TYPES_MAX
             )
         };
-        return Some(invalid_parameter(id::R_MEDIA_EMPTY, "acceptedMediaTypes", &constraint));
+        errors.push(invalid_parameter(id::R_MEDIA_EMPTY, "acceptedMediaTypes", &constraint));
     }
-    None
+    let mut errors = errors.into_iter();
+    let mut first = errors.next()?;
+    let others: Vec<MessageExpectation> = errors.map(|e| e.message).collect();
+    if !others.is_empty() {
+        let mut all = vec![first.message];
+        all.extend(others);
+        first.message = MessageExpectation::AnyOf(all);
+    }
+    Some(first)
 }
 
 fn failure(rule: &'static str, code: ImageFailureCode, reason: &str) -> (&'static str, Outcome) {

@@ -360,6 +360,27 @@ fn request_errors_rev2_are_worded_as_observed() {
 }
 
 #[test]
+fn request_errors_with_several_bad_parameters_may_name_any_of_them() {
+    let f = fixture();
+    let mut ids = vec![Id::tag(""); 1];
+    ids.extend((0..101).map(|i| Id::tag(&format!("t{i}"))));
+    let e = run(&f.state, &request(REPO, ids));
+    assert_eq!(error(&e).rule, id::R_IDS_TOO_MANY);
+    for parameter in ["imageIds", "imageTag"] {
+        let refusal = json_reply(
+            400,
+            json!({"__type": "InvalidParameterException", "message": format!("Invalid parameter at '{parameter}' failed to satisfy constraint")}),
+        );
+        assert!(deviations(&e, &refusal).is_empty(), "{parameter}");
+    }
+    let other = json_reply(
+        400,
+        json!({"__type": "InvalidParameterException", "message": "registryId"}),
+    );
+    assert!(!deviations(&e, &other).is_empty());
+}
+
+#[test]
 fn r_registry_invalid_is_invalid_parameter() {
     let f = fixture();
     let mut req = request(REPO, vec![Id::tag("v1")]);
