@@ -363,7 +363,7 @@ fn request_errors_rev2_are_worded_as_observed() {
 fn request_errors_with_several_bad_parameters_may_name_any_of_them() {
     let f = fixture();
     let mut ids = vec![Id::tag(""); 1];
-    ids.extend((0..101).map(|i| Id::tag(&format!("t{i}"))));
+    ids.extend((0..101).map(|i| Id::tag(format!("t{i}"))));
     let e = run(&f.state, &request(REPO, ids));
     assert_eq!(error(&e).rule, id::R_IDS_TOO_MANY);
     for parameter in ["imageIds", "imageTag"] {
