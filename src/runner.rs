@@ -771,10 +771,6 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
     } else {
         0
     };
-    let mut rng_runner = TestRunner::new_with_rng(
-        ProptestConfig::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(config.seed)),
-    );
     let mut remaining = config.cases;
     for w in 0..worlds {
         if out.aborted.is_some() {
@@ -787,6 +783,9 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         let n = remaining.min(CASES_PER_WORLD);
         remaining -= n;
         let world = format!("world-{}", w + 1);
+        // Each world draws from its own generator, seeded by the run's seed and its number: a
+        // world is the same whichever worlds run before it (a partition runs only its own).
+        let mut rng_runner = world_rng(config.seed, w);
         let (state, plan, world_prefix) = match &read_state {
             Some(state) => (state.clone(), None, String::new()),
             None => match seed_world(client, config, &mut rng_runner, &world, w, &mut out).await {
@@ -1248,6 +1247,22 @@ fn joined(
         unconfirmed: Vec::new(),
         exercised: BTreeSet::new(),
     })
+}
+
+/// The generator of world `index` (from 0) of a run with `seed`.
+pub fn world_rng(seed: u64, index: usize) -> TestRunner {
+    let mut bytes = seed_bytes(seed);
+    // The world's number folded into the key (world 0 keeps the run's key).
+    for (b, x) in bytes
+        .iter_mut()
+        .zip((index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03).to_le_bytes())
+    {
+        *b ^= x;
+    }
+    TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
 }
 
 fn seed_bytes(seed: u64) -> [u8; 32] {
