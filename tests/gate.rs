@@ -244,6 +244,12 @@ async fn every_report_is_written_and_junit_names_are_stable() {
     assert!(junit.contains("<failure"), "a failing class is a failure");
     let md = std::fs::read_to_string(out.join("summary.md")).expect("md");
     assert!(md.contains("fail") && md.contains("W-ERR-TYPE"), "{md}");
+    // Each class's example: the endpoint's whole answer and an ECR answer, in wire shape, and the
+    // rule's reasoning; the classes that fail the gate come first.
+    assert!(md.contains("The endpoint answered:") && md.contains("Amazon ECR answers (by the model):"));
+    assert!(md.contains(r#""status": 400"#) && md.contains("Evidence: "), "{md}");
+    let first = md.find("<details><summary>").expect("a folded example");
+    assert!(md[first..].starts_with("<details><summary>❌"), "{md}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! whole answer beside an answer ECR gives with the differing entries marked, what differs, the
 //! rule's reasoning and the commands that reproduce it; then the rules as a table.
 
-use super::{ClassReport, Report, Verdict};
+use super::{Report, Verdict};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -21,18 +21,6 @@ const EVIDENCE_LEGEND: [(&str, &str); 5] = [
     ),
     ("INF", "inferred: nothing public shows it"),
 ];
-
-/// The order a reader needs: classes that fail the gate, then new advisory ones, then known ones.
-fn reading_order(c: &ClassReport) -> (u8, &str) {
-    let rank = if c.fails_gate {
-        0
-    } else if c.status == "known" {
-        2
-    } else {
-        1
-    };
-    (rank, c.title.as_str())
-}
 
 /// One side of an answer, pretty, with its entries that the other side lacks marked: an image or
 /// failure (in `body.images` / `body.failures`) absent from the other's list, or the whole body
@@ -153,8 +141,7 @@ pub fn render(report: &Report, out: &str) -> String {
         let _ = write!(s, "<p>{n} classes fail the gate.</p>");
     }
 
-    let mut classes: Vec<&ClassReport> = report.classes.iter().collect();
-    classes.sort_by(|a, b| reading_order(a).cmp(&reading_order(b)));
+    let classes = report.classes_in_reading_order();
     if !classes.is_empty() {
         let _ = write!(s, "<nav id=\"toc\" class=\"toc\"><h2>Contents</h2><ol>");
         for class in &classes {

@@ -27,10 +27,11 @@ pub fn render(report: &Report, out: &str) -> String {
     if let Some(reason) = &report.aborted {
         let _ = writeln!(s, "**The run stopped early:** {reason}\n");
     }
-    if !report.classes.is_empty() {
+    let classes = report.classes_in_reading_order();
+    if !classes.is_empty() {
         let _ = writeln!(s, "| | class | status | deviations | example |");
         let _ = writeln!(s, "|---|---|---|---|---|");
-        for class in &report.classes {
+        for class in &classes {
             let mark = if class.fails_gate { "❌" } else { "·" };
             let example = class
                 .case_file
@@ -46,6 +47,9 @@ pub fn render(report: &Report, out: &str) -> String {
             );
         }
         let _ = writeln!(s);
+        for class in &classes {
+            example(class, &mut s);
+        }
     }
     rules(report, &mut s);
     if let Some(b) = &report.baseline {
@@ -61,6 +65,58 @@ pub fn render(report: &Report, out: &str) -> String {
         }
     }
     s
+}
+
+/// Text for a CI step summary, which has a size limit: long answers are cut (report.html has them
+/// whole).
+fn cut(text: &str) -> String {
+    const MAX: usize = 4000;
+    if text.len() <= MAX {
+        return text.to_string();
+    }
+    let end = (0..=MAX).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    format!(
+        "{}\n… ({} more bytes: report.html shows it whole)",
+        &text[..end],
+        text.len() - end
+    )
+}
+
+/// A class's example, folded: the request, the endpoint's whole answer and an answer ECR gives (in
+/// wire shape), what differs, and the rule's reasoning.
+fn example(class: &super::ClassReport, s: &mut String) {
+    let _ = writeln!(
+        s,
+        "<details><summary>{} {}</summary>\n",
+        if class.fails_gate { "❌" } else { "·" },
+        class.title.replace('<', "&lt;")
+    );
+    if let Some(r) = &class.request {
+        let _ = writeln!(
+            s,
+            "Request:\n```json\n{}\n```",
+            serde_json::to_string_pretty(r).unwrap_or_default()
+        );
+    }
+    if let (Some(answer), Some(ecr)) = (&class.answer, &class.ecr_answer) {
+        let _ = writeln!(s, "The endpoint answered:\n```json\n{}\n```", cut(answer));
+        let _ = writeln!(s, "Amazon ECR answers (by the model):\n```json\n{}\n```", cut(ecr));
+    }
+    let _ = writeln!(
+        s,
+        "What differs: expected\n```json\n{}\n```\ngot\n```json\n{}\n```",
+        cut(&class.expected),
+        cut(&class.actual)
+    );
+    let rule = crate::rules::rule_by_id(&class.key.rule);
+    let _ = writeln!(
+        s,
+        "Rule `{}` ({}): {}. Evidence: {}.\n\n</details>\n",
+        rule.id,
+        class.key.level.as_str(),
+        rule.summary,
+        rule.source
+    );
 }
 
 /// The rules: a count per status, the untested ones by name (they are not passes), and the whole

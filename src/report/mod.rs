@@ -338,6 +338,23 @@ impl Report {
     }
 
     /// The rules in the catalogue's order, with what the run says of each.
+    /// The classes in the order a reader needs them: those that fail the gate, then new advisory
+    /// ones, then known ones; by title within each.
+    pub fn classes_in_reading_order(&self) -> Vec<&ClassReport> {
+        let rank = |c: &ClassReport| {
+            if c.fails_gate {
+                0
+            } else if c.status == "known" {
+                2
+            } else {
+                1
+            }
+        };
+        let mut classes: Vec<&ClassReport> = self.classes.iter().collect();
+        classes.sort_by(|a, b| (rank(a), a.title.as_str()).cmp(&(rank(b), b.title.as_str())));
+        classes
+    }
+
     pub fn rule_statuses(&self) -> impl Iterator<Item = (&'static str, &RuleSummary, RuleStatus)> {
         RULES
             .iter()
