@@ -37,10 +37,13 @@ enum Fault {
     /// request is sent, and comes whole the third time (a fault injector that truncates a fixed
     /// fraction, striking twice in a row).
     CutErrorsTwice,
+    /// One request body in five gets its first answer cut in half, then whole answers.
+    CutSomeOnce,
 }
 
 /// How often each request body was answered, for [`Fault::CutErrorsTwice`].
-static SEEN: std::sync::LazyLock<std::sync::Mutex<HashMap<Vec<u8>, usize>>> =
+/// (Tests run side by side with the same seed, so the same bodies: each fault counts its own.)
+static SEEN: std::sync::LazyLock<std::sync::Mutex<HashMap<(String, Vec<u8>), usize>>> =
     std::sync::LazyLock::new(Default::default);
 
 struct Proxy {
@@ -178,7 +181,7 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
                     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
                     // By the request's body: its head carries the signature's timestamp.
                     let body_at = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |i| i + 4);
-                    let k = seen.entry(raw[body_at..].to_vec()).or_insert(0);
+                    let k = seen.entry((format!("{fault:?}"), raw[body_at..].to_vec())).or_insert(0);
                     *k += 1;
                     *k
                 };
@@ -186,6 +189,24 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
                     return a;
                 }
                 canned(&status, "application/x-amz-json-1.1", &body[..body.len() / 2])
+            }),
+            Fault::CutSomeOnce => forward(&raw, backend).await.map(|a| {
+                let body_at = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |i| i + 4);
+                let body = raw[body_at..].to_vec();
+                let chosen = body.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b))) % 5 == 0;
+                let times = {
+                    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+                    let k = seen.entry((format!("{fault:?}"), body)).or_insert(0);
+                    *k += 1;
+                    *k
+                };
+                if !chosen || times > 1 {
+                    return a;
+                }
+                let text = String::from_utf8_lossy(&a).to_string();
+                let (head, answer) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+                let status = head.lines().next().unwrap_or("").split_once(' ').map_or("", |x| x.1).to_string();
+                canned(&status, "application/x-amz-json-1.1", &answer[..answer.len() / 2])
             }),
             Fault::ThrottleThenRecover(_) | Fault::RandomServerException | Fault::FewServerExceptions => {
                 forward(&raw, backend).await
@@ -420,6 +441,16 @@ async fn a_stop_requested_during_seeding_leaves_no_repository_behind() {
         "seeding had started: {ops:?}"
     );
     assert_eq!(ops.get("CreateRepository"), ops.get("DeleteRepository"), "{ops:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_cut_once_is_sent_again_and_the_run_passes() {
+    // A fifth of the requests get a cut first answer: each is sent once more, the whole answer is
+    // judged, and a conforming server passes (the cases count as flaky).
+    let (report, _, _) = run_through(Fault::CutSomeOnce, 120, Duration::from_secs(120)).await;
+    assert_eq!(report.counts.faults, 0, "{:?}", report.faults.first());
+    assert!(report.counts.flaky > 0, "{:?}", report.counts);
+    assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.deviations.first());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
