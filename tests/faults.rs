@@ -43,8 +43,8 @@ enum Fault {
 
 /// How often each request body was answered, for [`Fault::CutErrorsTwice`].
 /// (Tests run side by side with the same seed, so the same bodies: each fault counts its own.)
-static SEEN: std::sync::LazyLock<std::sync::Mutex<HashMap<(String, Vec<u8>), usize>>> =
-    std::sync::LazyLock::new(Default::default);
+type Seen = std::sync::Mutex<HashMap<(String, Vec<u8>), usize>>;
+static SEEN: std::sync::LazyLock<Seen> = std::sync::LazyLock::new(Default::default);
 
 struct Proxy {
     addr: SocketAddr,
