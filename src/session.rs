@@ -194,7 +194,7 @@ fn check_target_name(name: &str) -> Result<(), SessionError> {
 /// The report folder, checked before the first request: created, and a file written in it and
 /// removed. A run against a production registry must not spend its time and requests and then
 /// find it has nowhere to put its verdict.
-fn check_out(dir: &Path) -> Result<(), SessionError> {
+pub(crate) fn check_out(dir: &Path) -> Result<(), SessionError> {
     let fail = |problem: String| SessionError::OutNotWritable {
         dir: dir.to_path_buf(),
         problem,
@@ -435,7 +435,7 @@ async fn replay_baseline(
 
 /// The embedded server's target name: `embedded`, `embedded-<variant>`, and `+<alternative>` for
 /// each alternative switched on by hand, so that their snapshots never mix with the reference's.
-fn embedded_name(variant: Variant, alternatives: Alternatives) -> String {
+pub(crate) fn embedded_name(variant: Variant, alternatives: Alternatives) -> String {
     let mut name = match variant {
         Variant::Reference => "embedded".to_string(),
         v => format!("embedded-{}", v.name()),
@@ -470,7 +470,7 @@ pub fn verdict_name(v: Verdict) -> &'static str {
 
 /// On the first SIGINT or SIGTERM, asks the run to stop (it cleans up and writes its report); on a
 /// second, exits at once.
-fn watch_signals(control: RunControl) -> tokio::task::JoinHandle<()> {
+pub(crate) fn watch_signals(control: RunControl) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut first = true;
         loop {
