@@ -96,23 +96,11 @@ impl CaseFile {
         Ok(case)
     }
 
-    /// Every `*.json` of a folder, sorted by file name. A missing folder holds no cases.
+    /// Every `*.json` of a folder and of its subfolders (`cases/recorded/...`), sorted by path. A
+    /// missing folder holds no cases; names are unique across the whole tree (they name trials).
     pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, CaseFile)>, CaseError> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(CaseError::Read {
-                    path: dir.into(),
-                    source,
-                });
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
+        let mut paths = Vec::new();
+        collect_json(dir, &mut paths, true)?;
         paths.sort();
         let mut out = Vec::with_capacity(paths.len());
         for path in paths {
@@ -126,6 +114,35 @@ impl CaseFile {
             out.push((path, case));
         }
         Ok(out)
+    }
+
+    /// Every case of a folder (subfolders included) checked against the model: how many agree, or
+    /// each file whose recorded answer the model does not predict exactly, with how it differs.
+    pub fn check_dir(dir: &Path) -> Result<usize, String> {
+        let cases = CaseFile::load_dir(dir).map_err(|e| e.to_string())?;
+        let mut problems = Vec::new();
+        for (path, case) in &cases {
+            match case.check_against_model() {
+                Ok(deviations) if deviations.is_empty() => {}
+                Ok(deviations) => {
+                    let each: Vec<String> = deviations
+                        .iter()
+                        .map(|d| format!("{} ({}): {}", d.rule, d.level.as_str(), d.summary))
+                        .collect();
+                    problems.push(format!(
+                        "{}: the model disagrees with the recorded answer: {}",
+                        path.display(),
+                        each.join("; ")
+                    ));
+                }
+                Err(e) => problems.push(format!("{}: {e}", path.display())),
+            }
+        }
+        if problems.is_empty() {
+            Ok(cases.len())
+        } else {
+            Err(problems.join("\n"))
+        }
     }
 
     /// The pushes that make the case's state: each image pushed once per tag (or once untagged).
@@ -211,6 +228,109 @@ impl CaseFile {
             Judgement::Fault(fault) => Err(format!("the recorded answer cannot be read: {fault}")),
         }
     }
+}
+
+/// What is wrong with a `cases/recorded/` folder: a case not in a capture folder of its own, a
+/// folder its `README.md` does not name in the captures table (folder, registry, region, date as
+/// `YYYY-MM-DD`), a case recorded from the embedded server or a loopback endpoint (not a real
+/// registry), a file that does not load. Empty: nothing.
+pub fn recorded_problems(dir: &Path) -> Vec<String> {
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
+    let table = readme.split("## Captures").nth(1).unwrap_or_default();
+    let rows: Vec<Vec<String>> = table
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---") && !l.starts_with("| folder"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect()
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for row in &rows {
+        let dated = row.get(3).is_some_and(|d| is_date(d));
+        if row.len() < 4 || row[..4].iter().any(String::is_empty) || !dated {
+            problems.push(format!(
+                "README.md: a capture row names its folder, registry, region and date (YYYY-MM-DD): {row:?}"
+            ));
+        }
+    }
+    let cases = match CaseFile::load_dir(dir) {
+        Ok(c) => c,
+        Err(e) => return vec![e.to_string()],
+    };
+    for (path, case) in cases {
+        let relative = path.strip_prefix(dir).unwrap_or(&path);
+        let folder = relative
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .unwrap_or_default();
+        if relative.components().count() != 2 {
+            problems.push(format!(
+                "{}: a capture's files are in a folder of their own",
+                path.display()
+            ));
+        } else if !rows.iter().any(|r| r.first().is_some_and(|f| f == folder)) {
+            problems.push(format!(
+                "{}: its folder {folder} has no row in the captures table of README.md",
+                path.display()
+            ));
+        }
+        let embedded = case.source.contains("(target embedded") || case.name.starts_with("embedded");
+        let loopback = ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .any(|h| case.source.contains(h));
+        if !case.source.contains("calibrate against") || embedded || loopback {
+            problems.push(format!(
+                "{}: not a calibration of a real registry (source: {})",
+                path.display(),
+                case.source
+            ));
+        }
+    }
+    problems
+}
+
+/// `YYYY-MM-DD`.
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// The `*.json` files under `dir` (into its subfolders, not into hidden ones or through links to
+/// folders). `top`: a missing `dir` holds none; a subfolder that cannot be read is an error.
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>, top: bool) -> Result<(), CaseError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if top && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(CaseError::Read {
+                path: dir.into(),
+                source,
+            });
+        }
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if !hidden {
+                collect_json(&path, out, false)?;
+            }
+        } else if path.extension().is_some_and(|x| x == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 impl CaseFile {

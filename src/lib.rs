@@ -37,6 +37,9 @@
 //!   choice; `advisory-mix` draws them per seed: the comparer's soundness proof).
 //! - [`spawn`]: an implementation under test started and stopped by the tool.
 //! - [`session`]: one run from options to written reports; `main.rs` only parses arguments.
+//! - [`calibrate`]: the reverse of a run, the endpoint as the truth: the reference's open
+//!   questions asked by probes and read as their named answers, recorded as case files for
+//!   `cases/recorded/`, and a short generated run whose deviations are doubts about the model.
 //! - [`console`]: terminal output that never panics.
 //! - [`redact`]: the one redaction of URLs' user names and passwords and of the run's secrets
 //!   that everything printed or written goes through.
@@ -54,6 +57,7 @@
 //!                                      snapshot (baseline)   report (json, junit, md, html)
 //! ```
 
+pub mod calibrate;
 pub mod canonical;
 pub mod cases;
 pub mod classes;

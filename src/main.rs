@@ -49,6 +49,9 @@ enum Command {
     /// as a test harness does, and their results are printed on stdout in its format.
     #[command(after_help = RUN_EXIT_CODES)]
     Run(Box<RunArgs>),
+    /// Calibrate the model against an endpoint taken as the truth: ask the reference's open
+    /// questions, record the answers as case files, and report the model's doubts.
+    Calibrate(Box<CalibrateArgs>),
     /// Re-run exactly the cases of case files (for example a class's `reports/cases/*.json`).
     #[command(after_help = RUN_EXIT_CODES)]
     Replay {
@@ -340,6 +343,42 @@ impl HarnessArgs {
     }
 }
 
+#[derive(Args)]
+struct CalibrateArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Where calibration.json, calibration.md, cases/ (one case file per probe) and doubts/ go.
+    #[arg(long, default_value = "reports/calibration")]
+    out: PathBuf,
+    /// The generated run's seed (and the calibration's repository prefix). Default: a fresh one.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Generated requests after the probes, whose deviations are model doubts; 0: none.
+    #[arg(long, default_value_t = 200)]
+    cases: usize,
+    /// Requests in flight at once in the generated run.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    concurrency: u64,
+    /// Seconds spent shrinking the generated run's deviations, at most.
+    #[arg(long, default_value_t = 30)]
+    shrink_seconds: u64,
+    /// The whole calibration's deadline, in seconds: past it, it stops, cleans up and reports.
+    #[arg(long, default_value_t = 1800)]
+    deadline: u64,
+    /// Leave the repositories the calibration created, for debugging (`sweep` deletes them later).
+    #[arg(long)]
+    keep: bool,
+    /// Without --endpoint: calibrate this variant of the embedded server.
+    #[arg(long, default_value = "reference", value_parser = parse_variant)]
+    variant: Variant,
+    /// Without --endpoint: switch on these alternative answers of the embedded server.
+    #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+    alternatives: Alternatives,
+    /// No progress lines.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 /// A usage error: one line, exit 3.
 fn usage(problem: &str) -> ExitCode {
     console::note(format!("error: {problem}"));
@@ -401,6 +440,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => runtime.block_on(run(*args)),
+        Command::Calibrate(args) => runtime.block_on(calibrate(*args)),
         Command::Replay {
             files,
             target,
@@ -509,6 +549,43 @@ async fn run(args: RunArgs) -> ExitCode {
         ..RunOptions::default()
     };
     finish(options, &args.harness.arguments()).await
+}
+
+async fn calibrate(args: CalibrateArgs) -> ExitCode {
+    use ecr_conformance::calibrate::{self, CalibrateOptions};
+    let target = match args.target.options(false) {
+        Ok(t) => t,
+        Err(e) => return usage(&e),
+    };
+    let options = CalibrateOptions {
+        target,
+        out: args.out,
+        seed: args.seed,
+        cases: args.cases,
+        concurrency: args.concurrency as usize,
+        shrink_budget: Duration::from_secs(args.shrink_seconds),
+        deadline: Some(Duration::from_secs(args.deadline)),
+        keep: args.keep,
+        variant: args.variant,
+        alternatives: args.alternatives,
+        progress: !args.quiet,
+        handle_signals: true,
+        control: None,
+    };
+    match calibrate::calibrate(options, &ProcessEnv).await {
+        Ok(result) => {
+            console::note(calibrate::summary(&result.calibration).trim_end());
+            console::note(format!("calibration: {}", result.path.display()));
+            ExitCode::from(result.exit_code())
+        }
+        Err(e) => {
+            if let Some(c) = e.calibration() {
+                console::note(calibrate::summary(c).trim_end());
+            }
+            console::note(format!("error: {e}"));
+            ExitCode::from(e.exit_code())
+        }
+    }
 }
 
 async fn replay(

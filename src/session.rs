@@ -202,7 +202,7 @@ fn check_target_name(name: &str) -> Result<(), SessionError> {
 /// The report folder, checked before the first request: created, and a file written in it and
 /// removed. A run against a production registry must not spend its time and requests and then
 /// find it has nowhere to put its verdict.
-fn check_out(dir: &Path) -> Result<(), SessionError> {
+pub(crate) fn check_out(dir: &Path) -> Result<(), SessionError> {
     let fail = |problem: String| SessionError::OutNotWritable {
         dir: dir.to_path_buf(),
         problem,
@@ -478,7 +478,7 @@ async fn replay_baseline(
 
 /// The embedded server's target name: `embedded`, `embedded-<variant>`, and `+<alternative>` for
 /// each alternative switched on by hand, so that their snapshots never mix with the reference's.
-fn embedded_name(variant: Variant, alternatives: Alternatives) -> String {
+pub(crate) fn embedded_name(variant: Variant, alternatives: Alternatives) -> String {
     let mut name = match variant {
         Variant::Reference => "embedded".to_string(),
         v => format!("embedded-{}", v.name()),
@@ -512,7 +512,7 @@ pub fn verdict_name(v: Verdict) -> &'static str {
 }
 
 /// The signal handler's task, stopped when the run is over.
-struct Watcher(tokio::task::JoinHandle<()>);
+pub(crate) struct Watcher(pub(crate) tokio::task::JoinHandle<()>);
 
 impl Drop for Watcher {
     fn drop(&mut self) {
@@ -523,7 +523,7 @@ impl Drop for Watcher {
 /// On the first SIGINT or SIGTERM, asks the run to stop (it cleans up and writes its report); on a
 /// second, kills the spawned implementation and says so on `abort`: the session returns
 /// [`SessionError::Aborted`] and the binary exits 130. The library never exits the process.
-fn watch_signals(
+pub(crate) fn watch_signals(
     control: RunControl,
     abort: tokio::sync::oneshot::Sender<&'static str>,
 ) -> tokio::task::JoinHandle<()> {

@@ -9,18 +9,11 @@ fn cases() -> Vec<(std::path::PathBuf, CaseFile)> {
 
 #[test]
 fn every_case_file_agrees_with_the_model() {
-    let all = cases();
-    assert!(all.len() >= 5, "cases/ holds {} cases", all.len());
-    for (path, case) in all {
-        let deviations = case
-            .check_against_model()
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(
-            deviations.is_empty(),
-            "{}: the model disagrees with the recorded answer: {deviations:#?}",
-            path.display()
-        );
-    }
+    // cases/recorded/ included: a captured answer of real ECR is a regression test of the model.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let checked = CaseFile::check_dir(&dir).unwrap_or_else(|problems| panic!("{problems}"));
+    assert!(checked >= 5, "cases/ holds {checked} cases");
+    assert_eq!(checked, cases().len());
 }
 
 #[test]
@@ -66,4 +59,67 @@ fn a_malformed_case_file_names_the_file_and_the_problem() {
     .expect("write");
     let err = CaseFile::load_dir(dir).expect_err("must fail").to_string();
     assert!(err.contains("broken.json") && err.contains("registryId"), "{err}");
+}
+
+#[test]
+fn a_case_folder_includes_its_subfolders_and_names_are_unique_across_them() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let dir = tmp.path();
+    let (_, template) = cases()
+        .into_iter()
+        .find(|(_, c)| c.name == "mixed-failures")
+        .expect("case");
+    let write = |relative: &str, name: &str| {
+        let path = dir.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("folder");
+        let mut case = template.clone();
+        case.name = name.into();
+        std::fs::write(&path, case.to_json()).expect("write");
+    };
+    write("top.json", "top");
+    write("recorded/somewhere-2026-01-01/probe.json", "nested");
+    write(".hidden/ignored.json", "hidden");
+    std::fs::write(dir.join("recorded").join("README.md"), "not a case").expect("write");
+    let names: Vec<String> = CaseFile::load_dir(dir)
+        .expect("loads")
+        .into_iter()
+        .map(|(_, c)| c.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["nested", "top"],
+        "sorted by path; hidden folders and other files skipped"
+    );
+    assert_eq!(CaseFile::check_dir(dir), Ok(2));
+
+    write("recorded/other-2026-01-02/probe.json", "top");
+    let err = CaseFile::load_dir(dir).expect_err("a name used twice").to_string();
+    assert!(err.contains("other-2026-01-02") && err.contains("top.json"), "{err}");
+}
+
+#[test]
+fn a_case_the_model_does_not_predict_fails_the_folder_check_naming_the_file() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let (_, mut case) = cases()
+        .into_iter()
+        .find(|(_, c)| c.name == "aws-cli-cluster-autoscaler")
+        .expect("case");
+    case.expected.body["images"][0]["imageId"]["imageTag"] = serde_json::json!("v9");
+    let path = tmp.path().join("recorded").join("capture").join("wrong.json");
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("folder");
+    std::fs::write(&path, case.to_json()).expect("write");
+    let err = CaseFile::check_dir(tmp.path()).expect_err("the model disagrees");
+    assert!(err.contains("wrong.json") && err.contains("I-TAG"), "{err}");
+}
+
+#[test]
+fn cases_recorded_holds_real_captures_only_each_folder_named_in_its_readme() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases").join("recorded");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("cases/recorded/README.md");
+    assert!(
+        readme.contains("ecr-conformance calibrate") && readme.contains("## Captures"),
+        "the README says how a capture gets there, and lists the captures"
+    );
+    let problems = ecr_conformance::cases::recorded_problems(&root);
+    assert!(problems.is_empty(), "{problems:#?}");
 }
