@@ -1034,9 +1034,15 @@ async fn run_world(
     let world = seeded.name;
     let state = seeded.state.clone();
     let before = listings(client, &state).await;
-    let strategy = requests::case(state.clone());
+    // One request of each category first, then any: every world reaches every request-level
+    // rule, whatever the seed.
+    let any = requests::case(state.clone());
     let mut trees = Vec::with_capacity(n);
-    for _ in 0..n {
+    for i in 0..n {
+        let strategy = match RequestCategory::ALL.get(i) {
+            Some(&category) => requests::case_of(state.clone(), category),
+            None => any.clone(),
+        };
         match strategy.new_tree(rng) {
             Ok(t) => trees.push(t),
             Err(e) => out.faults.push(Fault {

@@ -95,6 +95,13 @@ async fn the_html_report_renders_in_headless_chromium() {
             rule.id
         );
     }
+    // I-ORDER is never checked: untested, never a pass.
+    let row = dom
+        .split(r#"<tr id="rule-I-ORDER">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("the I-ORDER row");
+    assert!(row.contains(r#"class="status-untested">untested<"#), "{row}");
 
     let shot = out.join("report.png");
     let status = headless(&browser, &out.join("profile-b"))

@@ -34,7 +34,8 @@ pub enum IdCategory {
     /// Another tag of the image an earlier id names (I-SAME-DIGEST-TAGS).
     SiblingTag,
     /// An empty `imageDigest` (alone or beside a tag) or an empty `imageTag` (I-EMPTY): an unknown
-    /// case, kept apart from the malformed digests so that it never decides a gate rule.
+    /// case, kept apart from the malformed digests so that it never decides a gate rule. Id lists
+    /// draw empty digests; an empty tag is `RequestCategory::TagInvalid`'s.
     Empty,
     /// A tag of valid length with a character outside `[a-zA-Z0-9-_.]` (I-TAG-CHARSET).
     TagCharset,
@@ -338,13 +339,13 @@ fn try_realise(category: IdCategory, p: &IdPicks, c: &Catalogue, earlier: &[Gene
             ImageIdentifier::tag(p.second.get(&siblings).to_string())
         }
         Empty => {
-            // An empty tag refuses the whole request (the length constraint), so it is drawn
-            // least: a request is mostly left to answer its other ids.
-            match (p.fresh_hex[2] % 8, pick_digest()) {
-                (0, _) => ImageIdentifier::tag(""),
-                (1, Some(d)) => ImageIdentifier::both("", d),
-                (2 | 3, _) => ImageIdentifier::both(pick_tag().map_or_else(missing_tag, |(t, _)| t), ""),
-                _ => ImageIdentifier::digest(""),
+            // An empty digest, alone or beside a tag. An empty tag refuses the whole request (the
+            // length constraint): it comes in the request category made for that
+            // (`RequestCategory::TagInvalid`), never beside another request-level refusal.
+            if p.fresh_hex[2].is_multiple_of(3) {
+                ImageIdentifier::both(pick_tag().map_or_else(missing_tag, |(t, _)| t), "")
+            } else {
+                ImageIdentifier::digest("")
             }
         }
         TagCharset => {

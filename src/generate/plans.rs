@@ -362,11 +362,12 @@ pub fn scenario_repository_plan_within(room: usize) -> impl Strategy<Value = Rep
         })
 }
 
-/// How many builds a release repository holds: tens of images, bounded so that seeding a world
-/// stays cheap.
-pub const RELEASE_BUILDS: std::ops::RangeInclusive<usize> = 10..=12;
-/// The layers a release repository's builds pick from: enough for a different set per build.
-const RELEASE_LAYERS: usize = 4;
+/// How many builds a release repository holds: ten or a few more most of the time, twenty to
+/// thirty in a quarter of the worlds; bounded so that seeding a world stays cheap.
+pub const RELEASE_BUILDS: std::ops::RangeInclusive<usize> = 10..=30;
+/// The layers a release repository's builds pick from: enough for a different set per build
+/// (2^5 - 1 sets for at most 30 builds).
+const RELEASE_LAYERS: usize = 5;
 /// How many tags the newest build of a release repository carries.
 pub const RELEASE_NEWEST_TAGS: std::ops::RangeInclusive<usize> = 3..=20;
 
@@ -377,10 +378,11 @@ const NEWEST_ALIASES: [&str; 13] = [
     "deployed",
 ];
 
-/// A repository as a team's CI leaves it: one image per build (tens of them), each pushed under
-/// its commit's sha, every third one under a version too, every fifth one as `latest` only (left
-/// untagged when `latest` moves on); the newest build carries 3 to 20 tags at once (`latest`, its
-/// sha, its version and the version's prefixes, the channels it is promoted to). Half the time
+/// A repository as a team's CI leaves it: one image per build (10 to 30), each pushed under its
+/// commit's sha, every third one under a version too, every fifth one under `latest` instead of
+/// its sha (left untagged when `latest` moves on, unless it has a version); the newest build
+/// carries 3 to 20 tags at once (`latest`, its sha, its version and the version's prefixes, the
+/// channels it is promoted to). Half the time
 /// its name is exactly `room` characters long, and half the time the newest build's commit tag is
 /// 300 characters long: the limits, on the state that users have.
 ///
@@ -390,7 +392,7 @@ pub fn release_repository_plan(room: usize) -> impl Strategy<Value = RepositoryP
     (
         repository_name_within(room),
         prop::bool::ANY,
-        RELEASE_BUILDS,
+        prop_oneof![3 => 10usize..=12, 1 => 20usize..=*RELEASE_BUILDS.end()],
         // Most images carry a few tags; some carry many.
         prop_oneof![3 => 3usize..=6, 1 => RELEASE_NEWEST_TAGS],
         (

@@ -30,7 +30,7 @@ pub enum RequestCategory {
     RegistryOwn,
     RegistryForeign,
     MediaTypesEmpty,
-    /// One id's tag is longer than 300 characters (I-BAD-TAG).
+    /// One id's tag is empty (I-EMPTY) or longer than 300 characters (I-BAD-TAG).
     TagInvalid,
     /// A missing repository and an invalid parameter together (R-ORDER).
     ValidationBeforeLookup,
@@ -123,7 +123,7 @@ fn request_category() -> impl Strategy<Value = RequestCategory> {
         2 => Just(RegistryOwn),
         1 => Just(RegistryForeign),
         1 => Just(MediaTypesEmpty),
-        1 => Just(TagInvalid),
+        2 => Just(TagInvalid),
         1 => Just(ValidationBeforeLookup),
     ]
 }
@@ -136,6 +136,16 @@ fn list_len() -> impl Strategy<Value = std::ops::RangeInclusive<usize>> {
 
 /// Requests against `state`, every category. Needs a state with at least one repository.
 pub fn case(state: Arc<RegistryState>) -> BoxedStrategy<Case> {
+    case_with(state, request_category().boxed())
+}
+
+/// Requests of one category against `state`: a run draws one of each first in every world, so
+/// that every request-level rule is reached whatever the seed (each category is rare otherwise).
+pub fn case_of(state: Arc<RegistryState>, category: RequestCategory) -> BoxedStrategy<Case> {
+    case_with(state, Just(category).boxed())
+}
+
+fn case_with(state: Arc<RegistryState>, categories: BoxedStrategy<RequestCategory>) -> BoxedStrategy<Case> {
     let names: Vec<String> = state.repositories.keys().cloned().collect();
     if names.is_empty() {
         return Just(Case::new(
@@ -153,7 +163,7 @@ pub fn case(state: Arc<RegistryState>) -> BoxedStrategy<Case> {
         .boxed();
     }
     (
-        request_category(),
+        categories,
         any::<Index>(),
         list_len(),
         accepted_media_types(),
@@ -170,15 +180,22 @@ pub fn case(state: Arc<RegistryState>) -> BoxedStrategy<Case> {
             ids::id_list(state.clone(), name.clone(), len).prop_map(move |mut generated| {
                 if category == RequestCategory::TagInvalid && !generated.is_empty() {
                     let at = (salt as usize) % generated.len();
-                    // Just over the limit, or far over it (an empty tag is the Empty id category's).
+                    // Empty (I-EMPTY, labelled so), just over the limit, or far over it (I-BAD-TAG).
                     let over = if salt.is_multiple_of(2) {
                         1
                     } else {
                         1 + (salt % 50) as usize
                     };
-                    generated[at] = GeneratedId {
-                        category: IdCategory::TagTooLong,
-                        id: crate::wire::ImageIdentifier::tag("x".repeat(crate::model::syntax::TAG_MAX + over)),
+                    generated[at] = if salt % 3 == 1 {
+                        GeneratedId {
+                            category: IdCategory::Empty,
+                            id: crate::wire::ImageIdentifier::tag(""),
+                        }
+                    } else {
+                        GeneratedId {
+                            category: IdCategory::TagTooLong,
+                            id: crate::wire::ImageIdentifier::tag("x".repeat(crate::model::syntax::TAG_MAX + over)),
+                        }
                     };
                 }
                 let mut request = BatchGetImageRequest {
