@@ -1150,7 +1150,10 @@ fn check_integrity(a: &ExpectedAnswers, img: &Image, about: Option<&ImageIdentif
             .find(|h| &h.digest == d)
             .is_some_and(|h| !accepted.contains(&h.media_type) && &h.manifest != m)
     });
-    if translated {
+    // The very pair the repository holds: nothing in the answer to blame (a schema 1 image whose
+    // digest a registry computed over its payload, as a captured case file records it).
+    let as_held = a.held.iter().any(|h| &h.digest == d && &h.manifest == m);
+    if translated || as_held {
         return;
     }
     let actual = syntax::sha256_digest(m.as_bytes());
