@@ -63,9 +63,6 @@ pub struct RunConfig {
     /// The case files (by name) this run sends; None: all. The others keep their place, so that a
     /// case file's repositories are named alike whichever partition runs it.
     pub case_files_selected: Option<BTreeSet<String>>,
-    /// A partition shrinks only the classes that fall to it, so that partitions that all find a
-    /// class do not all spend the requests shrinking it; the others keep it as found.
-    pub partition: Option<crate::trials::Partition>,
 }
 
 impl RunConfig {
@@ -96,7 +93,6 @@ impl RunConfig {
             properties: None,
             worlds: None,
             case_files_selected: None,
-            partition: None,
         }
     }
 }
@@ -1167,12 +1163,7 @@ async fn run_world(
     let mut used: BTreeSet<usize> = BTreeSet::new();
     let mut tries: std::collections::BTreeMap<ClassKey, usize> = std::collections::BTreeMap::new();
     for (index, key) in failing {
-        if done.contains(&key)
-            || used.contains(&index)
-            || shrink_left.is_zero()
-            || config.control.should_stop()
-            || config.partition.is_some_and(|p| !p.shrinks(&key.slug()))
-        {
+        if done.contains(&key) || used.contains(&index) || shrink_left.is_zero() || config.control.should_stop() {
             continue;
         }
         let attempts = tries.entry(key.clone()).or_default();

@@ -399,7 +399,12 @@ async fn run_checked(
     config.keep = options.keep;
     config.properties = options.selection.as_ref().map(|s| s.properties.clone());
     let worlds_total = crate::trials::worlds_of(options.cases);
-    config.partition = options.partition;
+    // Shrinking costs as many requests as the run's cases, and every partition that finds a
+    // class would shrink it again: only the partition that runs world 1 (where a single run
+    // shrinks the classes every world shows) shrinks; the others keep their examples as found.
+    if options.partition.is_some() && !trials.iter().any(|t| t == "world::1") {
+        config.shrink_budget = Duration::ZERO;
+    }
     if options.partition.is_some() || options.selection.is_some() {
         config.worlds = Some(
             trials

@@ -81,15 +81,6 @@ impl Partition {
             .map(|(_, n)| n.clone())
             .collect()
     }
-
-    /// Whether this partition shrinks a class (by its slug): each class falls to one partition,
-    /// the same in every partition (FNV-1a of the slug, not std's hasher, whose output may change).
-    pub fn shrinks(self, slug: &str) -> bool {
-        let hash = slug.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        (hash % self.count as u64) as usize + 1 == self.index
-    }
 }
 
 impl std::fmt::Display for Partition {
@@ -142,6 +133,15 @@ fn world_selected(args: &Arguments, name: &str) -> bool {
         ..args.clone()
     };
     passes(&unfiltered, name, false) && !properties_named(args).is_empty()
+}
+
+/// Whether the filter and `--skip` leave a trial in (a world also through a property's name).
+fn filtered_in(args: &Arguments, name: &str) -> bool {
+    if name.starts_with("world::") {
+        world_selected(args, name)
+    } else {
+        !args.is_filtered_out(&Trial::test(name, || Ok(())))
+    }
 }
 
 /// The trials the harness arguments select (ignored ones only with `--ignored` or
@@ -279,7 +279,7 @@ pub fn conclude(
     let mut rows = Vec::new();
     for name in names {
         let trial = Trial::test(name.as_str(), || Ok(())).with_ignored_flag(ignored.contains(name));
-        if args.is_filtered_out(&trial) {
+        if !filtered_in(args, name) {
             filtered_out += 1;
         } else if args.is_ignored(&trial) {
             rows.push((name.as_str(), Outcome::Ignored(IGNORED.into())));
@@ -390,10 +390,7 @@ fn render(format: FormatSetting, rows: &[(&str, Outcome)], filtered_out: usize, 
 pub fn list(args: &Arguments, names: &[String], ignored: &BTreeSet<String>) -> String {
     names
         .iter()
-        .filter(|n| {
-            let trial = Trial::test(n.as_str(), || Ok(())).with_ignored_flag(ignored.contains(*n));
-            !args.is_filtered_out(&trial) && (!args.ignored || ignored.contains(*n))
-        })
+        .filter(|n| filtered_in(args, n) && (!args.ignored || ignored.contains(*n)))
         .map(|n| format!("{n}: test\n"))
         .collect()
 }

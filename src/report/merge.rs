@@ -110,7 +110,7 @@ fn check_one_run(parts: &[Part]) -> Result<(), MergeError> {
     for p in &parts[1..] {
         let (a, b) = (&first.report, &p.report);
         let differ = |what: &str, x: String, y: String| {
-            MergeError::Mismatch(format!("{} has {what} {x}, {} has {y}", first.name(), p.name()))
+            MergeError::Mismatch(format!("{} has {what} {x}, {} has {what} {y}", first.name(), p.name()))
         };
         if a.seed != b.seed {
             return Err(differ("seed", a.seed.to_string(), b.seed.to_string()));
