@@ -487,3 +487,55 @@ fn write(report: &Report, json: Value, parts: &[Part], sources: &Sources, out: &
     }
     super::write_renderings(&shown, out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(name: &str, partition: Option<&str>, trials: &[&str]) -> Part {
+        let ctx = crate::report::RunContext {
+            seed: 1,
+            target: "t".into(),
+            endpoint: "http://127.0.0.1:1".into(),
+            spawn: None,
+            region: "us-east-1".into(),
+            strict: false,
+            read_only: false,
+            requests: 0,
+            retries: 0,
+        };
+        let mut report = Report::new(&crate::runner::RunOutcome::default(), &ctx, Vec::new(), None);
+        report.partition = partition.map(|p| Partition::parse(p).expect(p));
+        report.trials = trials.iter().map(|t| t.to_string()).collect();
+        report.worlds_total = 3;
+        Part {
+            path: PathBuf::from(name).join("report.json"),
+            report,
+            deviations: Vec::new(),
+            minimal: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reports_of_single_trials_must_hold_every_world_once() {
+        let whole = [
+            part("a", None, &["case::x", "world::1"]),
+            part("b", None, &["world::2", "world::3"]),
+        ];
+        assert!(check_complete(&whole).is_ok());
+        let short = [part("a", None, &["world::1"]), part("b", None, &["world::3"])];
+        let e = check_complete(&short).expect_err("world 2 missing").to_string();
+        assert!(e.contains("world::2") && e.contains("1 of 3 worlds missing"), "{e}");
+        let twice = [
+            part("a", None, &["world::1", "world::2"]),
+            part("b", None, &["world::2", "world::3"]),
+        ];
+        let e = check_complete(&twice).expect_err("world 2 twice").to_string();
+        assert!(e.contains("trial world::2 is in two reports"), "{e}");
+        let mixed = [part("a", Some("1/2"), &["world::1"]), part("b", None, &["world::2"])];
+        assert!(matches!(check_complete(&mixed), Err(MergeError::Mismatch(_))));
+        let counts = [part("a", Some("1/2"), &[]), part("b", Some("2/3"), &[])];
+        let e = check_complete(&counts).expect_err("2 and 3 partitions").to_string();
+        assert!(e.contains("2/3"), "{e}");
+    }
+}
