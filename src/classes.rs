@@ -8,7 +8,7 @@ use crate::runner::Finding;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClassKey {
     pub rule: String,
@@ -19,7 +19,7 @@ pub struct ClassKey {
 
 /// What one finding of a class looked like, in seed-free words: shown with the class, never part
 /// of its key (which id came along, and which way an entry was read, are incidental to the bug).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Kinds {
     /// The id concerned: `tag`, `digest`, `both`, `neither`; else `request`, `seeding` or `world`.

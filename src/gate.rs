@@ -8,7 +8,7 @@ use crate::snapshot::Comparison;
 use serde::Serialize;
 
 /// A class against the target's baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClassStatus {
     /// An accepted snapshot shows it, as this run found it.
@@ -32,6 +32,29 @@ impl ClassStatus {
         }
     }
 
+    /// The status `as_str` wrote.
+    pub fn parse(word: &str) -> Option<ClassStatus> {
+        [
+            ClassStatus::Known,
+            ClassStatus::New,
+            ClassStatus::Changed,
+            ClassStatus::Unbaselined,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word)
+    }
+
+    /// How badly the class stands, for the worst of several partitions' views of it: a class one
+    /// partition found changed is changed whatever another found.
+    pub fn severity(self) -> u8 {
+        match self {
+            ClassStatus::Known => 0,
+            ClassStatus::Unbaselined => 1,
+            ClassStatus::New => 2,
+            ClassStatus::Changed => 3,
+        }
+    }
+
     /// The class's status in a baseline comparison (None: no baseline was used).
     pub fn of(baseline: Option<&Comparison>, slug: &str) -> ClassStatus {
         match baseline {
@@ -49,7 +72,7 @@ pub fn fails_gate(status: ClassStatus, level: Level, strict: bool) -> bool {
     status != ClassStatus::Known && (strict || level == Level::Gate)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -64,13 +87,19 @@ impl Verdict {
     /// at random is never confirmed, and never passes), nothing ran, or the run stopped early;
     /// else pass.
     pub fn of(outcome: &RunOutcome, any_class_fails: bool, fixed: usize, strict: bool) -> Verdict {
-        if any_class_fails || (strict && fixed > 0) {
-            Verdict::Fail
-        } else if !outcome.faults.is_empty()
+        let unsure = !outcome.faults.is_empty()
             || !outcome.unconfirmed.is_empty()
             || outcome.cases_run == 0
-            || outcome.aborted.is_some()
-        {
+            || outcome.aborted.is_some();
+        Verdict::decide(any_class_fails, fixed, strict, unsure)
+    }
+
+    /// The same decision from its parts, for a verdict rebuilt from reports (`merge`): `unsure`
+    /// when faults, unconfirmed deviations, no case run or an early stop keep the run from one.
+    pub fn decide(any_class_fails: bool, fixed: usize, strict: bool, unsure: bool) -> Verdict {
+        if any_class_fails || (strict && fixed > 0) {
+            Verdict::Fail
+        } else if unsure {
             Verdict::Indeterminate
         } else {
             Verdict::Pass

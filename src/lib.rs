@@ -29,9 +29,11 @@
 //! - [`shrink`]: a failing case to its minimal, canonical example.
 //! - [`snapshot`]: classes as insta snapshots; the baseline: known, new, changed, fixed.
 //! - [`gate`]: the decisions, pure: a class's status, whether it fails the gate, the verdict.
-//! - [`trials`]: the run's trials for the test-harness arguments (libtest-mimic).
+//! - [`trials`]: the run's trials (case files and worlds) for the test-harness arguments
+//!   (libtest-mimic), and partitions of them (`run --partition K/N`).
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md`, `report.html`, the matrix, the rule
-//!   catalogue for `rules`. They render; they do not decide.
+//!   catalogue for `rules`, and `merge` (partitions' reports into one run's, the verdict decided
+//!   again by [`gate`]). They render; they do not decide.
 //! - [`server`]: the embedded reference server (the model over HTTP), its broken and harmless
 //!   variants, and its alternative answers (what the reference allows beside the model's first
 //!   choice; `advisory-mix` draws them per seed: the comparer's soundness proof).

@@ -45,8 +45,9 @@ enum Command {
     ///
     /// Seeds generated registry states, and those of the case files, into the endpoint, sends BatchGetImage
     /// requests, compares every answer with the reference model of ECR, and writes the reports.
-    /// Every property and case file is a trial: a FILTER, --exact, --skip and --list select them
-    /// as a test harness does, and their results are printed on stdout in its format.
+    /// Every case file and every generated world is a trial (`case::NAME`, `world::N`; a filter
+    /// `property::P` selects property P on every world): a FILTER, --exact, --skip and --list select
+    /// them as a test harness does, and their results are printed on stdout in its format.
     #[command(after_help = RUN_EXIT_CODES)]
     Run(Box<RunArgs>),
     /// Calibrate the model against an endpoint taken as the truth: ask the reference's open
@@ -124,6 +125,20 @@ enum Command {
         /// Two or more reports of runs (`report.json`) against one implementation.
         #[arg(required = true, num_args = 2.., value_name = "REPORT")]
         reports: Vec<PathBuf>,
+    },
+    /// Merge the reports of a run's partitions (`run --partition K/N`) into the one report, verdict,
+    /// classes and pending snapshots a single run would have had.
+    #[command(
+        after_help = "Exit codes: as the single run's: 0 pass, 1 fail, 2 indeterminate; 3 reports of different seeds, targets, tool versions or sizes, an unreadable report, or a partition missing or given twice."
+    )]
+    Merge {
+        /// Every partition's `report.json` (the folders beside them hold their case files and
+        /// pending snapshots).
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<PathBuf>,
+        /// Where the merged reports go.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print the rule catalogue: each rule's id, level, the level of its texts, its evidence and
     /// what it claims.
@@ -259,6 +274,10 @@ struct RunArgs {
     /// The whole run's deadline, in seconds: past it the run stops, cleans up and reports.
     #[arg(long, default_value_t = 1800)]
     deadline: u64,
+    /// Run only partition K of N (`K/N`, or nextest's `count:K/N`): the run's trials, case files
+    /// then worlds, are dealt round-robin; `merge` makes the partitions' reports one.
+    #[arg(long, value_name = "K/N", value_parser = ecr_conformance::trials::Partition::parse)]
+    partition: Option<ecr_conformance::trials::Partition>,
     /// Leave the repositories the run created, for debugging (`sweep` deletes them later).
     #[arg(long)]
     keep: bool,
@@ -463,6 +482,7 @@ fn main() -> ExitCode {
         } => runtime.block_on(serve(port, variant, alternatives)),
         Command::Sweep { target, prefix } => runtime.block_on(sweep(target, prefix)),
         Command::Matrix { reports, readme, check } => matrix(&reports, readme.as_deref(), check),
+        Command::Merge { reports, out } => merge(&reports, &out),
         Command::Classes { reports } => match ecr_conformance::report::classes::compare(&reports) {
             Ok(c) => {
                 console::out(c.render().trim_end());
@@ -546,6 +566,7 @@ async fn run(args: RunArgs) -> ExitCode {
         ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"),
         spawn: args.spawn,
         spawn_startup: Duration::from_secs(args.spawn_timeout),
+        partition: args.partition,
         ..RunOptions::default()
     };
     finish(options, &args.harness.arguments()).await
@@ -694,6 +715,20 @@ async fn sweep(target: TargetArgs, prefix: String) -> ExitCode {
         Err(e) => {
             console::note(format!("error: {e}"));
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    match ecr_conformance::report::merge::merge(reports, out) {
+        Ok(report) => {
+            console::note(report.summary().trim_end());
+            console::note(format!("report: {}", out.join("report.json").display()));
+            ExitCode::from(report.verdict.exit_code())
+        }
+        Err(e) => {
+            console::note(format!("error: {e}"));
+            ExitCode::from(USAGE)
         }
     }
 }

@@ -57,6 +57,12 @@ pub struct RunConfig {
     pub read_only: Option<Vec<String>>,
     /// The properties selected (`model`, `seed`, the `P-*` ids); None: all.
     pub properties: Option<BTreeSet<String>>,
+    /// The worlds (numbered from 1) this run seeds and runs; None: all. A partition runs only its
+    /// own, each drawn from its own generator, so it is the world a whole run would have had.
+    pub worlds: Option<BTreeSet<usize>>,
+    /// The case files (by name) this run sends; None: all. The others keep their place, so that a
+    /// case file's repositories are named alike whichever partition runs it.
+    pub case_files_selected: Option<BTreeSet<String>>,
 }
 
 impl RunConfig {
@@ -85,6 +91,8 @@ impl RunConfig {
             keep: false,
             read_only: None,
             properties: None,
+            worlds: None,
+            case_files_selected: None,
         }
     }
 }
@@ -114,7 +122,7 @@ pub struct Finding {
 }
 
 /// A request that got no usable answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Fault {
     pub trial: String,
     pub message: String,
@@ -148,7 +156,7 @@ pub struct Minimal {
     pub state_steps: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct PropertyCount {
     pub checked: usize,
     pub failed: usize,
@@ -156,7 +164,7 @@ pub struct PropertyCount {
 
 /// What the run's states held, at the most: whether they had the shapes a bug may need (an image
 /// with many tags, a repository with many images, names and tags at ECR's length limits).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateCoverage {
     /// Repositories and images over every world (a read-only run counts its one state once).
@@ -195,6 +203,8 @@ pub struct RunOutcome {
     /// The case files whose request was sent and judged (the trials' report needs which ran).
     pub case_files_run: BTreeSet<String>,
     pub worlds: usize,
+    /// The worlds (numbered from 1) that were seeded and whose cases ran.
+    pub worlds_run: BTreeSet<usize>,
     pub flaky: usize,
     /// Deviations that a re-send of their request did not show again (trial, what was seen).
     pub unconfirmed: Vec<Fault>,
@@ -807,6 +817,9 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         }
         let n = remaining.min(CASES_PER_WORLD);
         remaining -= n;
+        if config.worlds.as_ref().is_some_and(|own| !own.contains(&(w + 1))) {
+            continue;
+        }
         let world = format!("world-{}", w + 1);
         // Each world draws from its own generator, seeded by the run's seed and its number: a
         // world is the same whichever worlds run before it (a partition runs only its own).
@@ -838,6 +851,10 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             prefix: &world_prefix,
         };
         run_world(client, config, &mut rng_runner, seeded, n, &mut out, &mut shrink_left).await;
+        // A world cut short by a stop is no verdict of its trial.
+        if out.aborted.is_none() && !control.should_stop() {
+            out.worlds_run.insert(w + 1);
+        }
     }
 
     if config.keep {
@@ -865,6 +882,13 @@ async fn run_case_files(client: &EcrClient, config: &RunConfig, out: &mut RunOut
         if let Some(reason) = config.control.stop_reason() {
             out.aborted = Some(reason);
             return;
+        }
+        if config
+            .case_files_selected
+            .as_ref()
+            .is_some_and(|own| !own.contains(&case.name))
+        {
+            continue;
         }
         let trial = format!("case:{}", case.name);
         let plan = case.plan();

@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub ci: bool,
     /// The trials selected (None: all).
     pub selection: Option<crate::trials::Selection>,
+    /// Run only this partition's share of the trials (`--partition K/N`).
+    pub partition: Option<crate::trials::Partition>,
     /// Case files given by path (`replay`), run instead of `cases_dir`.
     pub case_paths: Vec<PathBuf>,
     /// Start the implementation under test with this command (`{port}`: a free loopback port) and
@@ -88,6 +90,7 @@ impl Default for RunOptions {
             snapshots: None,
             ci: false,
             selection: None,
+            partition: None,
             case_paths: Vec::new(),
             spawn: None,
             spawn_startup: Duration::from_secs(90),
@@ -232,9 +235,18 @@ pub struct RunResult {
     pub report_path: PathBuf,
     /// The case files whose request was sent and judged: a trial that did not run does not pass.
     pub case_files_run: BTreeSet<String>,
+    /// The worlds (from 1) that were seeded and whose cases all ran.
+    pub worlds_run: BTreeSet<usize>,
 }
 
 impl RunResult {
+    /// The trials (`case::NAME`, `world::N`) that ran to their end.
+    pub fn trials_run(&self) -> BTreeSet<String> {
+        let cases = self.case_files_run.iter().map(|c| crate::trials::case_trial(c));
+        let worlds = self.worlds_run.iter().map(|w| crate::trials::world_trial(*w));
+        cases.chain(worlds).collect()
+    }
+
     pub fn exit_code(&self) -> u8 {
         self.report.verdict.exit_code()
     }
@@ -257,16 +269,13 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     if let Some(name) = &options.target_name {
         check_target_name(name)?;
     }
-    let mut case_files = load_case_files(&options)?;
-    if let Some(sel) = &options.selection {
-        case_files.retain(|(_, c)| sel.case_files.contains(&c.name));
-    }
     let case_files = if options.read_only.is_some() {
         Vec::new()
     } else {
-        case_files
+        load_case_files(&options)?
     };
-    if options.cases == 0 && case_files.is_empty() {
+    let trials = run_trials_of(&options, &case_files);
+    if trials.is_empty() {
         return Err(SessionError::NothingSelected);
     }
     if let Some(repos) = &options.read_only
@@ -277,7 +286,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     check_out(&options.out)?;
     let control = options.control.clone().unwrap_or_default();
     if !options.handle_signals {
-        return run_checked(options, case_files, control, env).await;
+        return run_checked(options, case_files, trials, control, env).await;
     }
     // In place before anything is started, so that a second signal always finds the spawned
     // implementation to stop. The run's future is dropped on a second signal: the spawned
@@ -285,9 +294,26 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
     let (abort, aborted) = tokio::sync::oneshot::channel();
     let _watcher = Watcher(watch_signals(control.clone(), abort));
     tokio::select! {
-        result = run_checked(options, case_files, control, env) => result,
+        result = run_checked(options, case_files, trials, control, env) => result,
         Ok(signal) = aborted => Err(SessionError::Aborted { signal }),
     }
+}
+
+/// The trials this run runs, in order: its partition's share of all the run's trials (dealt
+/// before any filter: a trial's partition does not depend on the filter), then the selection.
+fn run_trials_of(options: &RunOptions, case_files: &[(PathBuf, CaseFile)]) -> Vec<String> {
+    let mut trials = crate::trials::all(case_files, crate::trials::worlds_of(options.cases));
+    if let Some(p) = options.partition {
+        trials = p.deal(&trials);
+    }
+    if let Some(sel) = &options.selection {
+        trials.retain(|t| match (t.strip_prefix("case::"), t.strip_prefix("world::")) {
+            (Some(c), _) => sel.case_files.contains(c),
+            (_, Some(w)) => w.parse().is_ok_and(|w| sel.worlds.contains(&w)) && !sel.properties.is_empty(),
+            _ => false,
+        });
+    }
+    trials
 }
 
 /// The run once its options are checked: start what it runs against, run, write the report.
@@ -295,6 +321,7 @@ pub async fn run_with_env(options: RunOptions, env: &dyn Env) -> Result<RunResul
 async fn run_checked(
     options: RunOptions,
     case_files: Vec<(PathBuf, CaseFile)>,
+    trials: Vec<String>,
     control: RunControl,
     env: &dyn Env,
 ) -> Result<RunResult, SessionError> {
@@ -371,6 +398,27 @@ async fn run_checked(
     }
     config.keep = options.keep;
     config.properties = options.selection.as_ref().map(|s| s.properties.clone());
+    let worlds_total = crate::trials::worlds_of(options.cases);
+    // Shrinking costs as many requests as the run's cases, and every partition that finds a
+    // class would shrink it again: only the partition that runs world 1 (where a single run
+    // shrinks the classes every world shows) shrinks; the others keep their examples as found.
+    if options.partition.is_some() && !trials.iter().any(|t| t == "world::1") {
+        config.shrink_budget = Duration::ZERO;
+    }
+    if options.partition.is_some() || options.selection.is_some() {
+        config.worlds = Some(
+            trials
+                .iter()
+                .filter_map(|t| t.strip_prefix("world::").and_then(|w| w.parse().ok()))
+                .collect(),
+        );
+        config.case_files_selected = Some(
+            trials
+                .iter()
+                .filter_map(|t| t.strip_prefix("case::").map(str::to_string))
+                .collect(),
+        );
+    }
     config.read_only = options.read_only.clone();
     // A caller's control keeps its own deadline; ours counts from here, once the implementation
     // under test is up.
@@ -411,7 +459,11 @@ async fn run_checked(
         requests: client.stats().requests.load(Ordering::Relaxed),
         retries: client.stats().retries.load(Ordering::Relaxed),
     };
-    let (report, unwritten) = build_report(&options, &outcome, &ctx, &reproduced)?;
+    let (mut report, unwritten) = build_report(&options, &outcome, &ctx, &reproduced)?;
+    // What `merge` needs to tell a whole set of partitions from an incomplete one.
+    report.partition = options.partition;
+    report.trials = trials;
+    report.worlds_total = worlds_total;
     // The report files are written even when a case file was not: the more of the run is on disk,
     // the better; the first failure is the one reported.
     let written = crate::report::write_all(&report, &options.out);
@@ -420,6 +472,7 @@ async fn run_checked(
             report,
             report_path,
             case_files_run: outcome.case_files_run,
+            worlds_run: outcome.worlds_run,
         }),
         (Some((dir, source)), _) => Err(SessionError::ReportNotWritten {
             dir,
@@ -458,6 +511,7 @@ async fn replay_baseline(
     }
     let mut replay = config.clone();
     replay.case_files = case_files;
+    replay.case_files_selected = None;
     replay.cases = 0;
     replay.shrink_budget = std::time::Duration::ZERO;
     replay.prefix = format!("{}b", config.prefix);
@@ -745,7 +799,10 @@ pub async fn run_trials(
     } else {
         load_case_files(&options)?
     };
-    let names = crate::trials::all(&case_files, options.cases > 0);
+    let mut names = crate::trials::all(&case_files, crate::trials::worlds_of(options.cases));
+    if let Some(p) = options.partition {
+        names = p.deal(&names);
+    }
     let ignored = crate::trials::ignored(&case_files);
     if args.list {
         let listing = crate::trials::list(args, &names, &ignored);
@@ -758,9 +815,7 @@ pub async fn run_trials(
     if selected.is_empty() {
         return Err(SessionError::NothingSelected);
     }
-    if selected.len() < names.len() {
-        options.selection = Some(crate::trials::selection(&selected));
-    }
+    options.selection = Some(crate::trials::selection(args, &selected));
     if args.quiet {
         options.progress = false;
     }
@@ -772,7 +827,7 @@ pub async fn run_trials(
         &names,
         &ignored,
         &result.report,
-        &result.case_files_run,
+        &result.trials_run(),
         started.elapsed(),
     );
     crate::console::out(block.trim_end_matches('\n'));

@@ -1,7 +1,12 @@
-//! Trials: every property and every case file is a named trial run through libtest-mimic, so that
-//! the familiar test-harness arguments work on a conformance run (a filter, `--exact`, `--skip`,
-//! `--list`, `--format terse`), and a `harness = false` test target can put the same trials under
-//! `cargo test` and `cargo nextest run --partition`.
+//! Trials: every case file and every generated world is a named trial run through libtest-mimic,
+//! so that the familiar test-harness arguments work on a conformance run (a filter, `--exact`,
+//! `--skip`, `--list`, `--format terse`), and a `harness = false` test target can put the same
+//! trials under `cargo test` and `cargo nextest run --partition`.
+//!
+//! A world (a seeded state with its cases) is the unit of work: every property is checked on it,
+//! so that splitting a run seeds each world once. The older trial names `property::P` still work
+//! as filters: they select property P on every world. A partition (`--partition K/N`) is dealt
+//! the trials round-robin, and a world is the same whichever partition runs it.
 //!
 //! The run itself happens once for the selected trials; each trial then reports its part of it.
 
@@ -13,7 +18,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The generated properties, as trials `property::NAME`.
+/// The generated properties, each checked on every world; `property::NAME` selects one.
 pub const PROPERTIES: [&str; 6] = ["model", "P-IDEMPOTENT", "P-PERMUTE", "P-SPLIT", "P-READ-ONLY", "seed"];
 
 pub fn case_trial(name: &str) -> String {
@@ -24,13 +29,64 @@ pub fn property_trial(name: &str) -> String {
     format!("property::{name}")
 }
 
-/// Every trial of a run with these case files, in order: case files first.
-pub fn all(case_files: &[(PathBuf, CaseFile)], generated: bool) -> Vec<String> {
+/// World `n` (numbered from 1).
+pub fn world_trial(n: usize) -> String {
+    format!("world::{n}")
+}
+
+/// The worlds a run of `cases` generated requests has.
+pub fn worlds_of(cases: usize) -> usize {
+    cases.div_ceil(crate::runner::CASES_PER_WORLD)
+}
+
+/// Every trial of a run with these case files and `worlds` generated worlds, in order: case files
+/// first.
+pub fn all(case_files: &[(PathBuf, CaseFile)], worlds: usize) -> Vec<String> {
     let mut names: Vec<String> = case_files.iter().map(|(_, c)| case_trial(&c.name)).collect();
-    if generated {
-        names.extend(PROPERTIES.iter().map(|p| property_trial(p)));
-    }
+    names.extend((1..=worlds).map(world_trial));
     names
+}
+
+/// One part of a run split over several jobs: `index` of `count`, from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Partition {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Partition {
+    /// `K/N`, or nextest's spelling `count:K/N`.
+    pub fn parse(text: &str) -> Result<Partition, String> {
+        let bad = || format!("--partition {text:?}: not K/N with 1 <= K <= N (such as 2/4 or count:2/4)");
+        let (k, n) = text
+            .strip_prefix("count:")
+            .unwrap_or(text)
+            .split_once('/')
+            .ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Partition { index, count })
+    }
+
+    /// This partition's trials: dealt round-robin, the i-th (from 0) to partition i mod N + 1.
+    /// Dealt before any filter, so that a trial's partition does not depend on what else ran.
+    pub fn deal(self, names: &[String]) -> Vec<String> {
+        names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % self.count + 1 == self.index)
+            .map(|(_, n)| n.clone())
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 /// The trials that are listed as ignored: case files that cannot be seeded on an endpoint (their
@@ -43,43 +99,103 @@ pub fn ignored(case_files: &[(PathBuf, CaseFile)]) -> BTreeSet<String> {
         .collect()
 }
 
+fn passes(args: &Arguments, name: &str, ignored: bool) -> bool {
+    let trial = Trial::test(name, || Ok(())).with_ignored_flag(ignored);
+    !args.is_filtered_out(&trial) && !args.is_ignored(&trial)
+}
+
+/// The properties a filter names through the old trial names `property::P` (with `--skip`).
+fn properties_named(args: &Arguments) -> BTreeSet<String> {
+    PROPERTIES
+        .iter()
+        .filter(|p| passes(args, &property_trial(p), false))
+        .map(|p| p.to_string())
+        .collect()
+}
+
+/// The properties a world selected by its own name checks: all but those `--skip` leaves out.
+fn properties_unskipped(args: &Arguments) -> BTreeSet<String> {
+    let unfiltered = Arguments {
+        filter: None,
+        ..args.clone()
+    };
+    properties_named(&unfiltered)
+}
+
+/// Whether a world is selected: by its own name, or by a filter naming a property (then the world
+/// runs for that property), unless `--skip` leaves the world out by name.
+fn world_selected(args: &Arguments, name: &str) -> bool {
+    if passes(args, name, false) {
+        return true;
+    }
+    let unfiltered = Arguments {
+        filter: None,
+        ..args.clone()
+    };
+    passes(&unfiltered, name, false) && !properties_named(args).is_empty()
+}
+
+/// Whether the filter and `--skip` leave a trial in (a world also through a property's name).
+fn filtered_in(args: &Arguments, name: &str) -> bool {
+    if name.starts_with("world::") {
+        world_selected(args, name)
+    } else {
+        !args.is_filtered_out(&Trial::test(name, || Ok(())))
+    }
+}
+
 /// The trials the harness arguments select (ignored ones only with `--ignored` or
 /// `--include-ignored`).
 pub fn selected(args: &Arguments, names: &[String], ignored: &BTreeSet<String>) -> Vec<String> {
     names
         .iter()
-        .filter(|n| {
-            let trial = Trial::test(n.as_str(), || Ok(())).with_ignored_flag(ignored.contains(*n));
-            !args.is_filtered_out(&trial) && !args.is_ignored(&trial)
+        .filter(|n| match n.strip_prefix("world::") {
+            Some(_) => !args.ignored && world_selected(args, n),
+            None => passes(args, n, ignored.contains(*n)),
         })
         .cloned()
         .collect()
 }
 
-/// What a selection runs: which case files, and which properties of the generated worlds.
+/// What a selection runs: which case files, which worlds, and which properties on them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     pub case_files: BTreeSet<String>,
+    pub worlds: BTreeSet<usize>,
     pub properties: BTreeSet<String>,
 }
 
-pub fn selection(selected: &[String]) -> Selection {
+/// The selection behind the `selected` trials, under the arguments that selected them: a world
+/// selected by its own name checks every property (`--skip property::P` aside), one selected
+/// through `property::P` checks the properties so named.
+pub fn selection(args: &Arguments, selected: &[String]) -> Selection {
     let mut s = Selection::default();
+    let mut by_name = false;
     for name in selected {
         if let Some(c) = name.strip_prefix("case::") {
             s.case_files.insert(c.to_string());
-        } else if let Some(p) = name.strip_prefix("property::") {
-            s.properties.insert(p.to_string());
+        } else if let Some(w) = name.strip_prefix("world::").and_then(|w| w.parse().ok()) {
+            s.worlds.insert(w);
+            by_name |= passes(args, name, false);
         }
     }
+    s.properties = if by_name {
+        properties_unskipped(args)
+    } else {
+        properties_named(args)
+    };
     s
 }
 
-/// The trial a finding belongs to.
-fn trial_of(trial: &str, property: &str) -> String {
-    match trial.strip_prefix("case:") {
-        Some(name) => case_trial(name),
-        None => property_trial(property),
+/// The trial a finding belongs to: `case:NAME` is `case::NAME`, `world-N/...` is `world::N`.
+fn trial_of(trial: &str) -> String {
+    if let Some(name) = trial.strip_prefix("case:") {
+        return case_trial(name);
+    }
+    let world = trial.split('/').next().unwrap_or(trial);
+    match world.strip_prefix("world-") {
+        Some(n) => format!("world::{n}"),
+        None => trial.to_string(),
     }
 }
 
@@ -100,19 +216,18 @@ const IGNORED: &str = "cannot be seeded on an endpoint: its blobs are not in the
 /// or when it has no verdict: a fault kept its request from an answer, or the run stopped
 /// (interrupted, past its deadline, an endpoint that never answered) before it ran or finished.
 /// Only a trial that ran and found nothing passes; one the run had no reason to run (a case file
-/// skipped, a property no case exercised) is ignored.
-pub fn judge(name: &str, report: &Report, case_files_run: &BTreeSet<String>) -> Outcome {
+/// skipped) is ignored. `ran`: the trials (`case::NAME`, `world::N`) that ran to their end.
+pub fn judge(name: &str, report: &Report, ran: &BTreeSet<String>) -> Outcome {
     let failing: BTreeSet<&str> = report
         .classes
         .iter()
         .filter(|c| c.fails_gate)
         .map(|c| c.slug.as_str())
         .collect();
-    let case = name.strip_prefix("case::");
     let faults: Vec<&str> = report
         .faults
         .iter()
-        .filter(|f| f.trial.starts_with("case:") && trial_of(&f.trial, "") == name)
+        .filter(|f| trial_of(&f.trial) == name)
         .map(|f| f.message.as_str())
         .collect();
     if !faults.is_empty() {
@@ -121,7 +236,7 @@ pub fn judge(name: &str, report: &Report, case_files_run: &BTreeSet<String>) -> 
     let mut problems: Vec<String> = report
         .deviations
         .iter()
-        .filter(|f| trial_of(&f.trial, &f.property) == name)
+        .filter(|f| trial_of(&f.trial) == name)
         .filter(|f| failing.contains(ClassKey::of(f).slug().as_str()))
         .map(|f| format!("{} ({}): {}", f.deviation.rule, f.trial, f.deviation.summary))
         .collect();
@@ -134,34 +249,17 @@ pub fn judge(name: &str, report: &Report, case_files_run: &BTreeSet<String>) -> 
         }
         return Outcome::Failed(text);
     }
-    if let Some(skipped) = case.and_then(|c| report.skipped_cases.iter().find(|s| s.name == c)) {
+    let skipped_as = match name.strip_prefix("world::") {
+        Some(n) => format!("world-{n}"),
+        None => name.strip_prefix("case::").unwrap_or(name).to_string(),
+    };
+    if let Some(skipped) = report.skipped_cases.iter().find(|s| s.name == skipped_as) {
         return Outcome::Ignored(skipped.reason.clone());
     }
-    // How many checks the trial made; a case file's one request is sent and judged whole.
-    let checks = match (case, name.strip_prefix("property::")) {
-        (Some(c), _) => usize::from(case_files_run.contains(c)),
-        (None, Some("seed")) => report.counts.worlds,
-        (None, Some(p)) => report.properties.get(p).map_or(0, |c| c.checked),
-        (None, None) => 0,
-    };
-    match (&report.aborted, checks) {
-        (Some(why), 0) => Outcome::Failed(format!("no verdict: not run, the run stopped: {why}")),
-        // A property spans every world: cut short, what it checked is not its verdict.
-        (Some(why), n) if case.is_none() => {
-            Outcome::Failed(format!("no verdict: the run stopped after {n} of its checks: {why}"))
-        }
-        (None, 0) if case.is_some() => {
-            Outcome::Ignored("not run: seeding its state was refused (S-SEED, in report.json)".into())
-        }
-        (None, 0) => match report.faults.first() {
-            Some(first) => Outcome::Failed(format!(
-                "no verdict: nothing was checked; {} faults kept the run's requests from an answer, the first: {}",
-                report.faults.len(),
-                first.message
-            )),
-            None => Outcome::Ignored("not exercised: no case of this run checked it".into()),
-        },
-        _ => Outcome::Passed,
+    match (&report.aborted, ran.contains(name)) {
+        (Some(why), false) => Outcome::Failed(format!("no verdict: not run, the run stopped: {why}")),
+        (None, false) => Outcome::Ignored("not run: seeding its state was refused (S-SEED, in report.json)".into()),
+        (_, true) => Outcome::Passed,
     }
 }
 
@@ -174,19 +272,19 @@ pub fn conclude(
     names: &[String],
     ignored: &BTreeSet<String>,
     report: &Report,
-    case_files_run: &BTreeSet<String>,
+    ran: &BTreeSet<String>,
     elapsed: Duration,
 ) -> String {
     let mut filtered_out = 0;
     let mut rows = Vec::new();
     for name in names {
         let trial = Trial::test(name.as_str(), || Ok(())).with_ignored_flag(ignored.contains(name));
-        if args.is_filtered_out(&trial) {
+        if !filtered_in(args, name) {
             filtered_out += 1;
         } else if args.is_ignored(&trial) {
             rows.push((name.as_str(), Outcome::Ignored(IGNORED.into())));
         } else {
-            rows.push((name.as_str(), judge(name, report, case_files_run)));
+            rows.push((name.as_str(), judge(name, report, ran)));
         }
     }
     let format = if args.quiet {
@@ -292,10 +390,7 @@ fn render(format: FormatSetting, rows: &[(&str, Outcome)], filtered_out: usize, 
 pub fn list(args: &Arguments, names: &[String], ignored: &BTreeSet<String>) -> String {
     names
         .iter()
-        .filter(|n| {
-            let trial = Trial::test(n.as_str(), || Ok(())).with_ignored_flag(ignored.contains(*n));
-            !args.is_filtered_out(&trial) && (!args.ignored || ignored.contains(*n))
-        })
+        .filter(|n| filtered_in(args, n) && (!args.ignored || ignored.contains(*n)))
         .map(|n| format!("{n}: test\n"))
         .collect()
 }
@@ -310,19 +405,60 @@ mod tests {
 
     #[test]
     fn filters_exact_and_skip_select_as_the_harness_does() {
-        let names = vec![case_trial("a1"), property_trial("model"), property_trial("P-PERMUTE")];
+        let names = vec![case_trial("a1"), world_trial(1), world_trial(2)];
         let none = BTreeSet::new();
-        assert_eq!(selected(&args(&["property"]), &names, &none).len(), 2);
-        assert_eq!(
-            selected(&args(&["--exact", "property::model"]), &names, &none),
-            ["property::model"]
-        );
-        assert_eq!(selected(&args(&["--skip", "P-"]), &names, &none).len(), 2);
+        assert_eq!(selected(&args(&["world"]), &names, &none).len(), 2);
+        assert_eq!(selected(&args(&["--exact", "world::2"]), &names, &none), ["world::2"]);
+        assert_eq!(selected(&args(&["--skip", "world::1"]), &names, &none).len(), 2);
         let ignored = BTreeSet::from([case_trial("a1")]);
         assert_eq!(selected(&args(&[]), &names, &ignored).len(), 2);
         assert_eq!(selected(&args(&["--include-ignored"]), &names, &ignored).len(), 3);
-        let s = selection(&selected(&args(&[]), &names, &none));
-        assert!(s.case_files.contains("a1") && s.properties.contains("model") && s.properties.contains("P-PERMUTE"));
+        let all = |a: &Arguments| selection(a, &selected(a, &names, &none));
+        let s = all(&args(&[]));
+        assert_eq!(s.case_files, BTreeSet::from(["a1".to_string()]));
+        assert_eq!(s.worlds, BTreeSet::from([1, 2]));
+        assert_eq!(s.properties.len(), PROPERTIES.len());
+    }
+
+    #[test]
+    fn the_old_property_names_select_that_property_on_every_world() {
+        let names = vec![case_trial("a1"), world_trial(1), world_trial(2)];
+        let none = BTreeSet::new();
+        let exact = args(&["--exact", "property::P-SPLIT"]);
+        assert_eq!(selected(&exact, &names, &none), ["world::1", "world::2"]);
+        let s = selection(&exact, &selected(&exact, &names, &none));
+        assert_eq!(s.properties, BTreeSet::from(["P-SPLIT".to_string()]));
+        assert!(s.case_files.is_empty());
+        // A substring naming several properties selects them all, and no case file.
+        let p = args(&["property::P-"]);
+        let s = selection(&p, &selected(&p, &names, &none));
+        assert_eq!(s.worlds, BTreeSet::from([1, 2]));
+        assert!(s.properties.contains("P-PERMUTE") && !s.properties.contains("model"));
+        // --skip of a property leaves the worlds, without it.
+        let skip = args(&["--skip", "property::seed"]);
+        let s = selection(&skip, &selected(&skip, &names, &none));
+        assert_eq!(s.worlds.len(), 2);
+        assert!(!s.properties.contains("seed") && s.properties.contains("model"));
+        assert!(selected(&args(&["--exact", "property::nope"]), &names, &none).is_empty());
+    }
+
+    #[test]
+    fn a_partition_is_dealt_round_robin_and_the_partitions_cover_the_run_once() {
+        let names: Vec<String> = ["case::a", "case::b", "world::1", "world::2", "world::3"]
+            .map(String::from)
+            .to_vec();
+        let p = |text: &str| Partition::parse(text).expect(text);
+        assert_eq!(p("1/2").deal(&names), ["case::a", "world::1", "world::3"]);
+        assert_eq!(p("count:2/2").deal(&names), ["case::b", "world::2"]);
+        let mut all: Vec<String> = (1..=3).flat_map(|k| p(&format!("{k}/3")).deal(&names)).collect();
+        all.sort();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(all, sorted);
+        for bad in ["0/2", "3/2", "2", "a/b", "1/0", "count:"] {
+            let e = Partition::parse(bad).expect_err(bad);
+            assert!(e.contains("--partition") && e.contains("K/N"), "{e}");
+        }
     }
 
     fn report(outcome: &crate::runner::RunOutcome) -> Report {
@@ -340,53 +476,46 @@ mod tests {
         Report::new(outcome, &ctx, Vec::new(), None)
     }
 
-    fn checked(outcome: &mut crate::runner::RunOutcome, property: &str, n: usize) {
-        outcome
-            .properties
-            .insert(property.into(), crate::runner::PropertyCount { checked: n, failed: 0 });
-    }
-
     #[test]
     fn a_trial_that_did_not_run_or_finish_before_the_run_stopped_does_not_pass() {
-        let mut outcome = crate::runner::RunOutcome::default();
-        checked(&mut outcome, "model", 40);
-        outcome.case_files_run.insert("ran".into());
-        outcome.worlds = 1;
-        outcome.aborted = Some("interrupted by SIGINT".into());
+        let outcome = crate::runner::RunOutcome {
+            worlds: 1,
+            aborted: Some("interrupted by SIGINT".into()),
+            ..Default::default()
+        };
         let r = report(&outcome);
-        let run = &outcome.case_files_run;
-        assert_eq!(judge("case::ran", &r, run), Outcome::Passed, "a case file runs whole");
-        let Outcome::Failed(why) = judge("case::later", &r, run) else {
+        let ran = BTreeSet::from([case_trial("ran"), world_trial(1)]);
+        assert_eq!(judge("case::ran", &r, &ran), Outcome::Passed, "a case file runs whole");
+        assert_eq!(judge("world::1", &r, &ran), Outcome::Passed, "a world that finished");
+        let Outcome::Failed(why) = judge("case::later", &r, &ran) else {
             panic!("a case file the run never reached passed")
         };
         assert!(
             why.contains("not run") && why.contains("interrupted by SIGINT"),
             "{why}"
         );
-        let Outcome::Failed(why) = judge("property::model", &r, run) else {
-            panic!("a property cut short passed")
+        let Outcome::Failed(why) = judge("world::2", &r, &ran) else {
+            panic!("a world cut short passed")
         };
-        assert!(why.contains("after 40 of its checks"), "{why}");
-        assert!(matches!(judge("property::P-SPLIT", &r, run), Outcome::Failed(_)));
+        assert!(why.contains("interrupted by SIGINT"), "{why}");
     }
 
     #[test]
-    fn a_finished_run_passes_what_ran_and_ignores_what_nothing_exercised() {
-        let mut outcome = crate::runner::RunOutcome::default();
-        checked(&mut outcome, "model", 40);
-        outcome.worlds = 1;
+    fn a_finished_run_passes_what_ran_and_a_worlds_faults_are_its_own() {
+        let mut outcome = crate::runner::RunOutcome {
+            worlds: 2,
+            ..Default::default()
+        };
+        let ran = BTreeSet::from([world_trial(1), world_trial(2)]);
         let r = report(&outcome);
-        let none = BTreeSet::new();
-        assert_eq!(judge("property::model", &r, &none), Outcome::Passed);
-        assert_eq!(judge("property::seed", &r, &none), Outcome::Passed);
-        assert!(matches!(judge("property::P-SPLIT", &r, &none), Outcome::Ignored(w) if w.contains("not exercised")));
-        // Nothing checked because of the endpoint's faults: no verdict, not "ignored".
+        assert_eq!(judge("world::1", &r, &ran), Outcome::Passed);
         outcome.faults.push(crate::runner::Fault {
-            trial: "world-1".into(),
+            trial: "world-2/case-7".into(),
             message: "HTTP 200 that is not JSON".into(),
         });
         let r = report(&outcome);
-        assert!(matches!(judge("property::P-SPLIT", &r, &none), Outcome::Failed(w) if w.contains("not JSON")));
+        assert_eq!(judge("world::1", &r, &ran), Outcome::Passed);
+        assert!(matches!(judge("world::2", &r, &ran), Outcome::Failed(w) if w.contains("not JSON")));
     }
 
     #[test]

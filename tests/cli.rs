@@ -726,7 +726,7 @@ fn trials_are_listed_in_the_harness_formats() {
     let terse = run(&["run", "--list", "--format", "terse"]);
     assert_eq!(code(&terse), 0);
     let text = String::from_utf8_lossy(&terse.stdout);
-    assert!(text.lines().any(|l| l == "property::model: test"), "{text}");
+    assert!(text.lines().any(|l| l == "world::4: test"), "{text}");
     assert!(text.lines().any(|l| l == "case::mixed-failures: test"), "{text}");
     // A filter that selects nothing is "nothing selected".
     assert_eq!(code(&run(&["run", "--exact", "property::nope"])), 4);
@@ -929,7 +929,7 @@ fn a_finished_run_reports_its_trials_as_passed_with_its_duration() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        passed_trials(&stdout).iter().any(|l| l.contains("property::model")),
+        passed_trials(&stdout).iter().any(|l| l.contains("world::1")),
         "{stdout}"
     );
     assert!(trials_result(&stdout).starts_with("test result: ok."), "{stdout}");

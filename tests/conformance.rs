@@ -5,6 +5,11 @@
 //! Configured by environment variables: `ECRC_ENDPOINT` (default: the embedded reference server),
 //! `ECRC_SEED` (default 1), `ECRC_CASES` (default 200), `ECRC_TARGET`, `ECRC_SNAPSHOTS` (a snapshot
 //! root: gate against its baseline), `ECRC_STRICT`, `ECRC_VARIANT`, `ECRC_OUT` (the report folder).
+//!
+//! nextest runs each trial in a process of its own, all with the same `ECRC_OUT`: a process given a
+//! filter (nextest's `--exact world::3`) writes under `ECRC_OUT/<filter>/`, so that no process
+//! overwrites another's report, and `ecr-conformance merge ECRC_OUT/*/report.json --out DIR` makes
+//! them one (it checks that every world is there once).
 
 use ecr_conformance::credentials::ProcessEnv;
 use ecr_conformance::server::Variant;
@@ -17,13 +22,34 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The report folder of a process that runs a selection: `<out>/<filter>` (its characters that
+/// are not plain in a file name replaced), else `out` itself.
+fn per_selection(out: PathBuf, args: &libtest_mimic::Arguments) -> PathBuf {
+    match &args.filter {
+        Some(filter) if !args.list => {
+            let name: String = filter
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            out.join(name)
+        }
+        _ => out,
+    }
+}
+
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // Without ECRC_OUT the reports go to a temporary folder, removed at the end unless the run
     // fails (then it is kept and named, for its report.html).
     let (out, scratch) = match var("ECRC_OUT") {
-        Some(dir) => (PathBuf::from(dir), None),
+        Some(dir) => (per_selection(PathBuf::from(dir), &args), None),
         None => match tempfile::Builder::new().prefix("ecrc-conformance-").tempdir() {
             Ok(dir) => (dir.path().to_path_buf(), Some(dir)),
             Err(e) => {

@@ -5,7 +5,7 @@ use crate::classes::ClassKey;
 use crate::rules::{Level, RULES};
 use crate::runner::{Finding, Minimal, PropertyCount, RunOutcome, StateCoverage};
 use crate::snapshot::Comparison;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,7 @@ mod html;
 mod junit;
 mod markdown;
 pub mod matrix;
+pub mod merge;
 pub mod rules_table;
 
 /// Writes every report of a run into `dir`: `report.json`, `junit.xml`, `summary.md` and
@@ -21,11 +22,28 @@ pub mod rules_table;
 /// ([`crate::redact`]): an answer or a fault message may quote anything.
 pub fn write_all(report: &Report, dir: &Path) -> Result<PathBuf, std::io::Error> {
     let path = report.write(dir)?;
+    write_renderings(report, dir)?;
+    Ok(path)
+}
+
+/// `junit.xml`, `summary.md` and `report.html`: what a person or CI reads, from the report.
+fn write_renderings(report: &Report, dir: &Path) -> Result<(), std::io::Error> {
     let out = dir.display().to_string();
     let write = |name: &str, text: &str| std::fs::write(dir.join(name), crate::redact::text(text).as_bytes());
     write("junit.xml", &junit::render(report).map_err(std::io::Error::other)?)?;
     write("summary.md", &markdown::render(report, &out))?;
     write("report.html", &html::render(report, &out))?;
+    Ok(())
+}
+
+/// Writes `report.json` (redacted) into `dir`, whole or not at all.
+fn write_json(value: &impl Serialize, dir: &Path) -> Result<PathBuf, std::io::Error> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("report.json");
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    let tmp = dir.join(".report.json.tmp");
+    std::fs::write(&tmp, crate::redact::text(&text).as_bytes())?;
+    std::fs::rename(&tmp, &path)?;
     Ok(path)
 }
 
@@ -92,7 +110,7 @@ impl RuleStatus {
 /// What each status means, for the reports' legends.
 pub const RULE_STATUS_LEGEND: &str = "**fail**: a gate deviation; differs: advisory deviations only; pass: judged, no deviation; untested: no answer was judged by the rule (`checked` 0), so the run cannot tell whether the implementation keeps it";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     pub cases: usize,
@@ -108,11 +126,16 @@ pub struct Counts {
     pub faults: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A report read back (`merge`) has everything the reports render, but not its `deviations` and
+/// `minimal` (they hold the comparer's types, which are written, never read: `merge` carries them
+/// over as JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
+    #[serde(deserialize_with = "this_tool")]
+    pub tool: Text,
+    #[serde(deserialize_with = "this_version")]
+    pub version: Text,
     pub verdict: Verdict,
     pub seed: u64,
     pub target: String,
@@ -124,7 +147,8 @@ pub struct Report {
     pub duration_seconds: f64,
     pub counts: Counts,
     pub properties: BTreeMap<String, PropertyCount>,
-    pub rules: BTreeMap<&'static str, RuleSummary>,
+    #[serde(deserialize_with = "catalogue_rules")]
+    pub rules: BTreeMap<Text, RuleSummary>,
     /// The shapes the run's states had (many tags, many images, names and tags at the limits).
     pub states: StateCoverage,
     /// The deviation classes, each with its status against the baseline.
@@ -132,7 +156,9 @@ pub struct Report {
     /// The baseline comparison (absent when the run used no snapshots).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Comparison>,
+    #[serde(skip_deserializing)]
     pub deviations: Vec<Finding>,
+    #[serde(skip_deserializing)]
     pub minimal: Vec<Minimal>,
     pub faults: Vec<crate::runner::Fault>,
     /// Deviations seen once that a re-send of their request did not show again.
@@ -145,22 +171,101 @@ pub struct Report {
     /// The `--spawn` command the run started the implementation with, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spawn: Option<String>,
+    /// The share of the trials this run had (`--partition K/N`), if it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<crate::trials::Partition>,
+    /// The trials this run ran (its partition's, as the filter selected them), in order.
+    #[serde(default)]
+    pub trials: Vec<String>,
+    /// The worlds of the whole run, whatever share of them this report ran: what `merge` checks
+    /// the partitions' worlds against.
+    #[serde(default)]
+    pub worlds_total: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A text of the tool's own (its name, a rule id, a status word). Named, so that serde's derive
+/// does not take the field for one borrowed from the input: a report read back maps each to the
+/// tool's static text.
+pub type Text = &'static str;
+
+fn this_tool<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let name = String::deserialize(d)?;
+    if name == TOOL {
+        Ok(TOOL)
+    } else {
+        Err(serde::de::Error::custom(format!("written by {name:?}, not {TOOL}")))
+    }
+}
+
+fn this_version<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let version = String::deserialize(d)?;
+    if version == VERSION {
+        Ok(VERSION)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "written by version {version}, this is {VERSION}"
+        )))
+    }
+}
+
+/// The tool's name and version, as `report.json` writes them.
+pub const TOOL: &str = "ecr-conformance";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A rule's counts as a report wrote them; its texts come from this tool's catalogue.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleCounts {
+    checked: usize,
+    deviations: usize,
+    gate_deviations: usize,
+}
+
+fn catalogue_rules<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<&'static str, RuleSummary>, D::Error> {
+    let read = BTreeMap::<String, RuleCounts>::deserialize(d)?;
+    let mut rules = BTreeMap::new();
+    for (id, counts) in read {
+        let Some(rule) = RULES.iter().find(|r| r.id == id) else {
+            return Err(serde::de::Error::custom(format!(
+                "rule {id:?} is not in this tool's catalogue"
+            )));
+        };
+        rules.insert(
+            rule.id,
+            RuleSummary {
+                level: rule.level,
+                source: rule.source,
+                summary: rule.summary,
+                checked: counts.checked,
+                deviations: counts.deviations,
+                gate_deviations: counts.gate_deviations,
+            },
+        );
+    }
+    Ok(rules)
+}
+
+fn class_status<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let word = String::deserialize(d)?;
+    crate::gate::ClassStatus::parse(&word)
+        .map(crate::gate::ClassStatus::as_str)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown class status {word:?}")))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SkippedCase {
     pub name: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Leftover {
     pub repository: String,
     pub error: String,
 }
 
 /// A class as the report shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClassReport {
     pub slug: String,
@@ -172,7 +277,8 @@ pub struct ClassReport {
     pub kinds: crate::classes::Kinds,
     pub count: usize,
     /// `known` (an accepted snapshot), `new`, or `unbaselined` (no snapshots used).
-    pub status: &'static str,
+    #[serde(deserialize_with = "class_status")]
+    pub status: Text,
     pub fails_gate: bool,
     /// The snapshot's body: the rule, the minimal example, both answers.
     pub snapshot: String,
@@ -244,8 +350,8 @@ impl Report {
             }
         }
         Report {
-            tool: "ecr-conformance",
-            version: env!("CARGO_PKG_VERSION"),
+            tool: TOOL,
+            version: VERSION,
             verdict: Verdict::of(
                 outcome,
                 classes.iter().any(|c| c.fails_gate),
@@ -289,6 +395,9 @@ impl Report {
                 .collect(),
             aborted: outcome.aborted.clone(),
             spawn: ctx.spawn.clone(),
+            partition: None,
+            trials: Vec::new(),
+            worlds_total: 0,
             read_only: ctx.read_only,
             leftovers: outcome
                 .leftovers
@@ -303,13 +412,7 @@ impl Report {
 
     /// Writes `report.json` into `dir` (created if needed); returns its path.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, std::io::Error> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join("report.json");
-        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        let tmp = dir.join(".report.json.tmp");
-        std::fs::write(&tmp, crate::redact::text(&text).as_bytes())?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(path)
+        write_json(self, dir)
     }
 
     /// The counts in one sentence, for the Markdown and HTML reports.
