@@ -162,6 +162,9 @@ pub struct EcrClient {
     /// When the next request may start, under `rate_limit` and the adaptive rate.
     next_slot: Arc<tokio::sync::Mutex<tokio::time::Instant>>,
     adaptive: Arc<std::sync::Mutex<AdaptiveRate>>,
+    /// Calls in flight at most, over every clone (`with_max_in_flight`): seeding, cases and
+    /// shrinking share one bound, whatever runs beside what.
+    in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl std::fmt::Debug for EcrClient {
@@ -304,6 +307,16 @@ impl EcrClient {
             jitter: Arc::new(AtomicU64::new(seed)),
             next_slot: Arc::new(tokio::sync::Mutex::new(tokio::time::Instant::now())),
             adaptive: Arc::default(),
+            in_flight: None,
+        }
+    }
+
+    /// The same client (its counters and rates shared) with at most `n` calls in flight over it
+    /// and its clones (at least one).
+    pub fn with_max_in_flight(&self, n: usize) -> Self {
+        EcrClient {
+            in_flight: Some(Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
+            ..self.clone()
         }
     }
 
@@ -351,9 +364,16 @@ impl EcrClient {
         }
         let (mut attempt, mut throttles) = (0u32, 0u32);
         loop {
+            // Held for the attempt only, never over a backoff: a call waiting to retry leaves its
+            // place to others. The semaphore is never closed, so acquiring cannot fail.
+            let permit = match &self.in_flight {
+                Some(s) => s.acquire().await.ok(),
+                None => None,
+            };
             self.wait_for_slot().await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(operation, &body).await;
+            drop(permit);
             let total = attempt + throttles + 1;
             match outcome {
                 Ok((reply, retry_after)) if throttled(&reply) => {

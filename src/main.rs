@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecr_conformance::console;
 use ecr_conformance::credentials::ProcessEnv;
 use ecr_conformance::report::rules_table;
-use ecr_conformance::server::{Alternative, Alternatives, Variant};
+use ecr_conformance::server::{Alternative, Alternatives, ServerConfig, Variant};
 use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use ecr_conformance::target::TargetOptions;
 use std::io::BufRead;
@@ -104,6 +104,10 @@ enum Command {
         /// Switch on these alternative answers (the reference allows them; `variants` lists them).
         #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
         alternatives: Alternatives,
+        /// Delay every answer by this many milliseconds, as a remote registry's round trip would
+        /// (to measure what one costs a run).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        latency_ms: u64,
     },
     /// The conformance matrix (rules by implementation) from report files: `REPORT[=NAME]...`.
     Matrix {
@@ -479,7 +483,8 @@ fn main() -> ExitCode {
             port,
             variant,
             alternatives,
-        } => runtime.block_on(serve(port, variant, alternatives)),
+            latency_ms,
+        } => runtime.block_on(serve(port, serve_config(variant, alternatives, latency_ms))),
         Command::Sweep { target, prefix } => runtime.block_on(sweep(target, prefix)),
         Command::Matrix { reports, readme, check } => matrix(&reports, readme.as_deref(), check),
         Command::Merge { reports, out } => merge(&reports, &out),
@@ -672,8 +677,19 @@ fn review(root: &std::path::Path, target: Option<&str>, accept: bool, reject: bo
     }
 }
 
-async fn serve(port: u16, variant: Variant, alternatives: Alternatives) -> ExitCode {
-    let server = match session::serve(port, variant, alternatives).await {
+/// The embedded server's configuration for `serve`.
+fn serve_config(variant: Variant, alternatives: Alternatives, latency_ms: u64) -> ServerConfig {
+    ServerConfig {
+        variant,
+        alternatives,
+        latency: Duration::from_millis(latency_ms),
+        ..ServerConfig::default()
+    }
+}
+
+async fn serve(port: u16, config: ServerConfig) -> ExitCode {
+    let (variant, alternatives) = (config.variant, config.alternatives);
+    let server = match session::serve(port, config).await {
         Ok(s) => s,
         Err(e) => {
             console::note(format!("error: {e}"));
@@ -782,5 +798,37 @@ fn matrix(reports: &[String], readme: Option<&std::path::Path>, check: bool) -> 
             console::note(format!("error: {e}"));
             ExitCode::from(USAGE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The delay itself is a matter of timing (measured by `scripts/bench.sh`, never asserted):
+    /// what is checked is that the option reaches the server's configuration.
+    #[test]
+    fn serve_latency_ms_is_carried_into_the_server_config() {
+        let cli = Cli::try_parse_from(["ecr-conformance", "serve", "--latency-ms", "20"]).expect("parses");
+        let Command::Serve {
+            variant,
+            alternatives,
+            latency_ms,
+            ..
+        } = cli.command
+        else {
+            panic!("not the serve command");
+        };
+        assert_eq!(latency_ms, 20);
+        assert_eq!(
+            serve_config(variant, alternatives, latency_ms).latency,
+            Duration::from_millis(20)
+        );
+        let cli = Cli::try_parse_from(["ecr-conformance", "serve"]).expect("parses");
+        let Command::Serve { latency_ms, .. } = cli.command else {
+            panic!("not the serve command");
+        };
+        assert_eq!(latency_ms, 0, "no delay unless asked");
+        assert!(Cli::try_parse_from(["ecr-conformance", "serve", "--latency-ms", "-1"]).is_err());
     }
 }

@@ -154,6 +154,9 @@ pub struct Minimal {
     /// Requests sent while shrinking the request, and states seeded while shrinking the state.
     pub shrink_steps: usize,
     pub state_steps: usize,
+    /// Wall time spent shrinking this class (`shrinkSeconds`; 0 for an example as found): what a
+    /// class costs to shrink, for the benchmarks. Timing, so never compared between runs.
+    pub shrink_seconds: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
@@ -773,6 +776,10 @@ fn progress(config: &RunConfig, line: impl AsRef<str>) {
 /// Runs the whole conformance run against `client`.
 pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
     let started = Instant::now();
+    // One bound on calls in flight for the whole run: the next world's seeding runs beside this
+    // world's cases and shrinking, and together they stay within `--concurrency`.
+    let limited = client.with_max_in_flight(config.concurrency);
+    let client = &limited;
     let mut out = RunOutcome::default();
     let mut shrink_left = config.shrink_budget;
     let control = &config.control;
@@ -807,6 +814,12 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         0
     };
     let mut remaining = config.cases;
+    // World w + 1 is generated and seeded while world w's cases run (and its classes shrink): the
+    // endpoint's wait is spent on both. Each world draws from its own generator, and the
+    // outcome takes each world's seeding when that world's turn comes, so the same seed gives
+    // the same requests and the same report, whatever finished first. A world seeded ahead that
+    // never runs (the run stopped) is in the control's ledger, and cleaned up with the rest.
+    let mut ahead: Option<PreparedWorld> = None;
     for w in 0..worlds {
         if out.aborted.is_some() {
             break;
@@ -821,15 +834,18 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             continue;
         }
         let world = format!("world-{}", w + 1);
-        // Each world draws from its own generator, seeded by the run's seed and its number: a
-        // world is the same whichever worlds run before it (a partition runs only its own).
-        let mut rng_runner = world_rng(config.seed, w);
-        let (state, plan, world_prefix) = match &read_state {
-            Some(state) => (state.clone(), None, String::new()),
-            None => match seed_world(client, config, &mut rng_runner, &world, w, &mut out).await {
-                Some((state, plan, prefix)) => (state, Some(plan), prefix),
-                None => continue,
-            },
+        let (state, plan, world_prefix, mut rng_runner) = match &read_state {
+            Some(state) => (state.clone(), None, String::new(), world_rng(config.seed, w)),
+            None => {
+                let prepared = match ahead.take() {
+                    Some(p) => p,
+                    None => prepare_world(client, config, w).await,
+                };
+                match admit_world(config, prepared, &world, &mut out) {
+                    Some((state, plan, prefix, rng)) => (state, Some(plan), prefix, rng),
+                    None => continue,
+                }
+            }
         };
         out.worlds += 1;
         // A read-only run's one state serves every world: it is counted once.
@@ -850,7 +866,20 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             plan: plan.as_ref(),
             prefix: &world_prefix,
         };
-        run_world(client, config, &mut rng_runner, seeded, n, &mut out, &mut shrink_left).await;
+        // The next world this run runs (a partition skips the others) is seeded while this one's
+        // cases run.
+        let next_world = (w + 1..worlds).find(|x| config.worlds.as_ref().is_none_or(|own| own.contains(&(x + 1))));
+        let next = next_world
+            .filter(|_| read_state.is_none())
+            .map(|x| prepare_world(client, config, x));
+        let this = run_world(client, config, &mut rng_runner, seeded, n, &mut out, &mut shrink_left);
+        ahead = match next {
+            Some(next) => tokio::join!(this, next).1.into(),
+            None => {
+                this.await;
+                None
+            }
+        };
         // A world cut short by a stop is no verdict of its trial.
         if out.aborted.is_none() && !control.should_stop() {
             out.worlds_run.insert(w + 1);
@@ -988,35 +1017,67 @@ fn case_meaning_lost(
     None
 }
 
-/// Generates a world's registry plan and seeds it; None when the world cannot run.
-async fn seed_world(
-    client: &EcrClient,
-    config: &RunConfig,
-    rng: &mut TestRunner,
-    world: &str,
+/// A world's plan generated and seeded, not yet taken into the run's outcome: seeding the next
+/// world while this one's cases run needs no access to the outcome, and the outcome takes the
+/// worlds in their order.
+struct PreparedWorld {
     index: usize,
-    out: &mut RunOutcome,
-) -> Option<(Arc<RegistryState>, RegistryPlan, String)> {
-    let world_prefix = format!("{}-w{}/", config.prefix, index + 1);
+    /// The world's generator, past its plan: its cases are drawn from it next.
+    rng: TestRunner,
+    prefix: String,
+    /// The plan, with what seeding it gave; Err: the plan could not be generated.
+    seeded: Result<(RegistryPlan, seed::Seeded, Option<seed::SeedError>), String>,
+}
+
+/// Generates world `index`'s registry plan and seeds it.
+async fn prepare_world(client: &EcrClient, config: &RunConfig, index: usize) -> PreparedWorld {
+    // Each world draws from its own generator, seeded by the run's seed and its number: a
+    // world is the same whichever worlds run before it (a partition runs only its own), and the
+    // next world's plan can be drawn and seeded while this one's cases run.
+    let mut rng = world_rng(config.seed, index);
+    let prefix = format!("{}-w{}/", config.prefix, index + 1);
     // Names at the generators' limit are at ECR's 256 characters once under this prefix.
-    let room = crate::model::syntax::REPO_NAME_MAX.saturating_sub(world_prefix.len());
-    let plan: RegistryPlan = match plans::registry_plan_within(room).new_tree(rng) {
-        Ok(tree) => tree.current(),
-        Err(e) => {
+    let room = crate::model::syntax::REPO_NAME_MAX.saturating_sub(prefix.len());
+    let seeded = match plans::registry_plan_within(room).new_tree(&mut rng) {
+        Ok(tree) => {
+            let plan: RegistryPlan = tree.current();
+            let (seeded, error) = seed::seed(
+                client,
+                &plan.with_prefix(&prefix),
+                &config.registry_hint,
+                &config.control,
+            )
+            .await;
+            Ok((plan, seeded, error))
+        }
+        Err(e) => Err(format!("cannot generate a state: {e}")),
+    };
+    PreparedWorld {
+        index,
+        rng,
+        prefix,
+        seeded,
+    }
+}
+
+/// Takes a prepared world's seeding into the outcome; None when the world cannot run.
+fn admit_world(
+    config: &RunConfig,
+    prepared: PreparedWorld,
+    world: &str,
+    out: &mut RunOutcome,
+) -> Option<(Arc<RegistryState>, RegistryPlan, String, TestRunner)> {
+    debug_assert_eq!(world, format!("world-{}", prepared.index + 1));
+    let (plan, mut seeded, error) = match prepared.seeded {
+        Ok(s) => s,
+        Err(message) => {
             out.faults.push(Fault {
                 trial: world.into(),
-                message: format!("cannot generate a state: {e}"),
+                message,
             });
             return None;
         }
     };
-    let (mut seeded, error) = seed::seed(
-        client,
-        &plan.with_prefix(&world_prefix),
-        &config.registry_hint,
-        &config.control,
-    )
-    .await;
     if !config.checks("seed") {
         seeded.deviations.clear();
         seeded.checked.clear();
@@ -1032,7 +1093,7 @@ async fn seed_world(
         progress(config, format!("{world}: seeding stopped; its cases are not run"));
         return None;
     }
-    Some((Arc::new(seeded.state), plan, world_prefix))
+    Some((Arc::new(seeded.state), plan, prepared.prefix, prepared.rng))
 }
 
 /// A world ready for its cases.
@@ -1220,7 +1281,8 @@ async fn run_world(
             deadline,
             registry_hint: &config.registry_hint,
         };
-        if let Some(m) = crate::shrink::minimise(&ctx, trees[index].as_mut(), &key, &trial).await {
+        if let Some(mut m) = crate::shrink::minimise(&ctx, trees[index].as_mut(), &key, &trial).await {
+            m.shrink_seconds = t0.elapsed().as_secs_f64();
             out.minimal.retain(|x| x.class != key);
             done.insert(key);
             out.minimal.push(m);
@@ -1257,6 +1319,7 @@ async fn run_world(
                 deviation,
                 shrink_steps: 0,
                 state_steps: 0,
+                shrink_seconds: 0.0,
             });
         }
     }

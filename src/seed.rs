@@ -7,12 +7,13 @@
 use crate::client::{ApiError, CallError, EcrClient};
 use crate::compare::Deviation;
 use crate::control::RunControl;
-use crate::model::{RegistryPlan, RegistryState, syntax};
+use crate::model::{RegistryPlan, RegistryState, Repository, syntax};
 use crate::rules::{id, rule_by_id};
 use crate::wire::{self, ImageIdentifier};
 use base64::Engine as _;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 /// What seeding left behind.
 #[derive(Debug, Clone)]
@@ -42,9 +43,12 @@ pub enum SeedError {
     Stopped(String),
 }
 
+#[derive(Default)]
 struct Recorder {
     seen: HashSet<(String, String)>,
-    deviations: Vec<Deviation>,
+    /// Each with its (rule, kind), so that recorders of repositories seeded apart merge into one
+    /// that holds each kind once, as one recorder over the whole plan would.
+    deviations: Vec<((String, String), Deviation)>,
     checked: BTreeMap<&'static str, usize>,
 }
 
@@ -65,15 +69,30 @@ impl Recorder {
         expected: serde_json::Value,
         actual: serde_json::Value,
     ) {
-        if self.seen.insert((rule.to_string(), kind.to_string())) {
+        let key = (rule.to_string(), kind.to_string());
+        if self.seen.insert(key.clone()) {
             let expected_kind = match rule {
                 id::S_PUT_DIGEST => "the manifest's sha256",
                 id::S_REGISTRY_ID => "a 12-digit registryId",
                 _ => "accepted",
             };
-            self.deviations.push(
+            self.deviations.push((
+                key,
                 Deviation::new(rule, rule_by_id(rule).level, summary, expected, actual).kinds(expected_kind, kind),
-            );
+            ));
+        }
+    }
+
+    /// Takes in another recorder's counts and deviations (the kinds it does not hold yet), after
+    /// its own.
+    fn merge(&mut self, other: Recorder) {
+        for (rule, n) in other.checked {
+            *self.checked.entry(rule).or_default() += n;
+        }
+        for (key, d) in other.deviations {
+            if self.seen.insert(key.clone()) {
+                self.deviations.push((key, d));
+            }
         }
     }
 }
@@ -97,34 +116,97 @@ fn unusable(e: &ApiError) -> bool {
 
 /// Seeds `plan`. `registry_hint` is the registry id assumed until the endpoint names its own.
 /// On error, the returned `Seeded` still lists what was created, for cleanup.
+///
+/// Repositories are seeded in parallel, and the blobs of each; a repository's pushes go in the
+/// plan's order (children before lists, the pushes that move a tag in turn). How many calls are in
+/// flight is the client's bound (`EcrClient::with_max_in_flight`), its rate the client's too. The
+/// repositories' results are merged in the plan's order, so that the outcome is the one sequential
+/// seeding gives whatever order the answers came in: the same state, deviations and counts, and
+/// the error of the first repository (in the plan's order) that failed. Repositories after it
+/// may have been created meanwhile: they are in `created` (and the control's ledger), nothing
+/// else of them is kept.
 pub async fn seed(
     client: &EcrClient,
     plan: &RegistryPlan,
     registry_hint: &str,
     control: &RunControl,
 ) -> (Seeded, Option<SeedError>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut index_of = std::collections::HashMap::new();
+    for (i, repo) in plan.repositories.iter().enumerate() {
+        let (client, control, hint) = (client.clone(), control.clone(), registry_hint.to_string());
+        let repo = Arc::new(repo.clone());
+        let task = tasks.spawn(async move { (i, seed_repository(&client, repo, &hint, &control).await) });
+        index_of.insert(task.id(), i);
+    }
+    let mut results: Vec<Option<RepositorySeeded>> = plan.repositories.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let (i, seeded) = match joined {
+            Ok((_, (i, seeded))) => (i, seeded),
+            // A task that panicked: its repository may exist (cleanup deletes what is not there
+            // without complaint), and the world has no usable seeding.
+            Err(e) => {
+                let i = index_of.get(&e.id()).copied().unwrap_or_default();
+                let seeded = RepositorySeeded {
+                    created: true,
+                    error: Some(SeedError::Fault(CallError::Transport {
+                        operation: "seeding".into(),
+                        message: format!("the seeding task stopped: {e}"),
+                    })),
+                    ..RepositorySeeded::default()
+                };
+                (i, seeded)
+            }
+        };
+        if let Some(slot) = results.get_mut(i) {
+            *slot = Some(seeded);
+        }
+    }
     let mut seeded = Seeded {
         state: RegistryState::new(registry_hint),
         created: Vec::new(),
         deviations: Vec::new(),
         checked: BTreeMap::new(),
     };
-    let mut rec = Recorder {
-        seen: HashSet::new(),
-        deviations: Vec::new(),
-        checked: BTreeMap::new(),
-    };
+    let mut rec = Recorder::default();
     let mut registry_known = false;
     let mut error = None;
-    for repo in &plan.repositories {
-        if let Err(e) = seed_repository(client, repo, &mut seeded, &mut rec, &mut registry_known, control).await {
-            error = Some(e);
-            break;
+    for (repo, result) in plan.repositories.iter().zip(results) {
+        let Some(result) = result else { continue };
+        if result.created {
+            seeded.created.push(repo.name.clone());
         }
+        // Sequential seeding would have stopped at the first error: what came after it is not
+        // the outcome.
+        if error.is_some() {
+            continue;
+        }
+        rec.merge(result.recorder);
+        if !registry_known && let Some(id) = result.registry_id {
+            seeded.state.registry_id = id;
+            registry_known = true;
+        }
+        if let Some(repository) = result.repository {
+            seeded.state.repositories.insert(repo.name.clone(), repository);
+        }
+        error = result.error;
     }
-    seeded.deviations = rec.deviations;
+    seeded.deviations = rec.deviations.into_iter().map(|(_, d)| d).collect();
     seeded.checked = rec.checked;
     (seeded, error)
+}
+
+/// What seeding one repository left behind.
+#[derive(Default)]
+struct RepositorySeeded {
+    /// Whether the repository was created (then it is to be deleted at the end).
+    created: bool,
+    /// The model of what the repository holds, once created.
+    repository: Option<Repository>,
+    /// The registry id the endpoint named first while seeding it.
+    registry_id: Option<String>,
+    recorder: Recorder,
+    error: Option<SeedError>,
 }
 
 /// None: created by an attempt whose answer was lost (a retry found it in place).
@@ -188,20 +270,46 @@ pub fn speaks_ecr(reply: &wire::HttpReply) -> Option<Option<String>> {
 
 async fn seed_repository(
     client: &EcrClient,
-    repo: &crate::model::RepositoryPlan,
-    seeded: &mut Seeded,
-    rec: &mut Recorder,
-    registry_known: &mut bool,
+    repo: Arc<crate::model::RepositoryPlan>,
+    registry_hint: &str,
+    control: &RunControl,
+) -> RepositorySeeded {
+    // Each repository is seeded into a state of its own, merged into the world's afterwards.
+    let mut seeded = RepositoryState {
+        state: RegistryState::new(registry_hint),
+        registry_known: false,
+    };
+    let mut out = RepositorySeeded::default();
+    let result = seed_repository_into(client, &repo, &mut seeded, &mut out, control).await;
+    out.error = result.err();
+    out.repository = seeded.state.repositories.remove(&repo.name);
+    out.registry_id = seeded.registry_known.then_some(seeded.state.registry_id);
+    out
+}
+
+/// One repository's model while it is seeded, and whether the endpoint named its registry id.
+struct RepositoryState {
+    state: RegistryState,
+    registry_known: bool,
+}
+
+async fn seed_repository_into(
+    client: &EcrClient,
+    repo: &Arc<crate::model::RepositoryPlan>,
+    seeded: &mut RepositoryState,
+    out: &mut RepositorySeeded,
     control: &RunControl,
 ) -> Result<(), SeedError> {
     if let Some(reason) = control.stop_reason() {
         return Err(SeedError::Stopped(reason));
     }
+    let rec = &mut out.recorder;
+    let registry_known = &mut seeded.registry_known;
     let name = &repo.name;
     // A repository of that name is not this run's: never touched, the world is not seeded.
     let created = create(client, name).await.map_err(fault_or_refusal)?;
     control.created(name);
-    seeded.created.push(name.clone());
+    out.created = true;
     seeded.state.create_repository(name).ok();
     // An answer lost to a retry (None) says nothing of the registry id.
     rec.judged(if created.is_some() {
@@ -225,21 +333,50 @@ async fn seed_repository(
         ),
     }
 
+    if let Some(reason) = control.stop_reason() {
+        return Err(SeedError::Stopped(reason));
+    }
+    // The blobs in parallel (each distinct digest once); their answers are taken in the plan's
+    // order, so that the first unusable one in that order stops the repository, as before.
     let mut uploaded = BTreeSet::new();
-    for blob in &repo.blobs {
-        if let Some(reason) = control.stop_reason() {
-            return Err(SeedError::Stopped(reason));
-        }
+    let mut uploads = tokio::task::JoinSet::new();
+    let mut order = Vec::new();
+    for (b, blob) in repo.blobs.iter().enumerate() {
         let digest = syntax::sha256_digest(blob);
         if !uploaded.insert(digest.clone()) {
             continue;
         }
-        // A blob upload cut short (a connection reset mid-way) starts again once, with a new
-        // upload: its parts are the run's own, and a layer already complete says so.
-        let mut uploaded_now = upload_blob(client, name, &digest, blob).await;
-        if uploaded_now.as_ref().is_err_and(unusable) {
-            uploaded_now = upload_blob(client, name, &digest, blob).await;
-        }
+        let (client, repo, sent) = (client.clone(), Arc::clone(repo), digest.clone());
+        let task = uploads.spawn(async move {
+            let blob = &repo.blobs[b];
+            // A blob upload cut short (a connection reset mid-way) starts again once, with a new
+            // upload: its parts are the run's own, and a layer already complete says so.
+            let mut uploaded_now = upload_blob(&client, &repo.name, &sent, blob).await;
+            if uploaded_now.as_ref().is_err_and(unusable) {
+                uploaded_now = upload_blob(&client, &repo.name, &sent, blob).await;
+            }
+            uploaded_now
+        });
+        order.push((task.id(), b, digest));
+    }
+    let mut answers = std::collections::HashMap::new();
+    while let Some(joined) = uploads.join_next_with_id().await {
+        match joined {
+            Ok((task, answer)) => answers.insert(task, answer),
+            Err(e) => answers.insert(
+                e.id(),
+                Err(ApiError::Call(CallError::Transport {
+                    operation: "InitiateLayerUpload".into(),
+                    message: format!("the upload's task stopped: {e}"),
+                })),
+            ),
+        };
+    }
+    for (task, b, digest) in order {
+        let blob = &repo.blobs[b];
+        let Some(uploaded_now) = answers.remove(&task) else {
+            continue;
+        };
         if !uploaded_now.as_ref().is_err_and(unusable) {
             rec.judged(&[id::S_SEED]);
         }

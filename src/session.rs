@@ -545,16 +545,7 @@ pub(crate) fn embedded_name(variant: Variant, alternatives: Alternatives) -> Str
 }
 
 /// The embedded server for `serve`, until the returned future is dropped or interrupted.
-pub async fn serve(
-    port: u16,
-    variant: Variant,
-    alternatives: Alternatives,
-) -> Result<server::RunningServer, SessionError> {
-    let config = ServerConfig {
-        variant,
-        alternatives,
-        ..ServerConfig::default()
-    };
+pub async fn serve(port: u16, config: ServerConfig) -> Result<server::RunningServer, SessionError> {
     server::start(config, SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .map_err(SessionError::Server)

@@ -371,6 +371,8 @@ pub async fn minimise(
         deviation: deviation.clone(),
         shrink_steps: steps,
         state_steps: 0,
+        // The caller measures it, around the whole of `minimise`.
+        shrink_seconds: 0.0,
     };
     let Some(plan) = ctx.plan else { return Some(example) };
 

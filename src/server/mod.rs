@@ -37,6 +37,9 @@ pub struct ServerConfig {
     pub variant: Variant,
     /// Alternative answers switched on for every repository, beside those the variant draws.
     pub alternatives: Alternatives,
+    /// Every answer waits this long before it goes out (`serve --latency-ms`): a remote
+    /// registry's round trip, to measure what it costs a run.
+    pub latency: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +49,7 @@ impl Default for ServerConfig {
             region: "us-east-1".into(),
             variant: Variant::Reference,
             alternatives: Alternatives::NONE,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -201,6 +205,11 @@ impl Reply {
 
 async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let reply = dispatch(&shared, &headers, &body);
+    // After the work and outside the state's lock, as a network's delay is: answers wait side by
+    // side, not one after another.
+    if !shared.config.latency.is_zero() {
+        tokio::time::sleep(shared.config.latency).await;
+    }
     let reply = shared.config.variant.render(reply);
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let text = if reply.alternatives.contains(Alternative::PrettyJson) {

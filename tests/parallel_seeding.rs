@@ -1,0 +1,120 @@
+//! Seeding runs repositories and blobs in parallel: its outcome (the model's state, what was
+//! created, the seeding deviations and counts) must not depend on how many calls were in flight or
+//! in which order the answers came.
+
+use ecr_conformance::client::{ClientConfig, EcrClient};
+use ecr_conformance::control::RunControl;
+use ecr_conformance::credentials::Credentials;
+use ecr_conformance::generate::plans;
+use ecr_conformance::model::RegistryPlan;
+use ecr_conformance::runner::{run_prefix, world_rng};
+use ecr_conformance::seed;
+use ecr_conformance::server::{self, ServerConfig, Variant};
+use proptest::strategy::{Strategy, ValueTree};
+use std::net::SocketAddr;
+
+fn client(url: &str) -> EcrClient {
+    let creds = Credentials {
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        session_token: None,
+        source: "test".into(),
+    };
+    EcrClient::new(ClientConfig::new(url, "us-east-1", creds), reqwest::Client::new())
+}
+
+/// World `w`'s plan of a run with seed 1, as the runner draws it.
+fn plan(w: usize) -> RegistryPlan {
+    let mut rng = world_rng(1, w);
+    plans::registry_plan_within(200)
+        .new_tree(&mut rng)
+        .expect("a plan")
+        .current()
+}
+
+/// The outcome of seeding `plan` under `prefix`, as comparable text (state, created, deviations'
+/// rule, kinds and values, counts) and the error, if any.
+async fn seeded(variant: Variant, plan: &RegistryPlan, prefix: &str, in_flight: usize) -> String {
+    let config = ServerConfig {
+        variant,
+        ..ServerConfig::default()
+    };
+    let running = server::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("the server starts");
+    let client = client(&running.url()).with_max_in_flight(in_flight);
+    let control = RunControl::default();
+    let (seeded, error) = seed::seed(&client, &plan.with_prefix(prefix), "000000000000", &control).await;
+    let mut ledger = control.created_repositories();
+    ledger.sort();
+    let mut created = seeded.created.clone();
+    created.sort();
+    assert_eq!(ledger, created, "the control knows every repository created");
+    let deviations: Vec<String> = seeded
+        .deviations
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {:?} {:?} {} {}",
+                d.rule, d.expected_kind, d.actual_kind, d.expected, d.actual
+            )
+        })
+        .collect();
+    running.stop().await;
+    format!(
+        "state {}\ncreated {:?}\ndeviations {deviations:#?}\nchecked {:?}\nerror {error:?}",
+        serde_json::to_string(&seeded.state).expect("serialisable"),
+        seeded.created,
+        seeded.checked
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conforming_endpoint_holds_the_plan_as_the_model_builds_it() {
+    let prefix = format!("{}-w1/", run_prefix(1));
+    for w in 0..3 {
+        let plan = plan(w);
+        let running = server::start(ServerConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("the server starts");
+        let client = client(&running.url()).with_max_in_flight(8);
+        let (seeded, error) = seed::seed(
+            &client,
+            &plan.with_prefix(&prefix),
+            "000000000000",
+            &RunControl::default(),
+        )
+        .await;
+        assert!(error.is_none(), "{error:?}");
+        assert!(seeded.deviations.is_empty(), "{:?}", seeded.deviations);
+        let built = plan
+            .with_prefix(&prefix)
+            .build(server::REGISTRY_ID)
+            .expect("the plan builds");
+        assert_eq!(seeded.state, built, "world {w}");
+        let names: Vec<String> = plan
+            .repositories
+            .iter()
+            .map(|r| format!("{prefix}{}", r.name))
+            .collect();
+        assert_eq!(seeded.created, names, "created in the plan's order");
+        running.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_call_or_many_in_flight_seed_the_same_outcome_deviations_included() {
+    let prefix = format!("{}-w2/", run_prefix(1));
+    for variant in [
+        Variant::Reference,
+        Variant::PutDigestOfReserialised,
+        Variant::WrongRegistryId,
+    ] {
+        for w in 0..2 {
+            let plan = plan(w);
+            let one = seeded(variant, &plan, &prefix, 1).await;
+            let many = seeded(variant, &plan, &prefix, 16).await;
+            assert_eq!(one, many, "{} world {w}", variant.name());
+        }
+    }
+}
