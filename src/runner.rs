@@ -801,7 +801,7 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             None => {
                 let prepared = match ahead.take() {
                     Some(p) => p,
-                    None => prepare_world(client, config, w).await,
+                    None => Box::pin(prepare_world(client, config, w)).await,
                 };
                 match admit_world(config, prepared, &world, &mut out) {
                     Some((state, plan, prefix, rng)) => (state, Some(plan), prefix, rng),
@@ -828,8 +828,18 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             plan: plan.as_ref(),
             prefix: &world_prefix,
         };
-        let next = (read_state.is_none() && w + 1 < worlds).then(|| prepare_world(client, config, w + 1));
-        let this = run_world(client, config, &mut rng_runner, seeded, n, &mut out, &mut shrink_left);
+        // Boxed: both futures are large, and side by side in this one they would be on the stack
+        // (a test's thread overflows in a debug build).
+        let next = (read_state.is_none() && w + 1 < worlds).then(|| Box::pin(prepare_world(client, config, w + 1)));
+        let this = Box::pin(run_world(
+            client,
+            config,
+            &mut rng_runner,
+            seeded,
+            n,
+            &mut out,
+            &mut shrink_left,
+        ));
         ahead = match next {
             Some(next) => tokio::join!(this, next).1.into(),
             None => {
