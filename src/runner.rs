@@ -839,7 +839,7 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             None => {
                 let prepared = match ahead.take() {
                     Some(p) => p,
-                    None => prepare_world(client, config, w).await,
+                    None => Box::pin(prepare_world(client, config, w)).await,
                 };
                 match admit_world(config, prepared, &world, &mut out) {
                     Some((state, plan, prefix, rng)) => (state, Some(plan), prefix, rng),
@@ -867,12 +867,21 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
             prefix: &world_prefix,
         };
         // The next world this run runs (a partition skips the others) is seeded while this one's
-        // cases run.
+        // cases run. Boxed: both futures are large, and side by side in this one they would be on
+        // the stack (a test's thread overflows in a debug build).
         let next_world = (w + 1..worlds).find(|x| config.worlds.as_ref().is_none_or(|own| own.contains(&(x + 1))));
         let next = next_world
             .filter(|_| read_state.is_none())
-            .map(|x| prepare_world(client, config, x));
-        let this = run_world(client, config, &mut rng_runner, seeded, n, &mut out, &mut shrink_left);
+            .map(|x| Box::pin(prepare_world(client, config, x)));
+        let this = Box::pin(run_world(
+            client,
+            config,
+            &mut rng_runner,
+            seeded,
+            n,
+            &mut out,
+            &mut shrink_left,
+        ));
         ahead = match next {
             Some(next) => tokio::join!(this, next).1.into(),
             None => {
