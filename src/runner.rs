@@ -509,8 +509,10 @@ pub(crate) async fn run_case(
     // An answer that cannot be read (cut, spoiled on the way) is a passing fault far more often
     // than the endpoint's way of answering: the request is sent once more, and a readable answer
     // then is the one judged (the case counts as flaky). Unreadable twice stays a fault.
+    // A 200 that cannot be read is already a fault; only an error's (small) body is parsed again.
     let unreadable = |reply: &HttpReply, j: &Judgement| {
-        matches!(j, Judgement::Fault(_)) || serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err()
+        matches!(j, Judgement::Fault(_))
+            || reply.status != 200 && serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err()
     };
     if unreadable(&exchange.reply, &judgement)
         && let Ok(again) = client.batch_get_image(&request).await

@@ -345,22 +345,8 @@ async fn run_checked(
     };
     let endpoint = target::endpoint_from(&options.target, env);
     // The embedded reference server lives as long as this run.
-    let (embedded, url) = match &endpoint {
-        Some(e) => (None, e.clone()),
-        None => {
-            let config = ServerConfig {
-                variant: options.variant,
-                alternatives: options.alternatives,
-                region: target::region_from(&options.target, env),
-                ..ServerConfig::default()
-            };
-            let running = server::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
-                .await
-                .map_err(SessionError::Server)?;
-            let url = running.url();
-            (Some(running), url)
-        }
-    };
+    let (embedded, url) =
+        endpoint_or_embedded(&endpoint, &options.target, options.variant, options.alternatives, env).await?;
     let mut target_options = options.target.clone();
     target_options.read_only |= options.read_only.is_some();
     let (client, credentials) = target::client_for(&url, &target_options, env)?;
@@ -554,6 +540,32 @@ pub async fn serve(port: u16, config: ServerConfig) -> Result<server::RunningSer
 /// The verdict's name, for callers that print it.
 pub fn verdict_name(v: Verdict) -> &'static str {
     v.as_str()
+}
+
+/// The endpoint's URL, or the embedded reference server (with this variant and these
+/// alternatives) started on loopback when no endpoint is given: it lives as long as the caller
+/// keeps it.
+pub(crate) async fn endpoint_or_embedded(
+    endpoint: &Option<String>,
+    target: &TargetOptions,
+    variant: Variant,
+    alternatives: Alternatives,
+    env: &dyn Env,
+) -> Result<(Option<server::RunningServer>, String), SessionError> {
+    if let Some(e) = endpoint {
+        return Ok((None, e.clone()));
+    }
+    let config = ServerConfig {
+        variant,
+        alternatives,
+        region: target::region_from(target, env),
+        ..ServerConfig::default()
+    };
+    let running = server::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(SessionError::Server)?;
+    let url = running.url();
+    Ok((Some(running), url))
 }
 
 /// The signal handler's task, stopped when the run is over.

@@ -462,17 +462,7 @@ mod tests {
     }
 
     fn report(outcome: &crate::runner::RunOutcome) -> Report {
-        let ctx = crate::report::RunContext {
-            seed: 1,
-            target: "t".into(),
-            endpoint: "http://127.0.0.1:1".into(),
-            spawn: None,
-            region: "us-east-1".into(),
-            strict: false,
-            read_only: false,
-            requests: 0,
-            retries: 0,
-        };
+        let ctx = crate::report::RunContext::for_tests("t");
         Report::new(outcome, &ctx, Vec::new(), None)
     }
 

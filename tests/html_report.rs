@@ -20,6 +20,13 @@ fn chromium() -> Option<PathBuf> {
     candidates.into_iter().flatten().map(PathBuf::from).find(|p| p.exists())
 }
 
+/// Chromium, which these (ignored) tests need: run with `--include-ignored` where it is installed.
+fn browser() -> PathBuf {
+    chromium().unwrap_or_else(|| {
+        panic!("no Chromium (CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser): scripts/install-test-deps.sh installs it")
+    })
+}
+
 fn headless(browser: &Path, profile: &Path) -> Command {
     let mut c = Command::new(browser);
     c.args([
@@ -43,9 +50,7 @@ fn headless(browser: &Path, profile: &Path) -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium"]
 async fn the_html_report_renders_in_headless_chromium() {
-    let browser = chromium().unwrap_or_else(|| {
-        panic!("no Chromium (CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser): scripts/install-test-deps.sh installs it")
-    });
+    let browser = browser();
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let out = tmp.path().join("out");
     let options = RunOptions {
@@ -120,9 +125,7 @@ async fn the_html_report_renders_in_headless_chromium() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium"]
 async fn a_failing_run_shows_failing_classes_first_with_both_whole_answers() {
-    let browser = chromium().unwrap_or_else(|| {
-        panic!("no Chromium (CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser): scripts/install-test-deps.sh installs it")
-    });
+    let browser = browser();
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let out = tmp.path().join("out");
     let options = RunOptions {

@@ -19,10 +19,9 @@ pub use report::{Calibration, Doubt, QuestionResult};
 use crate::control::RunControl;
 use crate::credentials::Env;
 use crate::runner::{self, RunConfig};
-use crate::server::{self, Alternatives, ServerConfig, Variant};
+use crate::server::{self, Alternatives, Variant};
 use crate::session::{self, SessionError};
 use crate::target::{self, ConfigError, TargetOptions};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -151,22 +150,8 @@ async fn calibrate_with(
     let seed = options.seed.unwrap_or_else(session::fresh_seed);
     let endpoint = target::endpoint_from(&options.target, env);
     // The embedded reference server lives as long as the calibration.
-    let (embedded, url) = match &endpoint {
-        Some(e) => (None, e.clone()),
-        None => {
-            let config = ServerConfig {
-                variant: options.variant,
-                alternatives: options.alternatives,
-                region: target::region_from(&options.target, env),
-                ..ServerConfig::default()
-            };
-            let running = server::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
-                .await
-                .map_err(SessionError::Server)?;
-            let url = running.url();
-            (Some(running), url)
-        }
-    };
+    let (embedded, url) =
+        session::endpoint_or_embedded(&endpoint, &options.target, options.variant, options.alternatives, env).await?;
     let (client, credentials) = target::client_for(&url, &options.target, env)?;
     let target_name = match &endpoint {
         None => session::embedded_name(options.variant, options.alternatives),

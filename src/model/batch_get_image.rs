@@ -159,7 +159,11 @@ fn request_error(state: &RegistryState, request: &BatchGetImageRequest, tags: Ta
             // R-REPO-NAME-NEW-ONLY (rev 2): either the name behaves as any other, or it is refused
             // under the older pattern that server messages still quote.
             let mut error = repository_not_found(state, name, id::R_REPO_NAME_NEW_ONLY);
-            let refused = invalid_parameter(id::R_REPO_NAME_NEW_ONLY, "repositoryName", &older_pattern_constraint());
+            let refused = invalid_parameter(
+                id::R_REPO_NAME_NEW_ONLY,
+                "repositoryName",
+                &syntax::older_pattern_constraint(),
+            );
             error.error_types.extend(refused.error_types);
             error.message = MessageExpectation::AnyOf(vec![error.message, refused.message]);
             return Some(error);
@@ -167,12 +171,6 @@ fn request_error(state: &RegistryState, request: &BatchGetImageRequest, tags: Ta
         return Some(repository_not_found(state, name, id::R_REPO_NOT_FOUND));
     }
     None
-}
-
-/// The constraint text of a name refused by its pattern, as real ECR words it (rev 2: the older
-/// pattern, quoted, after `must satisfy regular expression`).
-fn older_pattern_constraint() -> String {
-    format!("must satisfy regular expression '{}'", syntax::OLDER_REPO_NAME_PATTERN)
 }
 
 fn parameter_error(
@@ -184,21 +182,7 @@ fn parameter_error(
     // the message may name any of them (which one ECR reports first is not observed).
     let mut errors: Vec<ExpectedError> = Vec::new();
     if validity == RepoNameValidity::Invalid {
-        // A name too short or too long is refused for its length, not its pattern (rev 2).
-        let length = request.repository_name.chars().count();
-        let constraint = if length < syntax::REPO_NAME_MIN {
-            format!(
-                "Member must have length greater than or equal to {}",
-                syntax::REPO_NAME_MIN
-            )
-        } else if length > syntax::REPO_NAME_MAX {
-            format!(
-                "Member must have length less than or equal to {}",
-                syntax::REPO_NAME_MAX
-            )
-        } else {
-            older_pattern_constraint()
-        };
+        let constraint = syntax::repo_name_constraint(&request.repository_name);
         errors.push(invalid_parameter(
             id::R_REPO_NAME_INVALID,
             "repositoryName",

@@ -50,6 +50,25 @@ pub fn repo_name_validity(name: &str) -> RepoNameValidity {
     }
 }
 
+/// The constraint text ECR gives for a name refused at `R-REPO-NAME-INVALID` (rev 2): a name too
+/// short or too long is refused for its length, any other for the older pattern, quoted.
+pub fn repo_name_constraint(name: &str) -> String {
+    let length = name.chars().count();
+    if length < REPO_NAME_MIN {
+        format!("Member must have length greater than or equal to {REPO_NAME_MIN}")
+    } else if length > REPO_NAME_MAX {
+        format!("Member must have length less than or equal to {REPO_NAME_MAX}")
+    } else {
+        older_pattern_constraint()
+    }
+}
+
+/// The constraint text of a name refused by its pattern: the older one, which server messages
+/// quote.
+pub fn older_pattern_constraint() -> String {
+    format!("must satisfy regular expression '{OLDER_REPO_NAME_PATTERN}'")
+}
+
 pub fn is_registry_id(id: &str) -> bool {
     id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }

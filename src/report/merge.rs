@@ -493,17 +493,7 @@ mod tests {
     use super::*;
 
     fn part(name: &str, partition: Option<&str>, trials: &[&str]) -> Part {
-        let ctx = crate::report::RunContext {
-            seed: 1,
-            target: "t".into(),
-            endpoint: "http://127.0.0.1:1".into(),
-            spawn: None,
-            region: "us-east-1".into(),
-            strict: false,
-            read_only: false,
-            requests: 0,
-            retries: 0,
-        };
+        let ctx = crate::report::RunContext::for_tests("t");
         let mut report = Report::new(&crate::runner::RunOutcome::default(), &ctx, Vec::new(), None);
         report.partition = partition.map(|p| Partition::parse(p).expect(p));
         report.trials = trials.iter().map(|t| t.to_string()).collect();

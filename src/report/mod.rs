@@ -588,6 +588,24 @@ fn wire_abridge(text: &str) -> String {
     crate::wire::abridge(text, 160)
 }
 
+/// A context for the tests of what renders reports: seed 1, loopback, nothing started.
+#[cfg(test)]
+impl RunContext {
+    pub(crate) fn for_tests(target: &str) -> RunContext {
+        RunContext {
+            seed: 1,
+            target: target.into(),
+            endpoint: "http://127.0.0.1:4566".into(),
+            spawn: None,
+            region: "us-east-1".into(),
+            strict: false,
+            read_only: false,
+            requests: 0,
+            retries: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,15 +613,8 @@ mod tests {
 
     fn report(target: &str, spawn: Option<&str>) -> Report {
         let ctx = RunContext {
-            seed: 1,
-            target: target.into(),
-            endpoint: "http://127.0.0.1:4566".into(),
             spawn: spawn.map(str::to_string),
-            region: "us-east-1".into(),
-            strict: false,
-            read_only: false,
-            requests: 0,
-            retries: 0,
+            ..RunContext::for_tests(target)
         };
         Report::new(&RunOutcome::default(), &ctx, Vec::new(), None)
     }
@@ -621,17 +632,7 @@ mod tests {
             request_category: None,
             id_categories: Vec::new(),
         });
-        let ctx = RunContext {
-            seed: 1,
-            target: "embedded".into(),
-            endpoint: "http://127.0.0.1:1".into(),
-            spawn: None,
-            region: "us-east-1".into(),
-            strict: false,
-            read_only: false,
-            requests: 0,
-            retries: 0,
-        };
+        let ctx = RunContext::for_tests("embedded");
         let r = Report::new(&outcome, &ctx, Vec::new(), None);
         assert_eq!(r.rules["I-TAG"].status(), RuleStatus::Pass);
         assert_eq!(r.rules["I-ECHO"].status(), RuleStatus::Fail);

@@ -349,21 +349,8 @@ fn batch_get_image(shared: &Shared, request: BatchGetImageRequest) -> Reply {
 
 fn create_repository(shared: &Shared, r: wire::CreateRepositoryRequest) -> Reply {
     if syntax::repo_name_validity(&r.repository_name) == syntax::RepoNameValidity::Invalid {
-        // Worded as real ECR words it (rev 2): the length first, else the older pattern.
-        let length = r.repository_name.chars().count();
-        let constraint = if length < syntax::REPO_NAME_MIN {
-            format!(
-                "Member must have length greater than or equal to {}",
-                syntax::REPO_NAME_MIN
-            )
-        } else if length > syntax::REPO_NAME_MAX {
-            format!(
-                "Member must have length less than or equal to {}",
-                syntax::REPO_NAME_MAX
-            )
-        } else {
-            format!("must satisfy regular expression '{}'", syntax::OLDER_REPO_NAME_PATTERN)
-        };
+        // Worded as real ECR words it (rev 2), as the model expects it.
+        let constraint = syntax::repo_name_constraint(&r.repository_name);
         return Reply::client_error(
             "InvalidParameterException",
             format!("Invalid parameter at 'repositoryName' failed to satisfy constraint: '{constraint}'"),
