@@ -433,10 +433,18 @@ async fn same_answer_twice(
 /// way) is asked for once more, as the case's own answer is.
 async fn readable(client: &EcrClient, request: &BatchGetImageRequest) -> Result<Normalised, String> {
     let reply = client.batch_get_image(request).await.map_err(|e| e.to_string())?.reply;
-    if crate::client::retryable(&reply) || normalise(&reply).is_some() {
+    if crate::client::retryable(&reply) || !unreadable(&reply) {
         return usable(&reply);
     }
     usable(&client.batch_get_image(request).await.map_err(|e| e.to_string())?.reply)
+}
+
+/// An answer cut or spoiled on the way reads so: a body that is not an answer at all, or an error
+/// whose body is not JSON (its `__type` lost). Only an error's (small) body is parsed again; a
+/// 200 that cannot be read does not normalise.
+fn unreadable(reply: &HttpReply) -> bool {
+    normalise(reply).is_none()
+        || reply.status != 200 && serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err()
 }
 
 /// An answer a property can compare: not a server error or throttling after every retry, and
@@ -510,10 +518,7 @@ pub(crate) async fn run_case(
     // than the endpoint's way of answering: the request is sent once more, and a readable answer
     // then is the one judged (the case counts as flaky). Unreadable twice stays a fault.
     // A 200 that cannot be read is already a fault; only an error's (small) body is parsed again.
-    let unreadable = |reply: &HttpReply, j: &Judgement| {
-        matches!(j, Judgement::Fault(_))
-            || reply.status != 200 && serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err()
-    };
+    let unreadable = |reply: &HttpReply, j: &Judgement| matches!(j, Judgement::Fault(_)) || unreadable(reply);
     if unreadable(&exchange.reply, &judgement)
         && let Ok(again) = client.batch_get_image(&request).await
         && !crate::client::retryable(&again.reply)
