@@ -142,10 +142,6 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     })
 }
 
-pub fn router(config: ServerConfig) -> Router {
-    router_with_log(config, OperationLog::default())
-}
-
 fn router_with_log(config: ServerConfig, log: OperationLog) -> Router {
     let inner = Inner {
         state: RegistryState::new(&config.registry_id),
