@@ -8,6 +8,9 @@
 
 mod acceptance;
 mod attribution;
+// The per-rule tests judge the model's answers through the comparer, so they live above both.
+#[cfg(test)]
+mod rule_tests;
 
 use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedImage, ExpectedManifest, IdExpectation, Outcome};
 use crate::model::{manifest, syntax};

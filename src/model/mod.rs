@@ -96,6 +96,3 @@ pub fn id_shape(id: &ImageIdentifier) -> &'static str {
         (None, None) => "neither",
     }
 }
-
-#[cfg(test)]
-mod tests;
