@@ -5,8 +5,8 @@
 //! goes on, so that one bug does not hide the others.
 
 use crate::client::{ApiError, CallError, EcrClient};
-use crate::compare::Deviation;
 use crate::control::RunControl;
+use crate::model::Deviation;
 use crate::model::{RegistryPlan, RegistryState, Repository, syntax};
 use crate::rules::{id, rule_by_id};
 use crate::wire::{self, ImageIdentifier};

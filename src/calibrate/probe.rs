@@ -212,7 +212,7 @@ async fn ask(client: &EcrClient, request: &BatchGetImageRequest) -> Result<CaseA
             )));
         }
         match answer_of(&exchange.reply) {
-            Err(why) => unreadable = Some(why),
+            Err(why) => unreadable = Some(why.to_string()),
             Ok(answer) => {
                 if let Some(same) = seen.iter().find(|s| same_answer(s, &answer)) {
                     return Ok(same.clone());
@@ -229,7 +229,7 @@ async fn ask(client: &EcrClient, request: &BatchGetImageRequest) -> Result<CaseA
 
 /// An HTTP reply as a recorded answer: a 200 must be a `BatchGetImage` body; an error's body is
 /// kept as JSON where it is JSON, else as its text.
-fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, String> {
+fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, compare::UnreadableReply> {
     compare::parse_reply(reply)?;
     let body = serde_json::from_slice::<Value>(&reply.body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&reply.body).into_owned()));
