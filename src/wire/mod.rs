@@ -3,6 +3,8 @@
 //!
 //! These types know the format, not the semantics: what ECR answers is the model's business.
 
+pub mod json_style;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
