@@ -157,6 +157,7 @@ pub async fn seed(
                     error: Some(SeedError::Fault(CallError::Transport {
                         operation: "seeding".into(),
                         message: format!("the seeding task stopped: {e}"),
+                        source: Some(std::sync::Arc::new(e)),
                     })),
                     ..RepositorySeeded::default()
                 };

@@ -171,6 +171,7 @@ async fn seed_repository_into(
                 Err(ApiError::Call(CallError::Transport {
                     operation: "InitiateLayerUpload".into(),
                     message: format!("the upload's task stopped: {e}"),
+                    source: Some(std::sync::Arc::new(e)),
                 })),
             ),
         };
