@@ -20,166 +20,77 @@ use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// One answer the reference allows beside the model's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Alternative {
-    DupEach,
-    DigestOneEntry,
-    DigestUntaggedEntry,
-    Schema1OtherBody,
-    NoTranslation,
-    OtherTranslation,
-    NoMediaTypeField,
-    OtherTexts,
-    TypeForms,
-    ExtraMembers,
-    ReversedOrder,
-    PrettyJson,
-    CapitalisedMessage,
-    JsonContentType,
-    FailuresOmittedWhenEmpty,
-    ForeignNotFound,
-    NewNameRefused,
-    LongTagPerId,
-    EmptyMediaListAccepted,
-    LookupFirst,
-    SameImageOnce,
+/// Declares the alternatives once, each with its name, the reference's rule that allows it
+/// (revision 2 ids, some not yet in the catalogue) and what it changes; the order is the bits'.
+macro_rules! alternatives {
+    ($($alternative:ident => ($name:literal, $rule:literal, $description:literal),)*) => {
+        /// One answer the reference allows beside the model's.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Alternative {
+            $($alternative,)*
+        }
+
+        impl Alternative {
+            /// Every alternative; its index here is its bit in [`Alternatives`] and in the hash
+            /// that `advisory-mix` draws from.
+            pub const ALL: [Alternative; [$(stringify!($alternative)),*].len()] =
+                [$(Alternative::$alternative),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Alternative::$alternative => $name,)*
+                }
+            }
+
+            /// The reference's rule that allows it.
+            pub fn rule(self) -> &'static str {
+                match self {
+                    $(Alternative::$alternative => $rule,)*
+                }
+            }
+
+            /// What it changes, in a line.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Alternative::$alternative => $description,)*
+                }
+            }
+        }
+    };
+}
+
+alternatives! {
+    DupEach => ("dup-each", "I-DUP-ONCE", "an identical id repeated in one request is answered at each repetition"),
+    DigestOneEntry => ("digest-one-entry", "I-DIGEST-TAGS", "{imageDigest} of a tagged image answers one entry, with its lexicographically smallest tag"),
+    DigestUntaggedEntry => ("digest-untagged-entry", "I-DIGEST-TAGS", "{imageDigest} of a tagged image answers one entry without a tag (wins over digest-one-entry)"),
+    Schema1OtherBody => ("schema1-other-body", "M-TRANSLATE", "a schema 1 translation is written otherwise: 3-space indent, other key order, history, signatures"),
+    NoTranslation => ("no-translation", "M-TRANSLATE*", "where the model translates (schema 1, OCI, docker v2), the stored manifest and type (wins over other-translation and schema1-other-body)"),
+    OtherTranslation => ("other-translation", "M-TRANSLATE-OCI", "where a rule accepts a second manifest (schema 1 beside OCI for stored docker v2 with v1 and OCI accepted; schema 1 for stored OCI with only v1 accepted), that one"),
+    NoMediaTypeField => ("no-media-type-field", "M-TYPE-FIELD", "images carry no imageManifestMediaType"),
+    OtherTexts => ("other-texts", "(texts)", "every failureReason and error message in other words (a parameter the model looks for is kept)"),
+    TypeForms => ("type-forms", "W-ERR-TYPE", "__type as ns#Name:uri, Name:uri or ns#Name (by repository and type)"),
+    ExtraMembers => ("extra-members", "(section 1)", "members clients do not know (as the extra-members variant)"),
+    ReversedOrder => ("reversed-order", "(section 1)", "images and failures in reverse order (as the reversed-order variant)"),
+    PrettyJson => ("pretty-json", "(section 1)", "pretty-printed JSON, keys in another order (as pretty-json-reordered-keys)"),
+    CapitalisedMessage => ("capitalised-message", "W-ERR-TYPE", "the error message as Message, beside or instead of message (by repository)"),
+    JsonContentType => ("json-content-type", "W-CT", "Content-Type: application/json"),
+    FailuresOmittedWhenEmpty => ("failures-omitted-when-empty", "W-BOTH-LISTS", "a 200 body without failures when there are none"),
+    ForeignNotFound => ("foreign-not-found", "R-REGISTRY-FOREIGN", "a foreign registryId is RepositoryNotFoundException (the model's first choice is AccessDeniedException)"),
+    NewNameRefused => ("new-name-refused", "R-REPO-NAME-NEW-ONLY", "a missing repository named only under the newer pattern (a__b, a--b) is InvalidParameterException naming repositoryName"),
+    LongTagPerId => ("long-tag-per-id", "I-BAD-TAG", "a tag over 300 characters is a per-id InvalidImageTag failure; the other ids are answered"),
+    EmptyMediaListAccepted => ("empty-media-list-accepted", "R-MEDIA-EMPTY", "acceptedMediaTypes: [] is answered as if omitted"),
+    LookupFirst => ("lookup-first", "R-ORDER", "invalid parameters and a missing repository (R-ORDER) are RepositoryNotFoundException"),
+    SameImageOnce => ("same-image-once", "I-SAME-DIGEST-TAGS", "tag-only ids naming one image are answered by one entry, with the smallest of their tags"),
 }
 
 impl Alternative {
-    /// Every alternative; its index here is its bit in [`Alternatives`] and in the hash that
-    /// `advisory-mix` draws from.
-    pub const ALL: [Alternative; 21] = [
-        Alternative::DupEach,
-        Alternative::DigestOneEntry,
-        Alternative::DigestUntaggedEntry,
-        Alternative::Schema1OtherBody,
-        Alternative::NoTranslation,
-        Alternative::OtherTranslation,
-        Alternative::NoMediaTypeField,
-        Alternative::OtherTexts,
-        Alternative::TypeForms,
-        Alternative::ExtraMembers,
-        Alternative::ReversedOrder,
-        Alternative::PrettyJson,
-        Alternative::CapitalisedMessage,
-        Alternative::JsonContentType,
-        Alternative::FailuresOmittedWhenEmpty,
-        Alternative::ForeignNotFound,
-        Alternative::NewNameRefused,
-        Alternative::LongTagPerId,
-        Alternative::EmptyMediaListAccepted,
-        Alternative::LookupFirst,
-        Alternative::SameImageOnce,
-    ];
-
     fn bit(self) -> u32 {
         // ALL is in declaration order, so the discriminant is the index (a test checks it).
         1 << (self as u32)
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Alternative::DupEach => "dup-each",
-            Alternative::DigestOneEntry => "digest-one-entry",
-            Alternative::DigestUntaggedEntry => "digest-untagged-entry",
-            Alternative::Schema1OtherBody => "schema1-other-body",
-            Alternative::NoTranslation => "no-translation",
-            Alternative::OtherTranslation => "other-translation",
-            Alternative::NoMediaTypeField => "no-media-type-field",
-            Alternative::OtherTexts => "other-texts",
-            Alternative::TypeForms => "type-forms",
-            Alternative::ExtraMembers => "extra-members",
-            Alternative::ReversedOrder => "reversed-order",
-            Alternative::PrettyJson => "pretty-json",
-            Alternative::CapitalisedMessage => "capitalised-message",
-            Alternative::JsonContentType => "json-content-type",
-            Alternative::FailuresOmittedWhenEmpty => "failures-omitted-when-empty",
-            Alternative::ForeignNotFound => "foreign-not-found",
-            Alternative::NewNameRefused => "new-name-refused",
-            Alternative::LongTagPerId => "long-tag-per-id",
-            Alternative::EmptyMediaListAccepted => "empty-media-list-accepted",
-            Alternative::LookupFirst => "lookup-first",
-            Alternative::SameImageOnce => "same-image-once",
-        }
-    }
-
     pub fn parse(name: &str) -> Option<Alternative> {
         Self::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// The reference's rule that allows it (revision 2 ids, some not yet in the catalogue).
-    pub fn rule(self) -> &'static str {
-        match self {
-            Alternative::DupEach => "I-DUP-ONCE",
-            Alternative::DigestOneEntry | Alternative::DigestUntaggedEntry => "I-DIGEST-TAGS",
-            Alternative::Schema1OtherBody => "M-TRANSLATE",
-            Alternative::NoTranslation => "M-TRANSLATE*",
-            Alternative::OtherTranslation => "M-TRANSLATE-OCI",
-            Alternative::NoMediaTypeField => "M-TYPE-FIELD",
-            Alternative::OtherTexts => "(texts)",
-            Alternative::TypeForms | Alternative::CapitalisedMessage => "W-ERR-TYPE",
-            Alternative::ExtraMembers | Alternative::ReversedOrder | Alternative::PrettyJson => "(section 1)",
-            Alternative::JsonContentType => "W-CT",
-            Alternative::FailuresOmittedWhenEmpty => "W-BOTH-LISTS",
-            Alternative::ForeignNotFound => "R-REGISTRY-FOREIGN",
-            Alternative::NewNameRefused => "R-REPO-NAME-NEW-ONLY",
-            Alternative::LongTagPerId => "I-BAD-TAG",
-            Alternative::EmptyMediaListAccepted => "R-MEDIA-EMPTY",
-            Alternative::LookupFirst => "R-ORDER",
-            Alternative::SameImageOnce => "I-SAME-DIGEST-TAGS",
-        }
-    }
-
-    /// What it changes, in a line.
-    pub fn description(self) -> &'static str {
-        match self {
-            Alternative::DupEach => "an identical id repeated in one request is answered at each repetition",
-            Alternative::DigestOneEntry => {
-                "{imageDigest} of a tagged image answers one entry, with its lexicographically smallest tag"
-            }
-            Alternative::DigestUntaggedEntry => {
-                "{imageDigest} of a tagged image answers one entry without a tag (wins over digest-one-entry)"
-            }
-            Alternative::Schema1OtherBody => {
-                "a schema 1 translation is written otherwise: 3-space indent, other key order, history, signatures"
-            }
-            Alternative::NoTranslation => {
-                "where the model translates (schema 1, OCI, docker v2), the stored manifest and type (wins over other-translation and schema1-other-body)"
-            }
-            Alternative::OtherTranslation => {
-                "where a rule accepts a second manifest (schema 1 beside OCI for stored docker v2 with v1 and OCI accepted; schema 1 for stored OCI with only v1 accepted), that one"
-            }
-            Alternative::NoMediaTypeField => "images carry no imageManifestMediaType",
-            Alternative::OtherTexts => {
-                "every failureReason and error message in other words (a parameter the model looks for is kept)"
-            }
-            Alternative::TypeForms => "__type as ns#Name:uri, Name:uri or ns#Name (by repository and type)",
-            Alternative::ExtraMembers => "members clients do not know (as the extra-members variant)",
-            Alternative::ReversedOrder => "images and failures in reverse order (as the reversed-order variant)",
-            Alternative::PrettyJson => "pretty-printed JSON, keys in another order (as pretty-json-reordered-keys)",
-            Alternative::CapitalisedMessage => {
-                "the error message as Message, beside or instead of message (by repository)"
-            }
-            Alternative::JsonContentType => "Content-Type: application/json",
-            Alternative::FailuresOmittedWhenEmpty => "a 200 body without failures when there are none",
-            Alternative::ForeignNotFound => {
-                "a foreign registryId is RepositoryNotFoundException (the model's first choice is AccessDeniedException)"
-            }
-            Alternative::NewNameRefused => {
-                "a missing repository named only under the newer pattern (a__b, a--b) is InvalidParameterException naming repositoryName"
-            }
-            Alternative::LongTagPerId => {
-                "a tag over 300 characters is a per-id InvalidImageTag failure; the other ids are answered"
-            }
-            Alternative::EmptyMediaListAccepted => "acceptedMediaTypes: [] is answered as if omitted",
-            Alternative::LookupFirst => {
-                "invalid parameters and a missing repository (R-ORDER) are RepositoryNotFoundException"
-            }
-            Alternative::SameImageOnce => {
-                "tag-only ids naming one image are answered by one entry, with the smallest of their tags"
-            }
-        }
     }
 }
 
@@ -215,18 +126,21 @@ impl Alternatives {
     }
 
     /// `NAME,NAME,...` (empty: none).
-    pub fn parse(list: &str) -> Result<Self, String> {
+    pub fn from_list(list: &str) -> Result<Self, UnknownAlternative> {
         let mut out = Alternatives::NONE;
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match Alternative::parse(name) {
                 Some(a) => out = out.with(a),
-                None => {
-                    let names: Vec<&str> = Alternative::ALL.iter().map(|a| a.name()).collect();
-                    return Err(format!("unknown alternative {name:?}; one of: {}", names.join(", ")));
-                }
+                None => return Err(UnknownAlternative { name: name.to_string() }),
             }
         }
         Ok(out)
+    }
+
+    /// [`Alternatives::from_list`] with its error as text: the command line's parser (main.rs)
+    /// takes a `Result<_, String>`; it can call `from_list` (or `str::parse`) instead.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        Self::from_list(list).map_err(String::from)
     }
 
     /// The combination `advisory-mix` serves to a repository: each alternative on with
@@ -243,6 +157,27 @@ impl Alternatives {
         let bits = u32::from_le_bytes([hash[0], hash[1], hash[2], hash[3]]);
         let all = Alternative::ALL.iter().fold(0, |acc, a| acc | a.bit());
         Alternatives(bits & all)
+    }
+}
+
+/// A name in an alternatives list that names none.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown alternative {name:?}; one of: {}", Alternative::ALL.map(Alternative::name).join(", "))]
+pub struct UnknownAlternative {
+    pub name: String,
+}
+
+impl From<UnknownAlternative> for String {
+    fn from(e: UnknownAlternative) -> String {
+        e.to_string()
+    }
+}
+
+impl std::str::FromStr for Alternatives {
+    type Err = UnknownAlternative;
+
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        Alternatives::from_list(list)
     }
 }
 
@@ -638,11 +573,15 @@ mod tests {
             assert_eq!(Alternative::parse(a.name()), Some(a));
             assert_eq!(Alternatives::only(a).iter().collect::<Vec<_>>(), vec![a]);
         }
-        let both = Alternatives::parse("dup-each, type-forms").expect("names");
+        let both = Alternatives::from_list("dup-each, type-forms").expect("names");
         assert!(both.contains(Alternative::DupEach) && both.contains(Alternative::TypeForms));
         assert_eq!(both.to_string(), "dup-each,type-forms");
-        assert!(Alternatives::parse("nonsense").is_err());
-        assert_eq!(Alternatives::parse(""), Ok(Alternatives::NONE));
+        assert_eq!(
+            Alternatives::parse("nonsense")
+                .map_err(|e| e.starts_with("unknown alternative \"nonsense\"; one of: dup-each, ")),
+            Err(true)
+        );
+        assert_eq!(Alternatives::from_list(""), Ok(Alternatives::NONE));
     }
 
     #[test]

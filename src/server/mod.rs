@@ -8,7 +8,7 @@ mod alternatives;
 mod translate;
 mod variants;
 
-pub use alternatives::{Alternative, Alternatives};
+pub use alternatives::{Alternative, Alternatives, UnknownAlternative};
 pub use variants::Variant;
 
 use crate::model::{self, ReferenceAnswer, RegistryState, syntax};
