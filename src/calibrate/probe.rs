@@ -16,7 +16,7 @@ const SENDS: usize = 4;
 
 /// What became of one probe.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The endpoint's answer as it came (the namespace and account id still in it), and the
     /// request as sent, without the namespace.
     Answered(CaseAnswer, BatchGetImageRequest),
@@ -29,7 +29,7 @@ pub enum Outcome {
 
 /// Every probe's outcome, and what the seeding showed.
 #[derive(Debug, Default)]
-pub struct Asked {
+pub(crate) struct Asked {
     pub outcomes: Vec<Option<Outcome>>,
     /// The account id the endpoint answers with (from CreateRepository), else the hint.
     pub account: String,
@@ -41,7 +41,7 @@ pub struct Asked {
 
 /// Seeds each distinct state once (probes are grouped by their repositories, in first-appearance
 /// order) under `<prefix>-q<N>/` and asks its probes in turn.
-pub async fn ask_all(
+pub(crate) async fn ask_all(
     client: &EcrClient,
     probes: &[Probe],
     prefix: &str,
@@ -240,7 +240,7 @@ fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, compare::UnreadableReply> 
 }
 
 /// Whether two answers are the same, the order of `images` and `failures` aside.
-pub fn same_answer(a: &CaseAnswer, b: &CaseAnswer) -> bool {
+pub(crate) fn same_answer(a: &CaseAnswer, b: &CaseAnswer) -> bool {
     a.status == b.status && sorted_lists(&a.body) == sorted_lists(&b.body)
 }
 

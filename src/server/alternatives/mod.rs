@@ -10,6 +10,7 @@
 //! P-PERMUTE). None touches seeding, `ListImages` or `DescribeImages`.
 
 use super::{Reply, translate, variants};
+use crate::model::batch_get_image::REASON_BAD_TAG;
 use crate::model::syntax::{self, RepoNameValidity};
 use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedManifest, MessageExpectation, Outcome};
 use crate::model::{IdExpectation, RegistryState};
@@ -187,9 +188,6 @@ impl fmt::Display for Alternatives {
         f.write_str(&names.join(","))
     }
 }
-
-/// The failure reason of a per-id `InvalidImageTag` (I-BAD-TAG); ECR's words are not known.
-pub const REASON_BAD_TAG: &str = "Invalid request parameters: image tag should have between 1 and 300 characters";
 
 /// What the model is asked instead of the request, and what to undo in its answer.
 pub(super) struct Prepared {
