@@ -1,8 +1,7 @@
 //! A 200's entries against the ids ECR answers: which entry answers which id, and what is left.
 
 use super::attribution::{Attributed, Attribution, Attributor, Stray};
-use super::image_body::check_integrity;
-use super::image_body::judge_image_body;
+use super::image_body::{check_integrity, judge_image_body};
 use super::per_id::judge_id;
 use super::{acceptance, attribution};
 use crate::model::deviation::QUOTE_LIMIT;

@@ -1,11 +1,9 @@
 //! One requested id against the entries attributed to it.
 
-use super::answers::actual_value;
-use super::answers::expected_value;
+use super::answers::{actual_value, expected_value};
 use super::attribution::Attributed;
 use super::image_body::judge_image_body;
-use super::image_id_kind;
-use super::outcome_kind;
+use super::{image_id_kind, outcome_kind};
 use crate::model::{Deviation, ExpectedAnswers, IdExpectation, Outcome};
 use crate::rules::{Level, id, rule_by_id};
 use crate::wire::{Image, ImageFailureCode, ImageIdentifier};

@@ -2,7 +2,7 @@
 
 use super::read_back::repositories;
 use crate::client::{ApiError, EcrClient};
-use crate::wire::{self};
+use crate::wire;
 
 pub(super) async fn delete(client: &EcrClient, name: &str) -> Result<(), ApiError> {
     let request = wire::DeleteRepositoryRequest {

@@ -6,7 +6,7 @@ use crate::client::{ApiError, CallError, EcrClient};
 use crate::control::RunControl;
 use crate::model::{RegistryState, syntax};
 use crate::rules::id;
-use crate::wire::{self};
+use crate::wire;
 use base64::Engine as _;
 use serde_json::json;
 use std::collections::BTreeSet;
