@@ -5,9 +5,9 @@
 //! case variant, a digest prefix stays a prefix of the same image's digest, a missing digest stays
 //! missing.
 
-use crate::generate::json_style::{self, Json, Style};
 use crate::model::syntax::{is_well_formed_digest, sha256_digest};
 use crate::model::{Push, RegistryPlan, RepositoryPlan, manifest};
+use crate::wire::json_style::{self, Json, Style};
 use crate::wire::{BatchGetImageRequest, ImageIdentifier, media_type};
 use std::collections::HashMap;
 

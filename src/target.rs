@@ -39,7 +39,7 @@ pub enum ConfigError {
     #[error(transparent)]
     Credentials(#[from] credentials::CredentialsError),
     #[error("cannot build the HTTP client: {0}")]
-    Http(String),
+    Http(#[source] reqwest::Error),
     #[error("CA bundle {path}: {problem}")]
     CaBundle { path: String, problem: String },
 }
@@ -161,7 +161,7 @@ pub fn client_for(
     if options.insecure {
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
-    let http = builder.build().map_err(|e| ConfigError::Http(e.to_string()))?;
+    let http = builder.build().map_err(ConfigError::Http)?;
     // A user name and password in the URL are no AWS credential: sent, they would go out as a
     // Basic Authorization header beside SigV4's (and be refused). Requests go to the URL without.
     let mut sent = url.clone();

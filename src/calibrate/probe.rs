@@ -16,7 +16,7 @@ const SENDS: usize = 4;
 
 /// What became of one probe.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The endpoint's answer as it came (the namespace and account id still in it), and the
     /// request as sent, without the namespace.
     Answered(CaseAnswer, BatchGetImageRequest),
@@ -29,7 +29,7 @@ pub enum Outcome {
 
 /// Every probe's outcome, and what the seeding showed.
 #[derive(Debug, Default)]
-pub struct Asked {
+pub(crate) struct Asked {
     pub outcomes: Vec<Option<Outcome>>,
     /// The account id the endpoint answers with (from CreateRepository), else the hint.
     pub account: String,
@@ -41,7 +41,7 @@ pub struct Asked {
 
 /// Seeds each distinct state once (probes are grouped by their repositories, in first-appearance
 /// order) under `<prefix>-q<N>/` and asks its probes in turn.
-pub async fn ask_all(
+pub(crate) async fn ask_all(
     client: &EcrClient,
     probes: &[Probe],
     prefix: &str,
@@ -212,7 +212,7 @@ async fn ask(client: &EcrClient, request: &BatchGetImageRequest) -> Result<CaseA
             )));
         }
         match answer_of(&exchange.reply) {
-            Err(why) => unreadable = Some(why),
+            Err(why) => unreadable = Some(why.to_string()),
             Ok(answer) => {
                 if let Some(same) = seen.iter().find(|s| same_answer(s, &answer)) {
                     return Ok(same.clone());
@@ -229,7 +229,7 @@ async fn ask(client: &EcrClient, request: &BatchGetImageRequest) -> Result<CaseA
 
 /// An HTTP reply as a recorded answer: a 200 must be a `BatchGetImage` body; an error's body is
 /// kept as JSON where it is JSON, else as its text.
-fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, String> {
+fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, compare::UnreadableReply> {
     compare::parse_reply(reply)?;
     let body = serde_json::from_slice::<Value>(&reply.body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&reply.body).into_owned()));
@@ -240,7 +240,7 @@ fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, String> {
 }
 
 /// Whether two answers are the same, the order of `images` and `failures` aside.
-pub fn same_answer(a: &CaseAnswer, b: &CaseAnswer) -> bool {
+pub(crate) fn same_answer(a: &CaseAnswer, b: &CaseAnswer) -> bool {
     a.status == b.status && sorted_lists(&a.body) == sorted_lists(&b.body)
 }
 

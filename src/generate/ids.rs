@@ -8,88 +8,38 @@ use proptest::sample::Index;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// What kind of id a generated one is. Kept with the id so that coverage can be measured and a
-/// deviation can say what kind of request found it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdCategory {
-    ExistingTag,
-    ExistingDigest,
-    BothMatching,
-    Mismatched,
-    MissingTag,
-    MissingDigest,
-    MissingTagExistingDigest,
-    Neither,
-    MalformedDigest,
-    MalformedDigestWithTag,
-    TagTooLong,
-    Duplicate,
-    OtherRepoTag,
-    OtherRepoDigest,
-    TagCaseVariant,
-    DigestPrefix,
-    DigestOneHexChanged,
-    DigestUpperHex,
-    /// Another tag of the image an earlier id names (I-SAME-DIGEST-TAGS).
-    SiblingTag,
-    /// An empty `imageDigest` (alone or beside a tag) or an empty `imageTag` (I-EMPTY): an unknown
-    /// case, kept apart from the malformed digests so that it never decides a gate rule. Id lists
-    /// draw empty digests; an empty tag is `RequestCategory::TagInvalid`'s.
-    Empty,
-    /// A tag of valid length with a character outside `[a-zA-Z0-9-_.]` (I-TAG-CHARSET).
-    TagCharset,
-}
-
-impl IdCategory {
-    pub const ALL: [IdCategory; 21] = [
-        IdCategory::ExistingTag,
-        IdCategory::ExistingDigest,
-        IdCategory::BothMatching,
-        IdCategory::Mismatched,
-        IdCategory::MissingTag,
-        IdCategory::MissingDigest,
-        IdCategory::MissingTagExistingDigest,
-        IdCategory::Neither,
-        IdCategory::MalformedDigest,
-        IdCategory::MalformedDigestWithTag,
-        IdCategory::TagTooLong,
-        IdCategory::Duplicate,
-        IdCategory::OtherRepoTag,
-        IdCategory::OtherRepoDigest,
-        IdCategory::TagCaseVariant,
-        IdCategory::DigestPrefix,
-        IdCategory::DigestOneHexChanged,
-        IdCategory::DigestUpperHex,
-        IdCategory::SiblingTag,
-        IdCategory::Empty,
-        IdCategory::TagCharset,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            IdCategory::ExistingTag => "existing-tag",
-            IdCategory::ExistingDigest => "existing-digest",
-            IdCategory::BothMatching => "both-matching",
-            IdCategory::Mismatched => "mismatched",
-            IdCategory::MissingTag => "missing-tag",
-            IdCategory::MissingDigest => "missing-digest",
-            IdCategory::MissingTagExistingDigest => "missing-tag-existing-digest",
-            IdCategory::Neither => "neither",
-            IdCategory::MalformedDigest => "malformed-digest",
-            IdCategory::MalformedDigestWithTag => "malformed-digest-with-tag",
-            IdCategory::TagTooLong => "tag-too-long",
-            IdCategory::Duplicate => "duplicate",
-            IdCategory::OtherRepoTag => "other-repo-tag",
-            IdCategory::OtherRepoDigest => "other-repo-digest",
-            IdCategory::TagCaseVariant => "tag-case-variant",
-            IdCategory::DigestPrefix => "digest-prefix",
-            IdCategory::DigestOneHexChanged => "digest-one-hex-changed",
-            IdCategory::DigestUpperHex => "digest-upper-hex",
-            IdCategory::SiblingTag => "sibling-tag",
-            IdCategory::Empty => "empty",
-            IdCategory::TagCharset => "tag-charset",
-        }
+named_enum! {
+    /// What kind of id a generated one is. Kept with the id so that coverage can be measured and a
+    /// deviation can say what kind of request found it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum IdCategory {
+        ExistingTag => "existing-tag",
+        ExistingDigest => "existing-digest",
+        BothMatching => "both-matching",
+        Mismatched => "mismatched",
+        MissingTag => "missing-tag",
+        MissingDigest => "missing-digest",
+        MissingTagExistingDigest => "missing-tag-existing-digest",
+        Neither => "neither",
+        MalformedDigest => "malformed-digest",
+        MalformedDigestWithTag => "malformed-digest-with-tag",
+        TagTooLong => "tag-too-long",
+        Duplicate => "duplicate",
+        OtherRepoTag => "other-repo-tag",
+        OtherRepoDigest => "other-repo-digest",
+        TagCaseVariant => "tag-case-variant",
+        DigestPrefix => "digest-prefix",
+        DigestOneHexChanged => "digest-one-hex-changed",
+        DigestUpperHex => "digest-upper-hex",
+        /// Another tag of the image an earlier id names (I-SAME-DIGEST-TAGS).
+        SiblingTag => "sibling-tag",
+        /// An empty `imageDigest` (alone or beside a tag) or an empty `imageTag` (I-EMPTY): an unknown
+        /// case, kept apart from the malformed digests so that it never decides a gate rule. Id lists
+        /// draw empty digests; an empty tag is `RequestCategory::TagInvalid`'s.
+        Empty => "empty",
+        /// A tag of valid length with a character outside `[a-zA-Z0-9-_.]` (I-TAG-CHARSET).
+        TagCharset => "tag-charset",
     }
 }
 

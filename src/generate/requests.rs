@@ -11,68 +11,30 @@ use proptest::sample::Index;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// What kind of request a generated one is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RequestCategory {
-    /// Ids against an existing repository (the per-id categories say more).
-    Ids,
-    /// More than 100 ids.
-    IdsTooMany,
-    IdsEmpty,
-    MissingRepository,
-    NameTooShort,
-    NameTooLong,
-    NameUpperCase,
-    NameBadSeparator,
-    NameNewPatternOnly,
-    RegistryMalformed,
-    RegistryOwn,
-    RegistryForeign,
-    MediaTypesEmpty,
-    /// One id's tag is empty (I-EMPTY) or longer than 300 characters (I-BAD-TAG).
-    TagInvalid,
-    /// A missing repository and an invalid parameter together (R-ORDER).
-    ValidationBeforeLookup,
-}
-
-impl RequestCategory {
-    pub const ALL: [RequestCategory; 15] = [
-        RequestCategory::Ids,
-        RequestCategory::IdsTooMany,
-        RequestCategory::IdsEmpty,
-        RequestCategory::MissingRepository,
-        RequestCategory::NameTooShort,
-        RequestCategory::NameTooLong,
-        RequestCategory::NameUpperCase,
-        RequestCategory::NameBadSeparator,
-        RequestCategory::NameNewPatternOnly,
-        RequestCategory::RegistryMalformed,
-        RequestCategory::RegistryOwn,
-        RequestCategory::RegistryForeign,
-        RequestCategory::MediaTypesEmpty,
-        RequestCategory::TagInvalid,
-        RequestCategory::ValidationBeforeLookup,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            RequestCategory::Ids => "ids",
-            RequestCategory::IdsTooMany => "ids-too-many",
-            RequestCategory::IdsEmpty => "ids-empty",
-            RequestCategory::MissingRepository => "missing-repository",
-            RequestCategory::NameTooShort => "name-too-short",
-            RequestCategory::NameTooLong => "name-too-long",
-            RequestCategory::NameUpperCase => "name-upper-case",
-            RequestCategory::NameBadSeparator => "name-bad-separator",
-            RequestCategory::NameNewPatternOnly => "name-new-pattern-only",
-            RequestCategory::RegistryMalformed => "registry-malformed",
-            RequestCategory::RegistryOwn => "registry-own",
-            RequestCategory::RegistryForeign => "registry-foreign",
-            RequestCategory::MediaTypesEmpty => "media-types-empty",
-            RequestCategory::TagInvalid => "tag-invalid",
-            RequestCategory::ValidationBeforeLookup => "validation-before-lookup",
-        }
+named_enum! {
+    /// What kind of request a generated one is.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum RequestCategory {
+        /// Ids against an existing repository (the per-id categories say more).
+        Ids => "ids",
+        /// More than 100 ids.
+        IdsTooMany => "ids-too-many",
+        IdsEmpty => "ids-empty",
+        MissingRepository => "missing-repository",
+        NameTooShort => "name-too-short",
+        NameTooLong => "name-too-long",
+        NameUpperCase => "name-upper-case",
+        NameBadSeparator => "name-bad-separator",
+        NameNewPatternOnly => "name-new-pattern-only",
+        RegistryMalformed => "registry-malformed",
+        RegistryOwn => "registry-own",
+        RegistryForeign => "registry-foreign",
+        MediaTypesEmpty => "media-types-empty",
+        /// One id's tag is empty (I-EMPTY) or longer than 300 characters (I-BAD-TAG).
+        TagInvalid => "tag-invalid",
+        /// A missing repository and an invalid parameter together (R-ORDER).
+        ValidationBeforeLookup => "validation-before-lookup",
     }
 }
 

@@ -9,12 +9,14 @@
 //! - [`expected`]: what it returns, each part naming the rule that decides it.
 
 pub mod batch_get_image;
+pub mod deviation;
 pub mod expected;
 pub mod manifest;
 pub mod state;
 pub mod syntax;
 
 pub use batch_get_image::batch_get_image;
+pub use deviation::{Answers, Deviation};
 pub use expected::*;
 pub use state::{ImageRecord, Push, PushError, RegistryPlan, RegistryState, Repository, RepositoryPlan};
 
@@ -96,6 +98,3 @@ pub fn id_shape(id: &ImageIdentifier) -> &'static str {
         (None, None) => "neither",
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 /// registry that signs its schema 1 answers writes it: keys in another order than the model's, a
 /// three-space indent, `history` entries with `v1Compatibility` strings, and `signatures`. Still
 /// `schemaVersion` 1 with the right `name`, `tag` and `fsLayers`, which is all M-TRANSLATE claims.
-pub fn schema1_signed_body(name: &str, tag: &str, layers: &[String]) -> String {
+pub(crate) fn schema1_signed_body(name: &str, tag: &str, layers: &[String]) -> String {
     // Schema 1 lists the newest layer first.
     let newest_first: Vec<&String> = layers.iter().rev().collect();
     let ids: Vec<String> = newest_first

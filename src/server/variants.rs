@@ -9,83 +9,108 @@ use crate::rules::id;
 use crate::wire::{BatchGetImageRequest, ImageIdentifier};
 use serde_json::{Value, json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Variant {
-    /// The model itself.
-    Reference,
-    // ---- broken ----
-    TagCaseInsensitive,
-    DigestPrefixMatch,
-    CrossRepositoryLookup,
-    MismatchIgnored,
-    EchoDropsTag,
-    MissingTagIsInvalidTag,
-    NeitherRefusesRequest,
-    MalformedDigestNotFound,
-    RepositoryNotFoundIs404,
-    ErrorsWithoutType,
-    NoIdLimit,
-    EmptyIdsAccepted,
-    RegistryIdUnchecked,
-    RepositoryNameUnchecked,
-    ManifestReserialised,
-    MediaTypeAlwaysDockerV2,
-    SameDigestAnsweredOnce,
-    WrongRegistryId,
-    PutDigestOfReserialised,
-    GetMovesMismatchedTag,
-    ValidationIs500,
-    DigestAnsweredOnce,
-    DuplicatesAnsweredTwice,
-    // ---- harmless ----
-    ReversedOrder,
-    PrettyJsonReorderedKeys,
-    ExtraMembers,
-    NamespacedErrorType,
-    CapitalisedMessage,
-    // ---- soundness ----
-    AdvisoryMix,
+/// Declares the variants once, each in its group with its name, what it does and (broken ones)
+/// the rule a run against it must report: the enum, its lists and its lookups derive from the one
+/// table, so adding a variant is one row here and its behaviour below.
+macro_rules! variants {
+    (
+        reference: $reference:ident => ($reference_name:literal, $reference_description:literal),
+        broken: [$($broken:ident => ($broken_name:literal, $rule:expr, $broken_description:literal),)*]
+        harmless: [$($harmless:ident => ($harmless_name:literal, $harmless_description:literal),)*]
+        soundness: [$($sound:ident => ($sound_name:literal, $sound_description:literal),)*]
+    ) => {
+        /// The reference itself, a broken variant, a harmless one, or a soundness one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Variant {
+            /// The model itself.
+            $reference,
+            $($broken,)*
+            $($harmless,)*
+            $($sound,)*
+        }
+
+        impl Variant {
+            /// Variants with a bug a run must catch, by the rule it breaks.
+            pub const BROKEN: [Variant; [$(stringify!($broken)),*].len()] = [$(Variant::$broken),*];
+
+            /// Variants that differ from ECR only where clients cannot see: a run must pass.
+            pub const HARMLESS: [Variant; [$(stringify!($harmless)),*].len()] = [$(Variant::$harmless),*];
+
+            /// Variants that differ from the model only where the reference allows it (several
+            /// accepted answers, or advisory rules): a run reports advisory deviations and must pass
+            /// the gate.
+            pub const SOUNDNESS: [Variant; [$(stringify!($sound)),*].len()] = [$(Variant::$sound),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    Variant::$reference => $reference_name,
+                    $(Variant::$broken => $broken_name,)*
+                    $(Variant::$harmless => $harmless_name,)*
+                    $(Variant::$sound => $sound_name,)*
+                }
+            }
+
+            /// What the bug is, in a line.
+            pub fn description(self) -> &'static str {
+                match self {
+                    Variant::$reference => $reference_description,
+                    $(Variant::$broken => $broken_description,)*
+                    $(Variant::$harmless => $harmless_description,)*
+                    $(Variant::$sound => $sound_description,)*
+                }
+            }
+
+            /// The rule a run against this variant must report (None: the run must pass).
+            pub fn expected_rule(self) -> Option<&'static str> {
+                match self {
+                    $(Variant::$broken => Some($rule),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+variants! {
+    reference: Reference => ("reference", "answers exactly as the model"),
+    broken: [
+        TagCaseInsensitive => ("tag-case-insensitive", id::I_TAG_CASE, "matches tags ignoring case"),
+        DigestPrefixMatch => ("digest-prefix-match", id::I_NOT_FOUND, "matches a well-formed digest by unique prefix"),
+        CrossRepositoryLookup => ("cross-repository-lookup", id::I_SCOPE, "finds tags and digests in other repositories"),
+        MismatchIgnored => ("mismatch-ignored", id::I_MISMATCH, "answers the tag's image when tag and digest disagree"),
+        EchoDropsTag => ("echo-drops-tag", id::I_ECHO, "a failure for {tag, digest} echoes only the digest"),
+        MissingTagIsInvalidTag => ("missing-tag-is-invalid-tag", id::I_NOT_FOUND, "a missing tag fails with InvalidImageTag"),
+        NeitherRefusesRequest => ("neither-refuses-request", id::I_NEITHER, "an id with neither tag nor digest refuses the whole request"),
+        MalformedDigestNotFound => ("malformed-digest-not-found", id::I_BAD_DIGEST, "a malformed digest is ImageNotFound"),
+        RepositoryNotFoundIs404 => ("repository-not-found-is-404", id::W_ERR_STATUS, "a missing repository is HTTP 404"),
+        ErrorsWithoutType => ("errors-without-type", id::W_ERR_TYPE, "error bodies carry a message but no __type"),
+        NoIdLimit => ("no-id-limit", id::R_IDS_TOO_MANY, "accepts more than 100 ids"),
+        EmptyIdsAccepted => ("empty-ids-accepted", id::R_IDS_EMPTY, "accepts an empty id list"),
+        RegistryIdUnchecked => ("registry-id-unchecked", id::R_REGISTRY_INVALID, "ignores a malformed registryId"),
+        RepositoryNameUnchecked => ("repository-name-unchecked", id::R_REPO_NAME_INVALID, "looks up invalid repository names instead of refusing them"),
+        ManifestReserialised => ("manifest-reserialised", id::M_INTEGRITY, "returns manifests re-serialised instead of byte for byte"),
+        MediaTypeAlwaysDockerV2 => ("media-type-always-docker-v2", id::M_DEFAULT, "answers every manifest as docker v2"),
+        SameDigestAnsweredOnce => ("same-digest-answered-once", id::I_SAME_DIGEST_TAGS, "answers two tags of one image once (advisory)"),
+        WrongRegistryId => ("wrong-registry-id", id::S_REGISTRY_ID, "answers images with another registryId"),
+        PutDigestOfReserialised => ("put-digest-of-reserialised", id::S_PUT_DIGEST, "PutImage digests a re-serialised manifest"),
+        GetMovesMismatchedTag => ("get-moves-mismatched-tag", id::P_READ_ONLY, "BatchGetImage of a mismatched tag and digest moves the tag"),
+        ValidationIs500 => ("validation-is-500", id::W_ERR_STATUS, "parameter errors are HTTP 500"),
+        DigestAnsweredOnce => ("digest-answered-once", id::I_DIGEST_TAGS, "by digest answers one entry, whatever the tags (advisory)"),
+        DuplicatesAnsweredTwice => ("duplicates-answered-twice", id::I_DUP_ONCE, "answers a repeated id at each repetition (advisory)"),
+    ]
+    harmless: [
+        ReversedOrder => ("reversed-order", "lists images and failures in reverse order"),
+        PrettyJsonReorderedKeys => ("pretty-json-reordered-keys", "pretty-prints its JSON with keys in another order"),
+        ExtraMembers => ("extra-members", "adds members clients do not know"),
+        NamespacedErrorType => ("namespaced-error-type", "writes __type as namespace#Name:uri"),
+        CapitalisedMessage => ("capitalised-message", "writes the error message as Message"),
+    ]
+    soundness: [
+        AdvisoryMix => ("advisory-mix", "per run a combination of the alternative answers the reference allows (`ecr-conformance variants` lists them), each on with probability 1/2, drawn from the SHA-256 of the repository name's first 13 characters (the seed's ecrc-XXXXXXXX prefix) or of the whole name: advisory deviations only, the gate must pass"),
+    ]
 }
 
 impl Variant {
-    pub const BROKEN: [Variant; 23] = [
-        Variant::TagCaseInsensitive,
-        Variant::DigestPrefixMatch,
-        Variant::CrossRepositoryLookup,
-        Variant::MismatchIgnored,
-        Variant::EchoDropsTag,
-        Variant::MissingTagIsInvalidTag,
-        Variant::NeitherRefusesRequest,
-        Variant::MalformedDigestNotFound,
-        Variant::RepositoryNotFoundIs404,
-        Variant::ErrorsWithoutType,
-        Variant::NoIdLimit,
-        Variant::EmptyIdsAccepted,
-        Variant::RegistryIdUnchecked,
-        Variant::RepositoryNameUnchecked,
-        Variant::ManifestReserialised,
-        Variant::MediaTypeAlwaysDockerV2,
-        Variant::SameDigestAnsweredOnce,
-        Variant::WrongRegistryId,
-        Variant::PutDigestOfReserialised,
-        Variant::GetMovesMismatchedTag,
-        Variant::ValidationIs500,
-        Variant::DigestAnsweredOnce,
-        Variant::DuplicatesAnsweredTwice,
-    ];
-
-    pub const HARMLESS: [Variant; 5] = [
-        Variant::ReversedOrder,
-        Variant::PrettyJsonReorderedKeys,
-        Variant::ExtraMembers,
-        Variant::NamespacedErrorType,
-        Variant::CapitalisedMessage,
-    ];
-
-    /// Variants that differ from the model only where the reference allows it (several accepted
-    /// answers, or advisory rules): a run reports advisory deviations and must pass the gate.
-    pub const SOUNDNESS: [Variant; 1] = [Variant::AdvisoryMix];
-
     pub fn all() -> impl Iterator<Item = Variant> {
         std::iter::once(Variant::Reference)
             .chain(Self::BROKEN)
@@ -101,117 +126,8 @@ impl Variant {
         }
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Reference => "reference",
-            Variant::TagCaseInsensitive => "tag-case-insensitive",
-            Variant::DigestPrefixMatch => "digest-prefix-match",
-            Variant::CrossRepositoryLookup => "cross-repository-lookup",
-            Variant::MismatchIgnored => "mismatch-ignored",
-            Variant::EchoDropsTag => "echo-drops-tag",
-            Variant::MissingTagIsInvalidTag => "missing-tag-is-invalid-tag",
-            Variant::NeitherRefusesRequest => "neither-refuses-request",
-            Variant::MalformedDigestNotFound => "malformed-digest-not-found",
-            Variant::RepositoryNotFoundIs404 => "repository-not-found-is-404",
-            Variant::ErrorsWithoutType => "errors-without-type",
-            Variant::NoIdLimit => "no-id-limit",
-            Variant::EmptyIdsAccepted => "empty-ids-accepted",
-            Variant::RegistryIdUnchecked => "registry-id-unchecked",
-            Variant::RepositoryNameUnchecked => "repository-name-unchecked",
-            Variant::ManifestReserialised => "manifest-reserialised",
-            Variant::MediaTypeAlwaysDockerV2 => "media-type-always-docker-v2",
-            Variant::SameDigestAnsweredOnce => "same-digest-answered-once",
-            Variant::WrongRegistryId => "wrong-registry-id",
-            Variant::PutDigestOfReserialised => "put-digest-of-reserialised",
-            Variant::GetMovesMismatchedTag => "get-moves-mismatched-tag",
-            Variant::ValidationIs500 => "validation-is-500",
-            Variant::DigestAnsweredOnce => "digest-answered-once",
-            Variant::DuplicatesAnsweredTwice => "duplicates-answered-twice",
-            Variant::ReversedOrder => "reversed-order",
-            Variant::PrettyJsonReorderedKeys => "pretty-json-reordered-keys",
-            Variant::ExtraMembers => "extra-members",
-            Variant::NamespacedErrorType => "namespaced-error-type",
-            Variant::CapitalisedMessage => "capitalised-message",
-            Variant::AdvisoryMix => "advisory-mix",
-        }
-    }
-
     pub fn parse(name: &str) -> Option<Variant> {
         Self::all().find(|v| v.name() == name)
-    }
-
-    /// What the bug is, in a line.
-    pub fn description(self) -> &'static str {
-        match self {
-            Variant::Reference => "answers exactly as the model",
-            Variant::TagCaseInsensitive => "matches tags ignoring case",
-            Variant::DigestPrefixMatch => "matches a well-formed digest by unique prefix",
-            Variant::CrossRepositoryLookup => "finds tags and digests in other repositories",
-            Variant::MismatchIgnored => "answers the tag's image when tag and digest disagree",
-            Variant::EchoDropsTag => "a failure for {tag, digest} echoes only the digest",
-            Variant::MissingTagIsInvalidTag => "a missing tag fails with InvalidImageTag",
-            Variant::NeitherRefusesRequest => "an id with neither tag nor digest refuses the whole request",
-            Variant::MalformedDigestNotFound => "a malformed digest is ImageNotFound",
-            Variant::RepositoryNotFoundIs404 => "a missing repository is HTTP 404",
-            Variant::ErrorsWithoutType => "error bodies carry a message but no __type",
-            Variant::NoIdLimit => "accepts more than 100 ids",
-            Variant::EmptyIdsAccepted => "accepts an empty id list",
-            Variant::RegistryIdUnchecked => "ignores a malformed registryId",
-            Variant::RepositoryNameUnchecked => "looks up invalid repository names instead of refusing them",
-            Variant::ManifestReserialised => "returns manifests re-serialised instead of byte for byte",
-            Variant::MediaTypeAlwaysDockerV2 => "answers every manifest as docker v2",
-            Variant::SameDigestAnsweredOnce => "answers two tags of one image once (advisory)",
-            Variant::WrongRegistryId => "answers images with another registryId",
-            Variant::PutDigestOfReserialised => "PutImage digests a re-serialised manifest",
-            Variant::GetMovesMismatchedTag => "BatchGetImage of a mismatched tag and digest moves the tag",
-            Variant::ValidationIs500 => "parameter errors are HTTP 500",
-            Variant::DigestAnsweredOnce => "by digest answers one entry, whatever the tags (advisory)",
-            Variant::DuplicatesAnsweredTwice => "answers a repeated id at each repetition (advisory)",
-            Variant::ReversedOrder => "lists images and failures in reverse order",
-            Variant::PrettyJsonReorderedKeys => "pretty-prints its JSON with keys in another order",
-            Variant::ExtraMembers => "adds members clients do not know",
-            Variant::NamespacedErrorType => "writes __type as namespace#Name:uri",
-            Variant::CapitalisedMessage => "writes the error message as Message",
-            Variant::AdvisoryMix => {
-                "per run a combination of the alternative answers the reference allows (`ecr-conformance variants` lists them), each on with probability 1/2, drawn from the SHA-256 of the repository name's first 13 characters (the seed's ecrc-XXXXXXXX prefix) or of the whole name: advisory deviations only, the gate must pass"
-            }
-        }
-    }
-
-    /// The rule a run against this variant must report (None: the run must pass).
-    pub fn expected_rule(self) -> Option<&'static str> {
-        Some(match self {
-            Variant::Reference
-            | Variant::ReversedOrder
-            | Variant::PrettyJsonReorderedKeys
-            | Variant::ExtraMembers
-            | Variant::NamespacedErrorType
-            | Variant::CapitalisedMessage
-            | Variant::AdvisoryMix => return None,
-            Variant::TagCaseInsensitive => id::I_TAG_CASE,
-            Variant::DigestPrefixMatch => id::I_NOT_FOUND,
-            Variant::CrossRepositoryLookup => id::I_SCOPE,
-            Variant::MismatchIgnored => id::I_MISMATCH,
-            Variant::EchoDropsTag => id::I_ECHO,
-            Variant::MissingTagIsInvalidTag => id::I_NOT_FOUND,
-            Variant::NeitherRefusesRequest => id::I_NEITHER,
-            Variant::MalformedDigestNotFound => id::I_BAD_DIGEST,
-            Variant::RepositoryNotFoundIs404 => id::W_ERR_STATUS,
-            Variant::ErrorsWithoutType => id::W_ERR_TYPE,
-            Variant::NoIdLimit => id::R_IDS_TOO_MANY,
-            Variant::EmptyIdsAccepted => id::R_IDS_EMPTY,
-            Variant::RegistryIdUnchecked => id::R_REGISTRY_INVALID,
-            Variant::RepositoryNameUnchecked => id::R_REPO_NAME_INVALID,
-            Variant::ManifestReserialised => id::M_INTEGRITY,
-            Variant::MediaTypeAlwaysDockerV2 => id::M_DEFAULT,
-            Variant::SameDigestAnsweredOnce => id::I_SAME_DIGEST_TAGS,
-            Variant::WrongRegistryId => id::S_REGISTRY_ID,
-            Variant::PutDigestOfReserialised => id::S_PUT_DIGEST,
-            Variant::GetMovesMismatchedTag => id::P_READ_ONLY,
-            Variant::ValidationIs500 => id::W_ERR_STATUS,
-            Variant::DigestAnsweredOnce => id::I_DIGEST_TAGS,
-            Variant::DuplicatesAnsweredTwice => id::I_DUP_ONCE,
-        })
     }
 
     /// Answers some requests before the model sees them.

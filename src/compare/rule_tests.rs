@@ -2,8 +2,8 @@
 //! test that checks every rule has one. Wire rules are judged through the comparer, since they
 //! are claims about answers rather than about the model's choices.
 
-use super::*;
 use crate::compare::{Deviation, Judgement, judge};
+use crate::model::*;
 use crate::rules::{Level, RULES, id};
 use crate::wire::media_type::*;
 use crate::wire::{BatchGetImageRequest, HttpReply, ImageFailureCode, ImageIdentifier as Id};
@@ -1228,7 +1228,7 @@ fn s_registry_id_answers_carry_the_registry_id() {
 
 #[test]
 fn every_rule_has_a_test_named_after_it() {
-    let source = include_str!("tests.rs");
+    let source = include_str!("rule_tests.rs");
     for rule in RULES {
         let prefix = format!("fn {}_", rule.id.to_lowercase().replace('-', "_"));
         assert!(

@@ -3,6 +3,8 @@
 //!
 //! These types know the format, not the semantics: what ECR answers is the model's business.
 
+pub mod json_style;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -105,10 +107,32 @@ pub struct Image {
     pub image_manifest_media_type: Option<String>,
 }
 
-/// `ImageFailureCode`: the eleven codes of the service model. A code this build does not know is
-/// kept as text, so that an endpoint inventing one is a finding, not a parse error.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ImageFailureCode {
+/// Declares the known failure codes once, each written as its name: the enum (with `Unknown` for
+/// the rest), `ALL` and `as_str` derive from the one list.
+macro_rules! failure_codes {
+    ($($code:ident,)*) => {
+        /// `ImageFailureCode`: the eleven codes of the service model. A code this build does not
+        /// know is kept as text, so that an endpoint inventing one is a finding, not a parse error.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ImageFailureCode {
+            $($code,)*
+            Unknown(String),
+        }
+
+        impl ImageFailureCode {
+            pub const ALL: [ImageFailureCode; [$(stringify!($code)),*].len()] = [$(ImageFailureCode::$code),*];
+
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ImageFailureCode::$code => stringify!($code),)*
+                    ImageFailureCode::Unknown(text) => text,
+                }
+            }
+        }
+    };
+}
+
+failure_codes! {
     InvalidImageDigest,
     InvalidImageTag,
     ImageTagDoesNotMatchDigest,
@@ -120,41 +144,9 @@ pub enum ImageFailureCode {
     UpstreamTooManyRequests,
     UpstreamUnavailable,
     ImageInaccessible,
-    Unknown(String),
 }
 
 impl ImageFailureCode {
-    pub const ALL: [ImageFailureCode; 11] = [
-        ImageFailureCode::InvalidImageDigest,
-        ImageFailureCode::InvalidImageTag,
-        ImageFailureCode::ImageTagDoesNotMatchDigest,
-        ImageFailureCode::ImageNotFound,
-        ImageFailureCode::MissingDigestAndTag,
-        ImageFailureCode::ImageReferencedByManifestList,
-        ImageFailureCode::KmsError,
-        ImageFailureCode::UpstreamAccessDenied,
-        ImageFailureCode::UpstreamTooManyRequests,
-        ImageFailureCode::UpstreamUnavailable,
-        ImageFailureCode::ImageInaccessible,
-    ];
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            ImageFailureCode::InvalidImageDigest => "InvalidImageDigest",
-            ImageFailureCode::InvalidImageTag => "InvalidImageTag",
-            ImageFailureCode::ImageTagDoesNotMatchDigest => "ImageTagDoesNotMatchDigest",
-            ImageFailureCode::ImageNotFound => "ImageNotFound",
-            ImageFailureCode::MissingDigestAndTag => "MissingDigestAndTag",
-            ImageFailureCode::ImageReferencedByManifestList => "ImageReferencedByManifestList",
-            ImageFailureCode::KmsError => "KmsError",
-            ImageFailureCode::UpstreamAccessDenied => "UpstreamAccessDenied",
-            ImageFailureCode::UpstreamTooManyRequests => "UpstreamTooManyRequests",
-            ImageFailureCode::UpstreamUnavailable => "UpstreamUnavailable",
-            ImageFailureCode::ImageInaccessible => "ImageInaccessible",
-            ImageFailureCode::Unknown(text) => text,
-        }
-    }
-
     pub fn parse(text: &str) -> Self {
         Self::ALL
             .iter()

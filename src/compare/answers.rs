@@ -1,0 +1,319 @@
+//! A 200's entries against the ids ECR answers: which entry answers which id, and what is left.
+
+use super::attribution::{Attributed, Attribution, Attributor, Stray};
+use super::image_body::{check_integrity, judge_image_body};
+use super::per_id::judge_id;
+use super::{acceptance, attribution};
+use crate::model::deviation::QUOTE_LIMIT;
+use crate::model::{Deviation, ExpectedAnswers, IdExpectation, Outcome};
+use crate::rules::{Level, id, rule_by_id};
+use crate::wire::{self, BatchGetImageResponse, Image, ImageFailure, ImageFailureCode, ImageIdentifier};
+use serde_json::{Value, json};
+
+pub(super) fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, out: &mut Vec<Deviation>) {
+    if resp.images.is_none() || resp.failures.is_none() {
+        out.push(
+            Deviation::new(
+                id::W_BOTH_LISTS,
+                Level::Advisory,
+                "a 200 body lacks `images` or `failures`",
+                json!({"images": [], "failures": []}),
+                json!({"images": resp.images.is_some(), "failures": resp.failures.is_some()}),
+            )
+            .kinds("both lists", "a list missing"),
+        );
+    }
+    let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
+    let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
+    // Failures outside the model (section 9) answer their id as what they are; the rest of the
+    // answer is judged without them.
+    let outside: Vec<&ImageFailure> = failures
+        .iter()
+        .filter(|f| f.failure_code.as_ref().is_some_and(is_outside_failure) && a.ids.iter().any(|e| e.id == f.image_id))
+        .collect();
+    if !outside.is_empty() {
+        for f in &outside {
+            let code = f
+                .failure_code
+                .as_ref()
+                .map(ImageFailureCode::as_str)
+                .unwrap_or_default();
+            out.push(
+                Deviation::new(
+                    id::X_OUTSIDE,
+                    rule_by_id(id::X_OUTSIDE).level,
+                    format!(
+                        "{}: failure {code}, an answer outside the model (reference section 9)",
+                        f.image_id
+                    ),
+                    json!("an answer the model decides"),
+                    json!(f),
+                )
+                .about(&f.image_id)
+                .kinds("an answer the model decides", format!("failure {code}")),
+            );
+        }
+        let inside = ExpectedAnswers {
+            ids: a
+                .ids
+                .iter()
+                .filter(|e| !outside.iter().any(|f| f.image_id == e.id))
+                .cloned()
+                .collect(),
+            ..a.clone()
+        };
+        let rest = BatchGetImageResponse {
+            images: resp.images.clone(),
+            failures: Some(
+                failures
+                    .iter()
+                    .filter(|f| !outside.iter().any(|o| std::ptr::eq(*o, *f)))
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        return judge_answers(&inside, &rest, out);
+    }
+    // The whole answer first: what the reference allows breaks no rule of identity, and only its
+    // bodies and the alternatives it took remain to be noted.
+    let split = acceptance::accept(a, images, failures);
+    judge_accepted(a, &split, out);
+    if split.is_whole() {
+        return;
+    }
+    // What is left is explained by likeness, among the entries and ids that are left: the readings
+    // of it that can differ, and the one whose counts explain it better: fewer entries left
+    // unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity (I-DUP-ONCE,
+    // I-DIGEST-TAGS), then fewer in all; the first (per sending) on a tie.
+    let left = ExpectedAnswers {
+        ids: split.left_ids.iter().map(|&i| a.ids[i].clone()).collect(),
+        ..a.clone()
+    };
+    let left_images: Vec<Image> = split.left_images.iter().map(|&x| x.clone()).collect();
+    let left_failures: Vec<ImageFailure> = split.left_failures.iter().map(|&x| x.clone()).collect();
+    let attributor = Attributor::new(&left, &left_images, &left_failures);
+    let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
+    for &reading in attributor.readings() {
+        let mut found = Vec::new();
+        judge_attribution(&left, &attributor.attribute(reading), a, (images, failures), &mut found);
+        let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
+        let score = (
+            count(&[id::P_ACCOUNTED]),
+            count(&[id::I_DUP_ONCE, id::I_DIGEST_TAGS]),
+            found.len(),
+        );
+        if best.as_ref().is_none_or(|(b, _)| score < *b) {
+            best = Some((score, found));
+        }
+    }
+    out.extend(best.map(|(_, found)| found).unwrap_or_default());
+    for img in &left_images {
+        check_integrity(a, img, None, out);
+    }
+}
+
+/// Per-id failure codes the model never decides (reference section 9): KMS, pull-through-cache
+/// upstreams, archived or inaccessible images, an image a manifest list references.
+fn is_outside_failure(code: &ImageFailureCode) -> bool {
+    matches!(
+        code,
+        ImageFailureCode::KmsError
+            | ImageFailureCode::UpstreamAccessDenied
+            | ImageFailureCode::UpstreamTooManyRequests
+            | ImageFailureCode::UpstreamUnavailable
+            | ImageFailureCode::ImageInaccessible
+            | ImageFailureCode::ImageReferencedByManifestList
+    )
+}
+
+/// The notes on an answer the reference allows: the alternatives it took (advisory), and what its
+/// bodies and texts say.
+fn judge_accepted(a: &ExpectedAnswers, split: &acceptance::Split, out: &mut Vec<Deviation>) {
+    for ((e, got), choice) in a.ids.iter().zip(&split.slots).zip(&split.choices) {
+        let Some(got) = got else { continue };
+        if *choice == acceptance::Choice::Shared {
+            // I-SAME-DIGEST-TAGS: the entries of one image shared among its requested tags (noted
+            // on each tag that did not get its own entry once); each entry's body is still this
+            // image's.
+            let own = matches!(&e.outcome, Outcome::Image(x)
+                if got.images.len() == 1 && got.images[0].image_id == x.image_id && got.failures.is_empty());
+            if !own {
+                out.push(
+                    Deviation::new(
+                        id::I_SAME_DIGEST_TAGS,
+                        Level::Advisory,
+                        format!("{}: one image answered for several of its tags together", e.id),
+                        expected_value(e),
+                        actual_value(got),
+                    )
+                    .about(&e.id)
+                    .kinds("an entry per tag, with its own tag", "entries shared among the tags"),
+                );
+            }
+            if let Outcome::Image(x) = &e.outcome {
+                for img in &got.images {
+                    judge_image_body(a, e, x, img, out);
+                }
+            }
+        } else {
+            judge_id(a, e, got, out);
+        }
+        for img in &got.images {
+            check_integrity(a, img, Some(&e.id), out);
+        }
+    }
+}
+
+/// The deviations of an answer attributed to its ids: echoes (I-ECHO), each id's entries, strays.
+fn judge_attribution(
+    a: &ExpectedAnswers,
+    at: &Attribution,
+    all: &ExpectedAnswers,
+    whole: (&[Image], &[ImageFailure]),
+    out: &mut Vec<Deviation>,
+) {
+    // I-ECHO: a failure answers its id but does not echo it as sent.
+    for (e, got) in a.ids.iter().zip(&at.slots) {
+        for f in got.failures.iter().filter(|f| f.image_id != e.id) {
+            out.push(echo_deviation(e, f));
+        }
+    }
+    for (e, got) in a.ids.iter().zip(&at.slots) {
+        if got.images.is_empty()
+            && got.failures.is_empty()
+            && let Some(found) = judge_merged(a, e, whole)
+        {
+            out.extend(found);
+            continue;
+        }
+        judge_id(a, e, got, out);
+    }
+    for stray in &at.strays {
+        let (kind, entry, stray_id) = match stray {
+            Stray::Image(img) => (
+                "an unrequested image",
+                json!({"image": summarise_image(img)}),
+                &img.image_id,
+            ),
+            Stray::Failure(f) => ("an unrequested failure", json!({"failure": f}), &f.image_id),
+        };
+        // An entry that is exactly an answer ECR gives for a requested id (already answered) is
+        // that id answered once more; any other answers nothing that was asked.
+        let owner = all.ids.iter().find(|e| match stray {
+            Stray::Image(_) => e.images().iter().any(|x| &x.image_id == stray_id),
+            Stray::Failure(_) => &e.id == stray_id,
+        });
+        out.push(match owner {
+            Some(e) => Deviation::new(
+                id::P_ACCOUNTED,
+                rule_by_id(id::P_ACCOUNTED).level,
+                format!("{} is answered once more than ECR answers it", e.id),
+                expected_value(e),
+                entry,
+            )
+            .about(&e.id)
+            .kinds("answered once", "answered more often"),
+            None => Deviation::new(
+                id::P_ACCOUNTED,
+                rule_by_id(id::P_ACCOUNTED).level,
+                "an entry answers no requested id",
+                json!(a.ids.iter().map(|e| &e.id).collect::<Vec<_>>()),
+                entry,
+            )
+            .about(stray_id)
+            .kinds("no other entry", kind),
+        });
+    }
+}
+
+/// An id without an entry of its own, where the answer holds an entry that a sloppy lookup of
+/// the id would give (a tag in another case, a digest's prefix: see `loosely_related`): the
+/// endpoint most likely answered it together with another id, with that entry. What that entry
+/// says about the id is the finding, under the id's own rule, if it breaks a gate rule; else
+/// (the entry would be a fine answer, or only an advisory one) the missing answer is.
+fn judge_merged(a: &ExpectedAnswers, e: &IdExpectation, whole: (&[Image], &[ImageFailure])) -> Option<Vec<Deviation>> {
+    let closeness = |x: &ImageIdentifier| (x != &e.id).then(|| attribution::loose_score(&e.id, x)).flatten();
+    // The closest such entry (on a tie, an image before a failure, then the first).
+    let image = whole
+        .0
+        .iter()
+        .filter_map(|img| Some((closeness(&img.image_id)?, img)))
+        .max_by_key(|(c, _)| *c);
+    let failure = whole
+        .1
+        .iter()
+        .filter_map(|f| Some((closeness(&f.image_id)?, f)))
+        .max_by_key(|(c, _)| *c);
+    let borrowed = match (image, failure) {
+        (Some((ci, img)), Some((cf, _))) if ci >= cf => Attributed {
+            images: vec![img],
+            failures: Vec::new(),
+        },
+        (Some((_, img)), None) => Attributed {
+            images: vec![img],
+            failures: Vec::new(),
+        },
+        (_, Some((_, f))) => Attributed {
+            images: Vec::new(),
+            failures: vec![f],
+        },
+        (None, None) => return None,
+    };
+    let mut found = Vec::new();
+    for f in &borrowed.failures {
+        found.push(echo_deviation(e, f));
+    }
+    judge_id(a, e, &borrowed, &mut found);
+    if !found.iter().any(|d| d.level == Level::Gate) {
+        return None;
+    }
+    for d in &mut found {
+        d.summary = format!("{} (its only answer is an entry it shares with another id)", d.summary);
+    }
+    Some(found)
+}
+
+/// I-ECHO: a failure answers an id but does not echo it as sent.
+fn echo_deviation(e: &IdExpectation, f: &ImageFailure) -> Deviation {
+    Deviation::new(
+        id::I_ECHO,
+        rule_by_id(id::I_ECHO).level,
+        format!("failure echoes {} where the request sent {}", f.image_id, e.id),
+        json!(e.id),
+        json!(f.image_id),
+    )
+    .kinds(
+        format!("echo of {}", crate::model::id_shape(&e.id)),
+        format!("echo of {}", crate::model::id_shape(&f.image_id)),
+    )
+    .about(&e.id)
+}
+
+fn summarise_image(img: &Image) -> Value {
+    json!({
+        "registryId": img.registry_id,
+        "repositoryName": img.repository_name,
+        "imageId": img.image_id,
+        "imageManifestMediaType": img.image_manifest_media_type,
+        "imageManifest": img.image_manifest.as_deref().map(|m| wire::abridge(m, QUOTE_LIMIT)),
+    })
+}
+
+pub(super) fn expected_value(e: &IdExpectation) -> Value {
+    let mut v = serde_json::to_value(&e.outcome).unwrap_or(Value::Null);
+    // Manifests can be long; a deviation quotes them abridged.
+    if let Some(s) = v
+        .pointer_mut("/manifest/value")
+        .and_then(|m| m.as_str().map(str::to_string))
+    {
+        v["manifest"]["value"] = json!(wire::abridge(&s, QUOTE_LIMIT));
+    }
+    v
+}
+
+pub(super) fn actual_value(got: &Attributed) -> Value {
+    json!({
+        "images": got.images.iter().map(|i| summarise_image(i)).collect::<Vec<_>>(),
+        "failures": got.failures,
+    })
+}
