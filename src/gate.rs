@@ -2,8 +2,8 @@
 //! class fails the gate, and the run's verdict (with its exit code). The session and the reports
 //! only carry them out and render them.
 
+use crate::outcome::RunOutcome;
 use crate::rules::Level;
-use crate::runner::RunOutcome;
 use crate::snapshot::Comparison;
 use serde::Serialize;
 
@@ -166,10 +166,11 @@ mod tests {
         assert_eq!(Verdict::of(&outcome, true, 0, false), Verdict::Fail);
         assert_eq!(Verdict::of(&outcome, false, 1, false), Verdict::Pass);
         assert_eq!(Verdict::of(&outcome, false, 1, true), Verdict::Fail);
-        outcome.faults.push(crate::runner::Fault {
-            trial: "t".into(),
-            message: "m".into(),
-        });
+        outcome.faults.push(crate::outcome::Fault::new(
+            crate::outcome::Origin::World(1),
+            crate::outcome::FaultKind::Timeout,
+            "m",
+        ));
         assert_eq!(Verdict::of(&outcome, false, 0, false), Verdict::Indeterminate);
         assert_eq!(Verdict::of(&outcome, true, 0, false).exit_code(), 1);
     }

@@ -6,8 +6,8 @@ use crate::cases::{CaseError, CaseFile};
 use crate::control::RunControl;
 use crate::credentials::{Env, ProcessEnv};
 use crate::redact;
-use crate::report::{Report, RunContext, Verdict};
-use crate::runner::{self, RunConfig};
+use crate::report::{Report, RunContext};
+use crate::run::{self, RunConfig};
 use crate::server::{self, Alternatives, ServerConfig, Variant};
 use crate::target::{self, ConfigError, TargetOptions};
 use std::collections::BTreeSet;
@@ -368,7 +368,7 @@ async fn run_checked(
         // run's prefix), so that a failing advisory-mix seed says what it was made of.
         let served = options
             .alternatives
-            .union(options.variant.alternatives_for(&runner::run_prefix(seed)));
+            .union(options.variant.alternatives_for(&run::run_prefix(seed)));
         if endpoint.is_none() && !served.is_empty() {
             crate::console::note(format!("ecr-conformance: alternatives {served}"));
         }
@@ -412,7 +412,7 @@ async fn run_checked(
         Some(c) => c.clone(),
         None => control.with_deadline(options.deadline.map(|d| std::time::Instant::now() + d)),
     };
-    let mut outcome = runner::run(&client, &config).await;
+    let mut outcome = run::run(&client, &config).await;
     // Not the ECR API at all (a web server, another service): its answers are no deviations of
     // ECR's, and no baseline is compared or snapshot written for it.
     if let Some(answer) = client.stats().not_ecr() {
@@ -480,7 +480,7 @@ async fn replay_baseline(
     client: &crate::client::EcrClient,
     config: &RunConfig,
     dir: &Path,
-    outcome: &runner::RunOutcome,
+    outcome: &crate::outcome::RunOutcome,
 ) -> Result<(BTreeSet<String>, Vec<(String, String)>), SessionError> {
     let classes = crate::classes::classify(&outcome.findings);
     let mut case_files = Vec::new();
@@ -501,14 +501,14 @@ async fn replay_baseline(
     replay.cases = 0;
     replay.shrink_budget = std::time::Duration::ZERO;
     replay.prefix = format!("{}b", config.prefix);
-    let out = runner::run(client, &replay).await;
+    let out = run::run(client, &replay).await;
     // A case reproduces its class where its own trial shows it (a case file is named after it).
     let reproduced = crate::classes::classify(&out.findings)
         .into_iter()
         .filter(|c| {
             out.findings.iter().any(|f| {
-                f.trial == format!("case:{}", c.slug)
-                    && crate::classes::ClassKey::from_deviation(&f.property, &f.deviation) == c.key
+                f.trial == crate::outcome::Origin::CaseFile(c.slug.clone())
+                    && crate::classes::ClassKey::from_deviation(f.property, &f.deviation) == c.key
             })
         })
         .map(|c| c.slug)
@@ -535,11 +535,6 @@ pub async fn serve(port: u16, config: ServerConfig) -> Result<server::RunningSer
     server::start(config, SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .map_err(SessionError::Server)
-}
-
-/// The verdict's name, for callers that print it.
-pub fn verdict_name(v: Verdict) -> &'static str {
-    v.as_str()
 }
 
 /// The endpoint's URL, or the embedded reference server (with this variant and these
@@ -695,7 +690,7 @@ type Unwritten = Option<(PathBuf, std::io::Error)>;
 /// still there to print.
 fn build_report(
     options: &RunOptions,
-    outcome: &runner::RunOutcome,
+    outcome: &crate::outcome::RunOutcome,
     ctx: &RunContext,
     reproduced: &BTreeSet<String>,
 ) -> Result<(Report, Unwritten), SessionError> {

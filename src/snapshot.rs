@@ -8,8 +8,8 @@
 use crate::canonical::placeholders;
 use crate::classes::Class;
 use crate::model::RegistryPlan;
+use crate::outcome::Minimal;
 use crate::rules::rule_by_id;
-use crate::runner::Minimal;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -57,7 +57,7 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
         let _ = writeln!(
             body,
             "example: found while {}",
-            if class.key.property == "seed" {
+            if class.key.is(crate::outcome::Property::Seed) {
                 "seeding"
             } else {
                 "comparing listings"

@@ -464,7 +464,7 @@ async fn an_endpoints_password_and_the_account_id_are_never_written() {
     for t in &texts {
         assert!(!t.contains("pa55word") && !t.contains("someone"), "{t}");
         assert!(
-            !t.contains(&ecr_conformance::runner::run_prefix(1)),
+            !t.contains(&ecr_conformance::run::run_prefix(1)),
             "the calibration's prefixes are not in what it writes"
         );
     }

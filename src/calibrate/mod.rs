@@ -18,7 +18,7 @@ pub use report::{Calibration, Doubt, QuestionResult};
 
 use crate::control::RunControl;
 use crate::credentials::Env;
-use crate::runner::{self, RunConfig};
+use crate::run::{self, RunConfig};
 use crate::server::{self, Alternatives, Variant};
 use crate::session::{self, SessionError};
 use crate::target::{self, ConfigError, TargetOptions};
@@ -172,7 +172,7 @@ async fn calibrate_with(
         "000000000000"
     };
     let probes = questions::probes();
-    let prefix = runner::run_prefix(seed);
+    let prefix = run::run_prefix(seed);
     let asked = probe::ask_all(&client, &probes, &prefix, registry_hint, &control, options.progress).await;
     let mut leftovers = Vec::new();
     let created = control.created_repositories();
@@ -189,7 +189,7 @@ async fn calibrate_with(
         config.registry_hint = asked.account.clone();
         config.keep = options.keep;
         config.control = control.clone();
-        let outcome = runner::run(&client, &config).await;
+        let outcome = run::run(&client, &config).await;
         leftovers.extend(outcome.leftovers.iter().cloned());
         Some(outcome)
     } else {

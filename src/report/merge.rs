@@ -8,8 +8,8 @@
 //! `deviations` and `minimal` are carried over as JSON (they are written, never read back).
 
 use super::{ClassReport, Counts, Report, RuleSummary};
-use crate::classes::ClassKey;
 use crate::gate::{ClassStatus, Verdict};
+use crate::outcome::ClassKey;
 use crate::trials::Partition;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -242,7 +242,7 @@ fn combine(parts: &[Part]) -> (Report, Value, Sources) {
         rule.deviations = sum(|r| r.deviations);
         rule.gate_deviations = sum(|r| r.gate_deviations);
     }
-    let mut states = crate::runner::StateCoverage::default();
+    let mut states = crate::outcome::StateCoverage::default();
     for p in parts {
         let s = &p.report.states;
         states.repositories += s.repositories;
@@ -494,7 +494,7 @@ mod tests {
 
     fn part(name: &str, partition: Option<&str>, trials: &[&str]) -> Part {
         let ctx = crate::report::RunContext::for_tests("t");
-        let mut report = Report::new(&crate::runner::RunOutcome::default(), &ctx, Vec::new(), None);
+        let mut report = Report::new(&crate::outcome::RunOutcome::default(), &ctx, Vec::new(), None);
         report.partition = partition.map(|p| Partition::parse(p).expect(p));
         report.trials = trials.iter().map(|t| t.to_string()).collect();
         report.worlds_total = 3;

@@ -1,9 +1,8 @@
 //! `report.json`: the verdict of a run and everything behind it. Reports render; they do not
 //! decide: the verdict comes from [`Verdict::of`].
 
-use crate::classes::ClassKey;
+use crate::outcome::{ClassKey, Fault, Finding, Minimal, PropertyCount, RunOutcome, StateCoverage, Unconfirmed};
 use crate::rules::{Level, RULES};
-use crate::runner::{Finding, Minimal, PropertyCount, RunOutcome, StateCoverage};
 use crate::snapshot::Comparison;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -160,9 +159,9 @@ pub struct Report {
     pub deviations: Vec<Finding>,
     #[serde(skip_deserializing)]
     pub minimal: Vec<Minimal>,
-    pub faults: Vec<crate::runner::Fault>,
+    pub faults: Vec<Fault>,
     /// Deviations seen once that a re-send of their request did not show again.
-    pub unconfirmed: Vec<crate::runner::Fault>,
+    pub unconfirmed: Vec<Unconfirmed>,
     pub skipped_cases: Vec<SkippedCase>,
     pub leftovers: Vec<Leftover>,
     /// Why the run stopped early, if it did.
@@ -626,8 +625,8 @@ mod tests {
         outcome.checked.insert("I-ECHO".into(), 2);
         outcome.findings.push(Finding {
             deviation: crate::compare::Deviation::new("I-ECHO", Level::Gate, "s", Value::Null, Value::Null),
-            property: "model".into(),
-            trial: "t".into(),
+            property: crate::outcome::Property::Model,
+            trial: crate::outcome::Origin::World(1),
             request: None,
             request_category: None,
             id_categories: Vec::new(),
