@@ -225,6 +225,9 @@ fn combine(parts: &[Part]) -> (Report, Value, Sources) {
         counts.gate_deviations += c.gate_deviations;
         counts.advisory_deviations += c.advisory_deviations;
         counts.faults += c.faults;
+        for (kind, n) in &c.faults_by_kind {
+            *counts.faults_by_kind.entry(kind.clone()).or_default() += n;
+        }
     }
     report.counts = counts;
 

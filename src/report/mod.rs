@@ -123,6 +123,21 @@ pub struct Counts {
     pub gate_deviations: usize,
     pub advisory_deviations: usize,
     pub faults: usize,
+    /// The faults by kind (`timeout`, `reset`, `too-large`, ...): only the kinds that occurred.
+    /// Reports written before kinds were counted lack it.
+    #[serde(default)]
+    pub faults_by_kind: BTreeMap<String, usize>,
+}
+
+impl Counts {
+    /// `3 faults`, or with their kinds: `3 faults (2 timeout, 1 reset)`.
+    pub fn faults_text(&self) -> String {
+        if self.faults_by_kind.is_empty() {
+            return format!("{} faults", self.faults);
+        }
+        let kinds: Vec<String> = self.faults_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        format!("{} faults ({})", self.faults, kinds.join(", "))
+    }
 }
 
 /// A report read back (`merge`) has everything the reports render, but not its `deviations` and
@@ -374,6 +389,7 @@ impl Report {
                 gate_deviations: gate,
                 advisory_deviations: outcome.findings.len() - gate,
                 faults: outcome.faults.len(),
+                faults_by_kind: crate::outcome::FaultKind::count(&outcome.faults),
             },
             properties: outcome.properties.clone(),
             rules,
@@ -418,14 +434,14 @@ impl Report {
     pub fn counts_sentence(&self) -> String {
         let c = &self.counts;
         format!(
-            "{} cases, {} requests, {} deviations ({} gate, {} advisory) in {} classes, {} faults, {} flaky",
+            "{} cases, {} requests, {} deviations ({} gate, {} advisory) in {} classes, {}, {} flaky",
             c.cases,
             c.requests,
             c.deviations,
             c.gate_deviations,
             c.advisory_deviations,
             self.classes.len(),
-            c.faults,
+            c.faults_text(),
             c.flaky
         )
     }
@@ -524,7 +540,7 @@ impl Report {
             );
         }
         let mut s = format!(
-            "verdict: {} (seed {}, target {}, {:.1}s)\n{} cases ({} worlds), {} requests, {} deviations ({} gate, {} advisory), {} faults, {} flaky ({} deviations not seen again)\n",
+            "verdict: {} (seed {}, target {}, {:.1}s)\n{} cases ({} worlds), {} requests, {} deviations ({} gate, {} advisory), {}, {} flaky ({} deviations not seen again)\n",
             self.verdict.as_str(),
             self.seed,
             self.target,
@@ -535,7 +551,7 @@ impl Report {
             c.deviations,
             c.gate_deviations,
             c.advisory_deviations,
-            c.faults,
+            c.faults_text(),
             c.flaky,
             c.unconfirmed
         );
