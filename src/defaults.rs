@@ -39,3 +39,10 @@ pub const fn deadline() -> Duration {
 pub const fn spawn_startup() -> Duration {
     Duration::from_secs(SPAWN_TIMEOUT_SECONDS)
 }
+
+/// Per-request timeout, in seconds (`--timeout`).
+pub const TIMEOUT_SECONDS: f64 = 10.0;
+/// Attempts per request, the first included (`--max-attempts`).
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Attempts per request for throttling answers (`--max-throttle-attempts`).
+pub const MAX_THROTTLE_ATTEMPTS: u32 = 10;

@@ -2,6 +2,7 @@
 //! class fails the gate, and the run's verdict (with its exit code). The session and the reports
 //! only carry them out and render them.
 
+use crate::exit::Exit;
 use crate::outcome::RunOutcome;
 use crate::rules::Level;
 use crate::snapshot::Comparison;
@@ -106,13 +107,17 @@ impl Verdict {
         }
     }
 
-    /// The exit code of the contract: 0 pass, 1 fail, 2 indeterminate.
-    pub fn exit_code(self) -> u8 {
+    /// The verdict's exit of the contract ([`crate::exit`]).
+    pub fn exit(self) -> Exit {
         match self {
-            Verdict::Pass => 0,
-            Verdict::Fail => 1,
-            Verdict::Indeterminate => 2,
+            Verdict::Pass => Exit::Pass,
+            Verdict::Fail => Exit::Fail,
+            Verdict::Indeterminate => Exit::Indeterminate,
         }
+    }
+
+    pub fn exit_code(self) -> u8 {
+        self.exit().code()
     }
 
     pub fn as_str(self) -> &'static str {

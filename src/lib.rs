@@ -70,6 +70,7 @@ pub mod control;
 pub mod coverage;
 pub mod credentials;
 pub mod defaults;
+pub mod exit;
 pub mod gate;
 pub mod generate;
 pub mod model;

@@ -5,6 +5,8 @@
 use crate::cases::{CaseError, CaseFile};
 use crate::control::RunControl;
 use crate::credentials::{Env, ProcessEnv};
+use crate::defaults;
+use crate::exit::Exit;
 use crate::redact;
 use crate::report::{Report, RunContext};
 use crate::run::{self, RunConfig};
@@ -71,17 +73,17 @@ impl Default for RunOptions {
         RunOptions {
             target: TargetOptions::default(),
             seed: None,
-            cases: 400,
-            concurrency: 8,
-            out: PathBuf::from("reports"),
+            cases: defaults::CASES,
+            concurrency: defaults::CONCURRENCY,
+            out: PathBuf::from(defaults::OUT),
             strict: false,
-            cases_dir: Some(PathBuf::from("cases")),
+            cases_dir: Some(PathBuf::from(defaults::CASES_DIR)),
             require_cases_dir: false,
             variant: Variant::Reference,
             alternatives: Alternatives::NONE,
-            shrink_budget: Duration::from_secs(30),
+            shrink_budget: defaults::shrink_budget(),
             progress: false,
-            deadline: Some(Duration::from_secs(30 * 60)),
+            deadline: Some(defaults::deadline()),
             keep: false,
             read_only: None,
             handle_signals: false,
@@ -93,7 +95,7 @@ impl Default for RunOptions {
             partition: None,
             case_paths: Vec::new(),
             spawn: None,
-            spawn_startup: Duration::from_secs(90),
+            spawn_startup: defaults::spawn_startup(),
         }
     }
 }
@@ -144,12 +146,13 @@ impl SessionError {
     /// not be written included, whatever its verdict: CI must not read a pass with no report
     /// behind it), 4 nothing selected, 130 aborted by a second signal (the shells' 128 + SIGINT).
     pub fn exit_code(&self) -> u8 {
-        match self {
-            SessionError::NothingSelected => 4,
-            SessionError::Endpoint(_) => 2,
-            SessionError::Aborted { .. } => 130,
-            _ => 3,
-        }
+        let exit = match self {
+            SessionError::NothingSelected => Exit::NothingSelected,
+            SessionError::Endpoint(_) => Exit::Indeterminate,
+            SessionError::Aborted { .. } => Exit::Aborted,
+            _ => Exit::Usage,
+        };
+        exit.code()
     }
 
     /// The run's report when the run finished but writing it failed.

@@ -6,6 +6,7 @@
 use ecr_conformance::calibrate::{self, CalibrateOptions, Calibration};
 use ecr_conformance::cases::CaseFile;
 use ecr_conformance::control::RunControl;
+use ecr_conformance::exit::Exit;
 use ecr_conformance::report::Verdict;
 use ecr_conformance::server::{self, Alternative, Alternatives, RunningServer, ServerConfig, Variant};
 use ecr_conformance::session::{self, RunOptions};
@@ -68,7 +69,12 @@ async fn calibrated(variant: Variant, alternatives: Alternatives, cases: usize) 
     let result = calibrate::calibrate(options(&server.url(), &tmp.path().join("out"), cases), &env())
         .await
         .expect("the calibration runs");
-    assert_eq!(result.exit_code(), 0, "{}", calibrate::summary(&result.calibration));
+    assert_eq!(
+        result.exit_code(),
+        Exit::Pass.code(),
+        "{}",
+        calibrate::summary(&result.calibration)
+    );
     assert!(result.calibration.complete);
     assert!(
         repositories(&server.url()).await.is_empty(),
@@ -209,7 +215,7 @@ async fn the_case_files_replay_green_against_the_server_they_were_recorded_from(
         let result = calibrate::calibrate(options(&server.url(), &out, 0), &env())
             .await
             .expect("the calibration runs");
-        assert_eq!(result.exit_code(), 0);
+        assert_eq!(result.exit_code(), Exit::Pass.code());
         let files = case_files(&out);
         assert_eq!(files.len(), 17, "one case file per probe");
         let report = replay(&server.url(), files, tmp.path().join("replay")).await;
@@ -403,7 +409,12 @@ async fn a_probe_that_only_gets_server_errors_is_a_fault_and_the_calibration_inc
     let mut o = options(&server.url(), &tmp.path().join("out"), 0);
     o.target.max_attempts = Some(2);
     let result = calibrate::calibrate(o, &env()).await.expect("the calibration runs");
-    assert_eq!(result.exit_code(), 2, "{}", calibrate::summary(&result.calibration));
+    assert_eq!(
+        result.exit_code(),
+        Exit::Indeterminate.code(),
+        "{}",
+        calibrate::summary(&result.calibration)
+    );
     let empty_tag = question(&result.calibration, "empty-tag");
     assert_eq!(empty_tag.answer, None);
     assert!(
@@ -428,7 +439,7 @@ async fn a_stopped_calibration_asks_nothing_creates_nothing_and_is_incomplete() 
     let mut o = options(&server.url(), &tmp.path().join("out"), 100);
     o.control = Some(control);
     let result = calibrate::calibrate(o, &env()).await.expect("the calibration runs");
-    assert_eq!(result.exit_code(), 2);
+    assert_eq!(result.exit_code(), Exit::Indeterminate.code());
     let c = &result.calibration;
     assert_eq!(c.stopped.as_deref(), Some("interrupted by SIGINT"));
     assert!(c.questions.iter().all(|q| q.answer.is_none() && q.fault.is_some()));
@@ -454,7 +465,7 @@ async fn an_endpoints_password_and_the_account_id_are_never_written() {
     let result = calibrate::calibrate(options(&url, &out, 50), &env())
         .await
         .expect("the calibration runs");
-    assert_eq!(result.exit_code(), 0);
+    assert_eq!(result.exit_code(), Exit::Pass.code());
     assert!(!result.calibration.endpoint.contains("pa55word"));
     let mut texts = vec![std::fs::read_to_string(out.join("calibration.json")).expect("json")];
     texts.push(std::fs::read_to_string(out.join("calibration.md")).expect("md"));
@@ -509,7 +520,7 @@ fn the_command_calibrates_the_embedded_server_and_exits_0() {
         "--out",
         out.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(Exit::from_code(status), Some(Exit::Pass), "{stderr}");
     assert!(
         stderr.contains("digest-tags") && stderr.contains("entry-per-tag"),
         "{stderr}"
@@ -538,7 +549,7 @@ fn an_unreachable_endpoint_exits_2_with_what_it_found() {
         "--out",
         out.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(status, 2, "{stderr}");
+    assert_eq!(Exit::from_code(status), Some(Exit::Indeterminate), "{stderr}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).expect("written")).expect("JSON");
     assert_eq!(json["complete"], false);

@@ -4,6 +4,7 @@
 //! run ends within its deadline, with the right exit code and verdict, without a panic, with a
 //! report written and no repository left behind.
 
+use ecr_conformance::exit::Exit;
 use ecr_conformance::report::Verdict;
 use ecr_conformance::server::{self, RunningServer, ServerConfig};
 use ecr_conformance::session::{self, RunOptions};
@@ -326,7 +327,7 @@ async fn expect_indeterminate(fault: Fault) {
         "{fault:?}: {:?}",
         report.faults.first()
     );
-    assert_eq!(report.verdict.exit_code(), 2);
+    assert_eq!(report.verdict.exit(), Exit::Indeterminate);
     assert!(report.counts.faults > 0, "{fault:?}");
     assert_eq!(
         report.counts.deviations,
@@ -382,7 +383,7 @@ async fn slow_answers_time_out_and_the_run_ends_by_its_deadline() {
 async fn throttling_that_recovers_passes_and_counts_as_flaky() {
     let (report, p, _) = run_through(Fault::ThrottleThenRecover(2), 20, Duration::from_secs(60)).await;
     assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.faults);
-    assert_eq!(report.verdict.exit_code(), 0);
+    assert_eq!(report.verdict.exit(), Exit::Pass);
     assert!(
         report.counts.retries >= 2 && report.counts.flaky >= 1,
         "{:?}",

@@ -53,12 +53,12 @@ impl Default for CalibrateOptions {
     fn default() -> Self {
         CalibrateOptions {
             target: TargetOptions::default(),
-            out: PathBuf::from("reports/calibration"),
+            out: PathBuf::from(crate::defaults::CALIBRATE_OUT),
             seed: None,
-            cases: 200,
-            concurrency: 8,
-            shrink_budget: Duration::from_secs(30),
-            deadline: Some(Duration::from_secs(30 * 60)),
+            cases: crate::defaults::CALIBRATE_CASES,
+            concurrency: crate::defaults::CONCURRENCY,
+            shrink_budget: crate::defaults::shrink_budget(),
+            deadline: Some(crate::defaults::deadline()),
             keep: false,
             variant: Variant::Reference,
             alternatives: Alternatives::NONE,
@@ -91,7 +91,7 @@ impl CalibrateError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CalibrateError::Session(e) => e.exit_code(),
-            _ => 3,
+            _ => crate::exit::Exit::Usage.code(),
         }
     }
 
@@ -114,7 +114,12 @@ impl CalibrationResult {
     /// 0 when the calibration completed, whatever it found; 2 when faults or a stop kept it from
     /// completing.
     pub fn exit_code(&self) -> u8 {
-        if self.calibration.complete { 0 } else { 2 }
+        let exit = if self.calibration.complete {
+            crate::exit::Exit::Pass
+        } else {
+            crate::exit::Exit::Indeterminate
+        };
+        exit.code()
     }
 }
 
