@@ -3,9 +3,9 @@
 //! only carry them out and render them.
 
 use crate::exit::Exit;
+use crate::outcome::Comparison;
 use crate::outcome::RunOutcome;
 use crate::rules::Level;
-use crate::snapshot::Comparison;
 use serde::Serialize;
 
 /// A class against the target's baseline.

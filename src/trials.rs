@@ -11,6 +11,7 @@
 //! The run itself happens once for the selected trials; each trial then reports its part of it.
 
 use crate::cases::CaseFile;
+pub use crate::outcome::Partition;
 use crate::outcome::{ClassKey, Origin, Property, TrialId};
 use crate::report::Report;
 use libtest_mimic::{Arguments, FormatSetting, Trial};
@@ -42,48 +43,6 @@ pub fn all(case_files: &[(PathBuf, CaseFile)], worlds: usize) -> Vec<String> {
     let mut names: Vec<String> = case_files.iter().map(|(_, c)| case_trial(&c.name)).collect();
     names.extend((1..=worlds).map(world_trial));
     names
-}
-
-/// One part of a run split over several jobs: `index` of `count`, from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Partition {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Partition {
-    /// `K/N`, or nextest's spelling `count:K/N`.
-    pub fn parse(text: &str) -> Result<Partition, String> {
-        let bad = || format!("--partition {text:?}: not K/N with 1 <= K <= N (such as 2/4 or count:2/4)");
-        let (k, n) = text
-            .strip_prefix("count:")
-            .unwrap_or(text)
-            .split_once('/')
-            .ok_or_else(bad)?;
-        let index: usize = k.trim().parse().map_err(|_| bad())?;
-        let count: usize = n.trim().parse().map_err(|_| bad())?;
-        if index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Partition { index, count })
-    }
-
-    /// This partition's trials: dealt round-robin, the i-th (from 0) to partition i mod N + 1.
-    /// Dealt before any filter, so that a trial's partition does not depend on what else ran.
-    pub fn deal(self, names: &[String]) -> Vec<String> {
-        names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % self.count + 1 == self.index)
-            .map(|(_, n)| n.clone())
-            .collect()
-    }
-}
-
-impl std::fmt::Display for Partition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
 }
 
 /// The trials that are listed as ignored: case files that cannot be seeded on an endpoint (their

@@ -7,7 +7,7 @@ mod fault;
 mod names;
 
 pub use fault::{Fault, FaultKind, Unconfirmed};
-pub use names::{Origin, Property, TrialId};
+pub use names::{Origin, Partition, Property, TrialId};
 
 use crate::compare::Deviation;
 use crate::generate::{IdCategory, RequestCategory};
@@ -16,6 +16,7 @@ use crate::rules::Level;
 use crate::wire::BatchGetImageRequest;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// One deviation, with where it was found.
@@ -278,4 +279,23 @@ impl CaseResult {
     pub fn deviates(&self) -> bool {
         !self.deviations.is_empty() || self.property_results.iter().any(|(_, d)| !d.is_empty())
     }
+}
+
+/// The run's classes against the baseline (the accepted snapshots of one target).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comparison {
+    pub target: String,
+    pub baseline_dir: PathBuf,
+    /// Classes with an accepted snapshot.
+    pub known: Vec<String>,
+    /// Classes without one: they fail the gate (gate level, or any level under --strict).
+    pub new: Vec<String>,
+    /// Classes whose accepted snapshot shows another example or other answers than this run: they
+    /// fail the gate like new ones (a committed snapshot edited by hand is caught here).
+    pub changed: Vec<String>,
+    /// Accepted snapshots whose class did not occur: reported as fixed (fail under --strict).
+    pub fixed: Vec<String>,
+    /// Where the pending snapshots of new classes were written.
+    pub pending: Vec<PathBuf>,
 }

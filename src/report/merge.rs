@@ -10,7 +10,7 @@
 use super::{ClassReport, Counts, Report, RuleSummary};
 use crate::gate::{ClassStatus, Verdict};
 use crate::outcome::ClassKey;
-use crate::trials::Partition;
+use crate::outcome::Partition;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -189,7 +189,7 @@ fn check_complete(parts: &[Part]) -> Result<(), MergeError> {
     }
     let total = parts[0].report.worlds_total;
     let missing: Vec<String> = (1..=total)
-        .map(crate::trials::world_trial)
+        .map(|w| crate::outcome::TrialId::World(w).to_string())
         .filter(|w| !owner.contains_key(w.as_str()))
         .collect();
     if !missing.is_empty() {

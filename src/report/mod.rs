@@ -1,9 +1,9 @@
 //! `report.json`: the verdict of a run and everything behind it. Reports render; they do not
 //! decide: the verdict comes from [`Verdict::of`].
 
+use crate::outcome::Comparison;
 use crate::outcome::{ClassKey, Fault, Finding, Minimal, PropertyCount, RunOutcome, StateCoverage, Unconfirmed};
 use crate::rules::{Level, RULES};
-use crate::snapshot::Comparison;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -187,7 +187,7 @@ pub struct Report {
     pub spawn: Option<String>,
     /// The share of the trials this run had (`--partition K/N`), if it was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<crate::trials::Partition>,
+    pub partition: Option<crate::outcome::Partition>,
     /// The trials this run ran (its partition's, as the filter selected them), in order.
     #[serde(default)]
     pub trials: Vec<String>,
