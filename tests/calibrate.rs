@@ -3,6 +3,8 @@
 //! that one; its case files replay green against the server they were recorded from, and feed the
 //! machinery that checks and replays `cases/recorded/`; its safety is the run's.
 
+mod common;
+
 use ecr_conformance::calibrate::{self, CalibrateOptions, Calibration};
 use ecr_conformance::cases::CaseFile;
 use ecr_conformance::control::RunControl;
@@ -14,7 +16,6 @@ use ecr_conformance::target::{self, TargetOptions};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 fn env() -> HashMap<&'static str, &'static str> {
@@ -484,28 +485,12 @@ async fn an_endpoints_password_and_the_account_id_are_never_written() {
 
 // ---- the command line ----
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ecr-conformance"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for var in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_ECR",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
-
-fn code(args: &[&str]) -> (i32, String) {
-    let o = bin().args(args).output().expect("the binary runs");
-    (
-        o.status.code().expect("exited"),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+fn code(args: &[&str]) -> (Option<Exit>, String) {
+    let o = common::bin_inheriting_ci()
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (common::code(&o), common::stderr(&o))
 }
 
 #[test]
@@ -520,7 +505,7 @@ fn the_command_calibrates_the_embedded_server_and_exits_0() {
         "--out",
         out.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(Exit::from_code(status), Some(Exit::Pass), "{stderr}");
+    assert_eq!(status, Some(Exit::Pass), "{stderr}");
     assert!(
         stderr.contains("digest-tags") && stderr.contains("entry-per-tag"),
         "{stderr}"
@@ -549,7 +534,7 @@ fn an_unreachable_endpoint_exits_2_with_what_it_found() {
         "--out",
         out.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(Exit::from_code(status), Some(Exit::Indeterminate), "{stderr}");
+    assert_eq!(status, Some(Exit::Indeterminate), "{stderr}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).expect("written")).expect("JSON");
     assert_eq!(json["complete"], false);
@@ -577,7 +562,7 @@ fn usage_errors_exit_3_before_anything_is_sent() {
         vec!["calibrate", "--out", file.to_str().expect("UTF-8")],
     ] {
         let (status, stderr) = code(&args);
-        assert_eq!(status, 3, "{args:?}: {stderr}");
+        assert_eq!(status, Some(Exit::Usage), "{args:?}: {stderr}");
         assert!(stderr.contains("error"), "{args:?}: {stderr}");
     }
 }
