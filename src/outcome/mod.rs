@@ -229,13 +229,6 @@ impl RunOutcome {
             .filter(|f| strict || f.deviation.level == Level::Gate)
             .count()
     }
-
-    /// The trials (`case::NAME`, `world::N`) that ran to their end.
-    pub fn trials_run(&self) -> BTreeSet<TrialId> {
-        let cases = self.case_files_run.iter().map(|c| TrialId::Case(c.clone()));
-        let worlds = self.worlds_run.iter().map(|w| TrialId::World(*w));
-        cases.chain(worlds).collect()
-    }
 }
 
 /// The result of one case: the answer judged, and the properties checked on it.
