@@ -56,33 +56,11 @@ pub(super) async fn run_worlds(
         if config.worlds.as_ref().is_some_and(|own| !own.contains(&(w + 1))) {
             continue;
         }
-        let world = Origin::World(w + 1);
-        let (state, plan, world_prefix, mut rng_runner) = match &read_state {
-            Some(state) => (state.clone(), None, String::new(), world_rng(config.seed, w)),
-            None => {
-                let prepared = match ahead.take() {
-                    Some(p) => p,
-                    None => Box::pin(prepare_world(client, config, w)).await,
-                };
-                match admit_world(config, prepared, out) {
-                    Some((state, plan, prefix, rng)) => (state, Some(plan), prefix, rng),
-                    None => continue,
-                }
-            }
+        let Some((state, plan, world_prefix, mut rng_runner)) =
+            open_world(client, config, w, read_state.as_ref(), ahead.take(), n, out).await
+        else {
+            continue;
         };
-        out.worlds += 1;
-        // A read-only run's one state serves every world: it is counted once.
-        if read_state.is_none() || w == 0 {
-            out.states.observe(&state);
-        }
-        let images: usize = state.repositories.values().map(|r| r.images.len()).sum();
-        progress(
-            config,
-            format!(
-                "{world}: {} repositories, {images} images; {n} cases",
-                state.repositories.len()
-            ),
-        );
         let seeded = SeededWorld {
             number: w + 1,
             state,
@@ -117,6 +95,45 @@ pub(super) async fn run_worlds(
             out.worlds_run.insert(w + 1);
         }
     }
+}
+
+/// World `w` (from 0) ready for its `n` cases and taken into the outcome: the read-only state, or
+/// its plan seeded (ahead, or now) and admitted. None: it cannot run.
+async fn open_world(
+    client: &EcrClient,
+    config: &RunConfig,
+    w: usize,
+    read_state: Option<&Arc<RegistryState>>,
+    ahead: Option<PreparedWorld>,
+    n: usize,
+    out: &mut RunOutcome,
+) -> Option<(Arc<RegistryState>, Option<RegistryPlan>, String, TestRunner)> {
+    let (state, plan, prefix, rng) = match read_state {
+        Some(state) => (state.clone(), None, String::new(), world_rng(config.seed, w)),
+        None => {
+            let prepared = match ahead {
+                Some(p) => p,
+                None => Box::pin(prepare_world(client, config, w)).await,
+            };
+            let (state, plan, prefix, rng) = admit_world(config, prepared, out)?;
+            (state, Some(plan), prefix, rng)
+        }
+    };
+    out.worlds += 1;
+    // A read-only run's one state serves every world: it is counted once.
+    if read_state.is_none() || w == 0 {
+        out.states.observe(&state);
+    }
+    let images: usize = state.repositories.values().map(|r| r.images.len()).sum();
+    progress(
+        config,
+        format!(
+            "{}: {} repositories, {images} images; {n} cases",
+            Origin::World(w + 1),
+            state.repositories.len()
+        ),
+    );
+    Some((state, plan, prefix, rng))
 }
 
 /// A world's plan generated and seeded, not yet taken into the run's outcome: seeding the next
