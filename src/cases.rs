@@ -338,7 +338,7 @@ impl CaseFile {
     /// ECR answers (the model's answer), so that `replay` re-runs exactly that case.
     pub fn from_minimal(
         class: &crate::classes::Class,
-        m: &crate::runner::Minimal,
+        m: &crate::outcome::Minimal,
         seed: u64,
         target: &str,
     ) -> Option<CaseFile> {

@@ -3,19 +3,10 @@
 //! comparison, a metamorphic property, seeding), the shape of the id concerned, and what was
 //! expected and what came, in seed-free words. One class, one finding.
 
-use crate::rules::Level;
-use crate::runner::Finding;
+pub use crate::outcome::ClassKey;
+use crate::outcome::{Finding, Property};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClassKey {
-    pub rule: String,
-    pub level: Level,
-    /// `model`, `seed`, or a metamorphic property's id.
-    pub property: String,
-}
 
 /// What one finding of a class looked like, in seed-free words: shown with the class, never part
 /// of its key (which id came along, and which way an entry was read, are incidental to the bug).
@@ -37,7 +28,7 @@ impl Kinds {
                 Some(category) if d.rule.starts_with("W-") => format!("request {}", category.name()),
                 _ => "request".to_string(),
             },
-            (None, None) if f.property == "seed" => "seeding".to_string(),
+            (None, None) if f.property == Property::Seed => "seeding".to_string(),
             (None, None) => "world".to_string(),
         };
         Kinds {
@@ -45,47 +36,6 @@ impl Kinds {
             expected_kind: d.expected_kind.clone(),
             actual_kind: d.actual_kind.clone(),
         }
-    }
-}
-
-impl ClassKey {
-    pub fn of(f: &Finding) -> ClassKey {
-        Self::from_deviation(&f.property, &f.deviation)
-    }
-
-    /// The class of a deviation found by `property`: one behaviour, one class per rule it breaks
-    /// (and per place it was seen: the model comparison, a metamorphic property, seeding).
-    pub fn from_deviation(property: &str, d: &crate::compare::Deviation) -> ClassKey {
-        ClassKey {
-            rule: d.rule.clone(),
-            level: d.level,
-            property: property.to_string(),
-        }
-    }
-
-    /// One line for people: `I-TAG-CASE (gate, model): tags are case-sensitive; ...`.
-    pub fn title(&self) -> String {
-        format!(
-            "{} ({}, {}): {}",
-            self.rule,
-            self.level.as_str(),
-            self.property,
-            crate::rules::rule_by_id(&self.rule).summary
-        )
-    }
-
-    /// A file-name stem, stable across seeds and runs.
-    pub fn slug(&self) -> String {
-        let raw = format!("{} {} {}", self.rule, self.level.as_str(), self.property);
-        let mut slug = String::with_capacity(raw.len());
-        for c in raw.to_lowercase().chars() {
-            if c.is_ascii_alphanumeric() {
-                slug.push(c);
-            } else if !slug.ends_with('-') {
-                slug.push('-');
-            }
-        }
-        slug.trim_matches('-').to_string()
     }
 }
 
@@ -128,6 +78,7 @@ pub fn classify(findings: &[Finding]) -> Vec<Class> {
 mod tests {
     use super::*;
     use crate::compare::Deviation;
+    use crate::rules::Level;
     use crate::wire::{BatchGetImageRequest, ImageIdentifier};
     use serde_json::json;
 
@@ -143,8 +94,8 @@ mod tests {
         d.image_id = Some(ImageIdentifier::tag(tag));
         Finding {
             deviation: d,
-            property: "model".into(),
-            trial: format!("world-1/case-{tag}"),
+            property: Property::Model,
+            trial: crate::outcome::Origin::CaseFile(tag.into()),
             request: Some(BatchGetImageRequest {
                 repository_name: format!("repo-{digest}"),
                 ..Default::default()
@@ -178,7 +129,7 @@ mod tests {
         let mut advisory = finding("v1", "sha256:aa");
         advisory.deviation.level = Level::Advisory;
         let mut property = finding("v1", "sha256:aa");
-        property.property = "P-PERMUTE".into();
+        property.property = Property::Permute;
         let mut rule = finding("v1", "sha256:aa");
         rule.deviation.rule = "I-BOTH".into();
         assert_eq!(
@@ -190,7 +141,7 @@ mod tests {
     #[test]
     fn slugs_are_file_name_safe() {
         let mut f = finding("v1", "sha256:aa");
-        f.property = "P-READ-ONLY".into();
+        f.property = Property::ReadOnly;
         f.deviation = f.deviation.kinds("x".repeat(300), "y/../z");
         let slug = ClassKey::of(&f).slug();
         assert_eq!(slug, "i-tag-gate-p-read-only");

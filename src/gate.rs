@@ -2,9 +2,10 @@
 //! class fails the gate, and the run's verdict (with its exit code). The session and the reports
 //! only carry them out and render them.
 
+use crate::exit::Exit;
+use crate::outcome::Comparison;
+use crate::outcome::RunOutcome;
 use crate::rules::Level;
-use crate::runner::RunOutcome;
-use crate::snapshot::Comparison;
 use serde::Serialize;
 
 /// A class against the target's baseline.
@@ -106,13 +107,17 @@ impl Verdict {
         }
     }
 
-    /// The exit code of the contract: 0 pass, 1 fail, 2 indeterminate.
-    pub fn exit_code(self) -> u8 {
+    /// The verdict's exit of the contract ([`crate::exit`]).
+    pub fn exit(self) -> Exit {
         match self {
-            Verdict::Pass => 0,
-            Verdict::Fail => 1,
-            Verdict::Indeterminate => 2,
+            Verdict::Pass => Exit::Pass,
+            Verdict::Fail => Exit::Fail,
+            Verdict::Indeterminate => Exit::Indeterminate,
         }
+    }
+
+    pub fn exit_code(self) -> u8 {
+        self.exit().code()
     }
 
     pub fn as_str(self) -> &'static str {
@@ -166,10 +171,11 @@ mod tests {
         assert_eq!(Verdict::of(&outcome, true, 0, false), Verdict::Fail);
         assert_eq!(Verdict::of(&outcome, false, 1, false), Verdict::Pass);
         assert_eq!(Verdict::of(&outcome, false, 1, true), Verdict::Fail);
-        outcome.faults.push(crate::runner::Fault {
-            trial: "t".into(),
-            message: "m".into(),
-        });
+        outcome.faults.push(crate::outcome::Fault::new(
+            crate::outcome::Origin::World(1),
+            crate::outcome::FaultKind::Timeout,
+            "m",
+        ));
         assert_eq!(Verdict::of(&outcome, false, 0, false), Verdict::Indeterminate);
         assert_eq!(Verdict::of(&outcome, true, 0, false).exit_code(), 1);
     }

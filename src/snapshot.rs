@@ -8,9 +8,9 @@
 use crate::canonical::placeholders;
 use crate::classes::Class;
 use crate::model::RegistryPlan;
+pub use crate::outcome::Comparison;
+use crate::outcome::Minimal;
 use crate::rules::rule_by_id;
-use crate::runner::Minimal;
-use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -57,7 +57,7 @@ pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
         let _ = writeln!(
             body,
             "example: found while {}",
-            if class.key.property == "seed" {
+            if class.key.is(crate::outcome::Property::Seed) {
                 "seeding"
             } else {
                 "comparing listings"
@@ -185,24 +185,6 @@ mod tests {
             "name 'web' and team/x and ecrc-notaprefix"
         );
     }
-}
-
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Comparison {
-    pub target: String,
-    pub baseline_dir: PathBuf,
-    /// Classes with an accepted snapshot.
-    pub known: Vec<String>,
-    /// Classes without one: they fail the gate (gate level, or any level under --strict).
-    pub new: Vec<String>,
-    /// Classes whose accepted snapshot shows another example or other answers than this run: they
-    /// fail the gate like new ones (a committed snapshot edited by hand is caught here).
-    pub changed: Vec<String>,
-    /// Accepted snapshots whose class did not occur: reported as fixed (fail under --strict).
-    pub fixed: Vec<String>,
-    /// Where the pending snapshots of new classes were written.
-    pub pending: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]

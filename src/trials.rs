@@ -11,18 +11,16 @@
 //! The run itself happens once for the selected trials; each trial then reports its part of it.
 
 use crate::cases::CaseFile;
-use crate::classes::ClassKey;
+pub use crate::outcome::Partition;
+use crate::outcome::{ClassKey, Origin, Property, TrialId};
 use crate::report::Report;
 use libtest_mimic::{Arguments, FormatSetting, Trial};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The generated properties, each checked on every world; `property::NAME` selects one.
-pub const PROPERTIES: [&str; 6] = ["model", "P-IDEMPOTENT", "P-PERMUTE", "P-SPLIT", "P-READ-ONLY", "seed"];
-
 pub fn case_trial(name: &str) -> String {
-    format!("case::{name}")
+    TrialId::Case(name.to_string()).to_string()
 }
 
 pub fn property_trial(name: &str) -> String {
@@ -31,12 +29,12 @@ pub fn property_trial(name: &str) -> String {
 
 /// World `n` (numbered from 1).
 pub fn world_trial(n: usize) -> String {
-    format!("world::{n}")
+    TrialId::World(n).to_string()
 }
 
 /// The worlds a run of `cases` generated requests has.
 pub fn worlds_of(cases: usize) -> usize {
-    cases.div_ceil(crate::runner::CASES_PER_WORLD)
+    cases.div_ceil(crate::run::CASES_PER_WORLD)
 }
 
 /// Every trial of a run with these case files and `worlds` generated worlds, in order: case files
@@ -45,48 +43,6 @@ pub fn all(case_files: &[(PathBuf, CaseFile)], worlds: usize) -> Vec<String> {
     let mut names: Vec<String> = case_files.iter().map(|(_, c)| case_trial(&c.name)).collect();
     names.extend((1..=worlds).map(world_trial));
     names
-}
-
-/// One part of a run split over several jobs: `index` of `count`, from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Partition {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Partition {
-    /// `K/N`, or nextest's spelling `count:K/N`.
-    pub fn parse(text: &str) -> Result<Partition, String> {
-        let bad = || format!("--partition {text:?}: not K/N with 1 <= K <= N (such as 2/4 or count:2/4)");
-        let (k, n) = text
-            .strip_prefix("count:")
-            .unwrap_or(text)
-            .split_once('/')
-            .ok_or_else(bad)?;
-        let index: usize = k.trim().parse().map_err(|_| bad())?;
-        let count: usize = n.trim().parse().map_err(|_| bad())?;
-        if index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Partition { index, count })
-    }
-
-    /// This partition's trials: dealt round-robin, the i-th (from 0) to partition i mod N + 1.
-    /// Dealt before any filter, so that a trial's partition does not depend on what else ran.
-    pub fn deal(self, names: &[String]) -> Vec<String> {
-        names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % self.count + 1 == self.index)
-            .map(|(_, n)| n.clone())
-            .collect()
-    }
-}
-
-impl std::fmt::Display for Partition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
 }
 
 /// The trials that are listed as ignored: case files that cannot be seeded on an endpoint (their
@@ -105,16 +61,15 @@ fn passes(args: &Arguments, name: &str, ignored: bool) -> bool {
 }
 
 /// The properties a filter names through the old trial names `property::P` (with `--skip`).
-fn properties_named(args: &Arguments) -> BTreeSet<String> {
-    PROPERTIES
-        .iter()
-        .filter(|p| passes(args, &property_trial(p), false))
-        .map(|p| p.to_string())
+fn properties_named(args: &Arguments) -> BTreeSet<Property> {
+    Property::ALL
+        .into_iter()
+        .filter(|p| passes(args, &property_trial(p.as_str()), false))
         .collect()
 }
 
 /// The properties a world selected by its own name checks: all but those `--skip` leaves out.
-fn properties_unskipped(args: &Arguments) -> BTreeSet<String> {
+fn properties_unskipped(args: &Arguments) -> BTreeSet<Property> {
     let unfiltered = Arguments {
         filter: None,
         ..args.clone()
@@ -137,7 +92,7 @@ fn world_selected(args: &Arguments, name: &str) -> bool {
 
 /// Whether the filter and `--skip` leave a trial in (a world also through a property's name).
 fn filtered_in(args: &Arguments, name: &str) -> bool {
-    if name.starts_with("world::") {
+    if TrialId::parse(name).is_some_and(|t| t.world().is_some()) {
         world_selected(args, name)
     } else {
         !args.is_filtered_out(&Trial::test(name, || Ok(())))
@@ -149,9 +104,9 @@ fn filtered_in(args: &Arguments, name: &str) -> bool {
 pub fn selected(args: &Arguments, names: &[String], ignored: &BTreeSet<String>) -> Vec<String> {
     names
         .iter()
-        .filter(|n| match n.strip_prefix("world::") {
-            Some(_) => !args.ignored && world_selected(args, n),
-            None => passes(args, n, ignored.contains(*n)),
+        .filter(|n| match TrialId::parse(n) {
+            Some(TrialId::World(_)) => !args.ignored && world_selected(args, n),
+            _ => passes(args, n, ignored.contains(*n)),
         })
         .cloned()
         .collect()
@@ -162,7 +117,7 @@ pub fn selected(args: &Arguments, names: &[String], ignored: &BTreeSet<String>) 
 pub struct Selection {
     pub case_files: BTreeSet<String>,
     pub worlds: BTreeSet<usize>,
-    pub properties: BTreeSet<String>,
+    pub properties: BTreeSet<Property>,
 }
 
 /// The selection behind the `selected` trials, under the arguments that selected them: a world
@@ -172,11 +127,15 @@ pub fn selection(args: &Arguments, selected: &[String]) -> Selection {
     let mut s = Selection::default();
     let mut by_name = false;
     for name in selected {
-        if let Some(c) = name.strip_prefix("case::") {
-            s.case_files.insert(c.to_string());
-        } else if let Some(w) = name.strip_prefix("world::").and_then(|w| w.parse().ok()) {
-            s.worlds.insert(w);
-            by_name |= passes(args, name, false);
+        match TrialId::parse(name) {
+            Some(TrialId::Case(c)) => {
+                s.case_files.insert(c);
+            }
+            Some(TrialId::World(w)) => {
+                s.worlds.insert(w);
+                by_name |= passes(args, name, false);
+            }
+            None => {}
         }
     }
     s.properties = if by_name {
@@ -187,16 +146,9 @@ pub fn selection(args: &Arguments, selected: &[String]) -> Selection {
     s
 }
 
-/// The trial a finding belongs to: `case:NAME` is `case::NAME`, `world-N/...` is `world::N`.
-fn trial_of(trial: &str) -> String {
-    if let Some(name) = trial.strip_prefix("case:") {
-        return case_trial(name);
-    }
-    let world = trial.split('/').next().unwrap_or(trial);
-    match world.strip_prefix("world-") {
-        Some(n) => format!("world::{n}"),
-        None => trial.to_string(),
-    }
+/// Whether a finding or fault found at `origin` belongs to the trial `id`.
+fn belongs(origin: &Origin, id: Option<&TrialId>) -> bool {
+    id.is_some_and(|id| origin.trial().as_ref() == Some(id))
 }
 
 /// What became of one trial, in the harness's words.
@@ -224,10 +176,11 @@ pub fn judge(name: &str, report: &Report, ran: &BTreeSet<String>) -> Outcome {
         .filter(|c| c.fails_gate)
         .map(|c| c.slug.as_str())
         .collect();
+    let id = TrialId::parse(name);
     let faults: Vec<&str> = report
         .faults
         .iter()
-        .filter(|f| trial_of(&f.trial) == name)
+        .filter(|f| belongs(&f.trial, id.as_ref()))
         .map(|f| f.message.as_str())
         .collect();
     if !faults.is_empty() {
@@ -236,7 +189,7 @@ pub fn judge(name: &str, report: &Report, ran: &BTreeSet<String>) -> Outcome {
     let mut problems: Vec<String> = report
         .deviations
         .iter()
-        .filter(|f| trial_of(&f.trial) == name)
+        .filter(|f| belongs(&f.trial, id.as_ref()))
         .filter(|f| failing.contains(ClassKey::of(f).slug().as_str()))
         .map(|f| format!("{} ({}): {}", f.deviation.rule, f.trial, f.deviation.summary))
         .collect();
@@ -249,9 +202,11 @@ pub fn judge(name: &str, report: &Report, ran: &BTreeSet<String>) -> Outcome {
         }
         return Outcome::Failed(text);
     }
-    let skipped_as = match name.strip_prefix("world::") {
-        Some(n) => format!("world-{n}"),
-        None => name.strip_prefix("case::").unwrap_or(name).to_string(),
+    // A world is skipped under its place's name (`world-N`), a case file under its own.
+    let skipped_as = match &id {
+        Some(TrialId::World(n)) => Origin::World(*n).to_string(),
+        Some(TrialId::Case(c)) => c.clone(),
+        None => name.to_string(),
     };
     if let Some(skipped) = report.skipped_cases.iter().find(|s| s.name == skipped_as) {
         return Outcome::Ignored(skipped.reason.clone());
@@ -417,7 +372,7 @@ mod tests {
         let s = all(&args(&[]));
         assert_eq!(s.case_files, BTreeSet::from(["a1".to_string()]));
         assert_eq!(s.worlds, BTreeSet::from([1, 2]));
-        assert_eq!(s.properties.len(), PROPERTIES.len());
+        assert_eq!(s.properties.len(), Property::ALL.len());
     }
 
     #[test]
@@ -427,18 +382,18 @@ mod tests {
         let exact = args(&["--exact", "property::P-SPLIT"]);
         assert_eq!(selected(&exact, &names, &none), ["world::1", "world::2"]);
         let s = selection(&exact, &selected(&exact, &names, &none));
-        assert_eq!(s.properties, BTreeSet::from(["P-SPLIT".to_string()]));
+        assert_eq!(s.properties, BTreeSet::from([Property::Split]));
         assert!(s.case_files.is_empty());
         // A substring naming several properties selects them all, and no case file.
         let p = args(&["property::P-"]);
         let s = selection(&p, &selected(&p, &names, &none));
         assert_eq!(s.worlds, BTreeSet::from([1, 2]));
-        assert!(s.properties.contains("P-PERMUTE") && !s.properties.contains("model"));
+        assert!(s.properties.contains(&Property::Permute) && !s.properties.contains(&Property::Model));
         // --skip of a property leaves the worlds, without it.
         let skip = args(&["--skip", "property::seed"]);
         let s = selection(&skip, &selected(&skip, &names, &none));
         assert_eq!(s.worlds.len(), 2);
-        assert!(!s.properties.contains("seed") && s.properties.contains("model"));
+        assert!(!s.properties.contains(&Property::Seed) && s.properties.contains(&Property::Model));
         assert!(selected(&args(&["--exact", "property::nope"]), &names, &none).is_empty());
     }
 
@@ -461,14 +416,14 @@ mod tests {
         }
     }
 
-    fn report(outcome: &crate::runner::RunOutcome) -> Report {
+    fn report(outcome: &crate::outcome::RunOutcome) -> Report {
         let ctx = crate::report::RunContext::for_tests("t");
         Report::new(outcome, &ctx, Vec::new(), None)
     }
 
     #[test]
     fn a_trial_that_did_not_run_or_finish_before_the_run_stopped_does_not_pass() {
-        let outcome = crate::runner::RunOutcome {
+        let outcome = crate::outcome::RunOutcome {
             worlds: 1,
             aborted: Some("interrupted by SIGINT".into()),
             ..Default::default()
@@ -492,17 +447,18 @@ mod tests {
 
     #[test]
     fn a_finished_run_passes_what_ran_and_a_worlds_faults_are_its_own() {
-        let mut outcome = crate::runner::RunOutcome {
+        let mut outcome = crate::outcome::RunOutcome {
             worlds: 2,
             ..Default::default()
         };
         let ran = BTreeSet::from([world_trial(1), world_trial(2)]);
         let r = report(&outcome);
         assert_eq!(judge("world::1", &r, &ran), Outcome::Passed);
-        outcome.faults.push(crate::runner::Fault {
-            trial: "world-2/case-7".into(),
-            message: "HTTP 200 that is not JSON".into(),
-        });
+        outcome.faults.push(crate::outcome::Fault::new(
+            Origin::WorldCase { world: 2, case: 7 },
+            crate::outcome::FaultKind::Unreadable,
+            "HTTP 200 that is not JSON",
+        ));
         let r = report(&outcome);
         assert_eq!(judge("world::1", &r, &ran), Outcome::Passed);
         assert!(matches!(judge("world::2", &r, &ran), Outcome::Failed(w) if w.contains("not JSON")));

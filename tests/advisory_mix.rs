@@ -192,7 +192,7 @@ alone! {
 }
 
 async fn check_mix(seed: u64) {
-    let drawn = Variant::AdvisoryMix.alternatives_for(&ecr_conformance::runner::run_prefix(seed));
+    let drawn = Variant::AdvisoryMix.alternatives_for(&ecr_conformance::run::run_prefix(seed));
     let report = run(Variant::AdvisoryMix, Alternatives::NONE, seed).await;
     assert_sound(&report, &format!("advisory-mix seed {seed} ({drawn})"));
 }
@@ -218,7 +218,7 @@ mix! {
 #[test]
 fn the_seeds_draw_different_combinations_and_each_alternative_is_drawn() {
     let drawn: Vec<Alternatives> = (1..=20u64)
-        .map(|s| Variant::AdvisoryMix.alternatives_for(&format!("{}-w1/r", ecr_conformance::runner::run_prefix(s))))
+        .map(|s| Variant::AdvisoryMix.alternatives_for(&format!("{}-w1/r", ecr_conformance::run::run_prefix(s))))
         .collect();
     for a in Alternative::ALL {
         assert!(
@@ -323,7 +323,7 @@ async fn wire_answers(alternatives: Alternatives) -> Vec<(u16, Option<String>, S
     let (client, _) = target::client_for(&running.url(), &TargetOptions::default(), &env).expect("a client");
     let (plan, digest) = plan();
     // The run prefix of seed 1, as a run would name it.
-    let prefix = format!("{}-w1/", ecr_conformance::runner::run_prefix(1));
+    let prefix = format!("{}-w1/", ecr_conformance::run::run_prefix(1));
     let (seeded, error) = ecr_conformance::seed::seed(
         &client,
         &plan.with_prefix(&prefix),

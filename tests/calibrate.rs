@@ -3,9 +3,12 @@
 //! that one; its case files replay green against the server they were recorded from, and feed the
 //! machinery that checks and replays `cases/recorded/`; its safety is the run's.
 
+mod common;
+
 use ecr_conformance::calibrate::{self, CalibrateOptions, Calibration};
 use ecr_conformance::cases::CaseFile;
 use ecr_conformance::control::RunControl;
+use ecr_conformance::exit::Exit;
 use ecr_conformance::report::Verdict;
 use ecr_conformance::server::{self, Alternative, Alternatives, RunningServer, ServerConfig, Variant};
 use ecr_conformance::session::{self, RunOptions};
@@ -13,7 +16,6 @@ use ecr_conformance::target::{self, TargetOptions};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 fn env() -> HashMap<&'static str, &'static str> {
@@ -68,7 +70,12 @@ async fn calibrated(variant: Variant, alternatives: Alternatives, cases: usize) 
     let result = calibrate::calibrate(options(&server.url(), &tmp.path().join("out"), cases), &env())
         .await
         .expect("the calibration runs");
-    assert_eq!(result.exit_code(), 0, "{}", calibrate::summary(&result.calibration));
+    assert_eq!(
+        result.exit_code(),
+        Exit::Pass.code(),
+        "{}",
+        calibrate::summary(&result.calibration)
+    );
     assert!(result.calibration.complete);
     assert!(
         repositories(&server.url()).await.is_empty(),
@@ -209,7 +216,7 @@ async fn the_case_files_replay_green_against_the_server_they_were_recorded_from(
         let result = calibrate::calibrate(options(&server.url(), &out, 0), &env())
             .await
             .expect("the calibration runs");
-        assert_eq!(result.exit_code(), 0);
+        assert_eq!(result.exit_code(), Exit::Pass.code());
         let files = case_files(&out);
         assert_eq!(files.len(), 17, "one case file per probe");
         let report = replay(&server.url(), files, tmp.path().join("replay")).await;
@@ -403,7 +410,12 @@ async fn a_probe_that_only_gets_server_errors_is_a_fault_and_the_calibration_inc
     let mut o = options(&server.url(), &tmp.path().join("out"), 0);
     o.target.max_attempts = Some(2);
     let result = calibrate::calibrate(o, &env()).await.expect("the calibration runs");
-    assert_eq!(result.exit_code(), 2, "{}", calibrate::summary(&result.calibration));
+    assert_eq!(
+        result.exit_code(),
+        Exit::Indeterminate.code(),
+        "{}",
+        calibrate::summary(&result.calibration)
+    );
     let empty_tag = question(&result.calibration, "empty-tag");
     assert_eq!(empty_tag.answer, None);
     assert!(
@@ -428,7 +440,7 @@ async fn a_stopped_calibration_asks_nothing_creates_nothing_and_is_incomplete() 
     let mut o = options(&server.url(), &tmp.path().join("out"), 100);
     o.control = Some(control);
     let result = calibrate::calibrate(o, &env()).await.expect("the calibration runs");
-    assert_eq!(result.exit_code(), 2);
+    assert_eq!(result.exit_code(), Exit::Indeterminate.code());
     let c = &result.calibration;
     assert_eq!(c.stopped.as_deref(), Some("interrupted by SIGINT"));
     assert!(c.questions.iter().all(|q| q.answer.is_none() && q.fault.is_some()));
@@ -454,7 +466,7 @@ async fn an_endpoints_password_and_the_account_id_are_never_written() {
     let result = calibrate::calibrate(options(&url, &out, 50), &env())
         .await
         .expect("the calibration runs");
-    assert_eq!(result.exit_code(), 0);
+    assert_eq!(result.exit_code(), Exit::Pass.code());
     assert!(!result.calibration.endpoint.contains("pa55word"));
     let mut texts = vec![std::fs::read_to_string(out.join("calibration.json")).expect("json")];
     texts.push(std::fs::read_to_string(out.join("calibration.md")).expect("md"));
@@ -464,7 +476,7 @@ async fn an_endpoints_password_and_the_account_id_are_never_written() {
     for t in &texts {
         assert!(!t.contains("pa55word") && !t.contains("someone"), "{t}");
         assert!(
-            !t.contains(&ecr_conformance::runner::run_prefix(1)),
+            !t.contains(&ecr_conformance::run::run_prefix(1)),
             "the calibration's prefixes are not in what it writes"
         );
     }
@@ -473,28 +485,12 @@ async fn an_endpoints_password_and_the_account_id_are_never_written() {
 
 // ---- the command line ----
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ecr-conformance"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for var in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_ECR",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
-
-fn code(args: &[&str]) -> (i32, String) {
-    let o = bin().args(args).output().expect("the binary runs");
-    (
-        o.status.code().expect("exited"),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+fn code(args: &[&str]) -> (Option<Exit>, String) {
+    let o = common::bin_inheriting_ci()
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (common::code(&o), common::stderr(&o))
 }
 
 #[test]
@@ -509,7 +505,7 @@ fn the_command_calibrates_the_embedded_server_and_exits_0() {
         "--out",
         out.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(status, Some(Exit::Pass), "{stderr}");
     assert!(
         stderr.contains("digest-tags") && stderr.contains("entry-per-tag"),
         "{stderr}"
@@ -538,7 +534,7 @@ fn an_unreachable_endpoint_exits_2_with_what_it_found() {
         "--out",
         out.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(status, 2, "{stderr}");
+    assert_eq!(status, Some(Exit::Indeterminate), "{stderr}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).expect("written")).expect("JSON");
     assert_eq!(json["complete"], false);
@@ -566,7 +562,7 @@ fn usage_errors_exit_3_before_anything_is_sent() {
         vec!["calibrate", "--out", file.to_str().expect("UTF-8")],
     ] {
         let (status, stderr) = code(&args);
-        assert_eq!(status, 3, "{args:?}: {stderr}");
+        assert_eq!(status, Some(Exit::Usage), "{args:?}: {stderr}");
         assert!(stderr.contains("error"), "{args:?}: {stderr}");
     }
 }

@@ -12,6 +12,7 @@
 //! them one (it checks that every world is there once).
 
 use ecr_conformance::credentials::ProcessEnv;
+use ecr_conformance::exit::Exit;
 use ecr_conformance::server::Variant;
 use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use ecr_conformance::target::TargetOptions;
@@ -54,7 +55,7 @@ fn main() -> ExitCode {
             Ok(dir) => (dir.path().to_path_buf(), Some(dir)),
             Err(e) => {
                 ecr_conformance::console::note(format!("cannot make a temporary report folder: {e}"));
-                return ExitCode::from(3);
+                return Exit::Usage.into();
             }
         },
     };
@@ -63,7 +64,7 @@ fn main() -> ExitCode {
         Some(Ok(v)) => v,
         Some(Err(v)) => {
             ecr_conformance::console::note(format!("ECRC_VARIANT: unknown variant {v:?}"));
-            return ExitCode::from(3);
+            return Exit::Usage.into();
         }
     };
     let number = |name: &str, default: u64| -> Result<u64, String> {
@@ -75,7 +76,7 @@ fn main() -> ExitCode {
         (Ok(s), Ok(c)) => (s, c as usize),
         (Err(e), _) | (_, Err(e)) => {
             ecr_conformance::console::note(e);
-            return ExitCode::from(3);
+            return Exit::Usage.into();
         }
     };
     let options = RunOptions {
@@ -97,24 +98,24 @@ fn main() -> ExitCode {
     };
     let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else {
         ecr_conformance::console::note("cannot start the async runtime");
-        return ExitCode::from(3);
+        return Exit::Usage.into();
     };
     match runtime.block_on(session::run_trials(options, &args, &ProcessEnv)) {
         Ok(TrialsOutcome::Listed) => ExitCode::SUCCESS,
-        Ok(TrialsOutcome::Ran(result)) if result.exit_code() == 0 => ExitCode::SUCCESS,
+        Ok(TrialsOutcome::Ran(result)) if result.exit_code() == Exit::Pass.code() => ExitCode::SUCCESS,
         Ok(TrialsOutcome::Ran(result)) => {
             ecr_conformance::console::note(result.report.summary());
             if let Some(dir) = scratch {
                 ecr_conformance::console::note(format!("reports kept in {}", dir.keep().display()));
             }
-            ExitCode::from(101)
+            Exit::HarnessFailed.into()
         }
         // A filter that selects nothing is no failure for a test harness (nextest runs each
         // partition with its own filter).
-        Err(e) if e.exit_code() == 4 => ExitCode::SUCCESS,
+        Err(e) if e.exit_code() == Exit::NothingSelected.code() => ExitCode::SUCCESS,
         Err(e) => {
             ecr_conformance::console::note(format!("error: {e}"));
-            ExitCode::from(3)
+            Exit::Usage.into()
         }
     }
 }

@@ -4,6 +4,7 @@
 //! run ends within its deadline, with the right exit code and verdict, without a panic, with a
 //! report written and no repository left behind.
 
+use ecr_conformance::exit::Exit;
 use ecr_conformance::report::Verdict;
 use ecr_conformance::server::{self, RunningServer, ServerConfig};
 use ecr_conformance::session::{self, RunOptions};
@@ -43,6 +44,9 @@ enum Fault {
     /// request is sent: the case's own answer is whole, a property's re-send is cut, and so is the
     /// re-send that would confirm the difference.
     CutSecondAndFourthErrors,
+    /// By the request's body: some requests are always reset, the others always get a 200 that
+    /// is not JSON (faults of two kinds in one run).
+    ResetOrNotJson,
 }
 
 /// How often each request body was answered, for [`Fault::CutErrorsTwice`].
@@ -142,6 +146,17 @@ async fn serve_one(mut s: TcpStream, fault: Fault, backend: SocketAddr, calls: A
     if is_batch {
         let n = calls.fetch_add(1, Ordering::SeqCst);
         let answer: Option<Vec<u8>> = match fault {
+            Fault::ResetOrNotJson => {
+                let body_at = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |i| i + 4);
+                let hash = raw[body_at..]
+                    .iter()
+                    .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+                if hash % 2 == 0 {
+                    let _ = s.set_zero_linger();
+                    return;
+                }
+                Some(canned("200 OK", "text/html", "<html>maintenance</html>"))
+            }
             Fault::Reset => {
                 let _ = s.set_zero_linger();
                 return; // dropped with SO_LINGER 0: the client sees a reset
@@ -312,7 +327,7 @@ async fn expect_indeterminate(fault: Fault) {
         "{fault:?}: {:?}",
         report.faults.first()
     );
-    assert_eq!(report.verdict.exit_code(), 2);
+    assert_eq!(report.verdict.exit(), Exit::Indeterminate);
     assert!(report.counts.faults > 0, "{fault:?}");
     assert_eq!(
         report.counts.deviations,
@@ -368,7 +383,7 @@ async fn slow_answers_time_out_and_the_run_ends_by_its_deadline() {
 async fn throttling_that_recovers_passes_and_counts_as_flaky() {
     let (report, p, _) = run_through(Fault::ThrottleThenRecover(2), 20, Duration::from_secs(60)).await;
     assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.faults);
-    assert_eq!(report.verdict.exit_code(), 0);
+    assert_eq!(report.verdict.exit(), Exit::Pass);
     assert!(
         report.counts.retries >= 2 && report.counts.flaky >= 1,
         "{:?}",
@@ -516,6 +531,43 @@ async fn a_real_bug_still_fails_the_gate_under_injected_faults() {
             .any(|c| c.key.rule == "I-MISMATCH" && c.fails_gate),
         "{:?}",
         report.classes.iter().map(|c| &c.slug).collect::<Vec<_>>()
+    );
+    assert_no_litter(&p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_are_counted_by_kind() {
+    // Resets and 200s that are not JSON in one run: report.json counts each kind apart, and names
+    // each fault's kind.
+    let (report, p, _) = run_through(Fault::ResetOrNotJson, 12, Duration::from_secs(60)).await;
+    assert_eq!(report.verdict, Verdict::Indeterminate);
+    let kinds = &report.counts.faults_by_kind;
+    assert!(kinds.get("reset").is_some_and(|n| *n > 0), "{kinds:?}");
+    assert!(kinds.get("unreadable").is_some_and(|n| *n > 0), "{kinds:?}");
+    assert_eq!(kinds.values().sum::<usize>(), report.counts.faults, "{kinds:?}");
+    assert!(kinds.values().all(|n| *n > 0), "only kinds that occurred: {kinds:?}");
+    assert!(
+        kinds.keys().all(|k| k == "reset" || k == "unreadable"),
+        "{kinds:?}: {:?}",
+        report
+            .faults
+            .iter()
+            .find(|f| f.kind.as_str() != "reset" && f.kind.as_str() != "unreadable")
+    );
+    let json = serde_json::to_value(&report).expect("the report as JSON");
+    assert_eq!(json["counts"]["faultsByKind"]["reset"], kinds["reset"]);
+    let named: Vec<&str> = json["faults"]
+        .as_array()
+        .expect("faults")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert_eq!(named.len(), report.faults.len(), "every fault has its kind");
+    assert!(named.contains(&"reset") && named.contains(&"unreadable"), "{named:?}");
+    assert!(
+        report.counts_sentence().contains("reset"),
+        "{}",
+        report.counts_sentence()
     );
     assert_no_litter(&p);
 }

@@ -1,6 +1,7 @@
 //! The conformance gate: deviation classes, snapshots as a baseline, pending snapshots for new
 //! classes, fixed classes, CI mode, replay of a class's case file, and the reports.
 
+use ecr_conformance::exit::Exit;
 use ecr_conformance::report::{Report, Verdict};
 use ecr_conformance::server::Variant;
 use ecr_conformance::session::{self, RunOptions};
@@ -271,6 +272,6 @@ fn an_unreadable_baseline_is_a_configuration_error_naming_the_file() {
     let err = rt
         .block_on(session::run_with_env(options, &env()))
         .expect_err("refused");
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(err.exit_code(), Exit::Usage.code());
     assert!(err.to_string().contains("x.snap"), "{err}");
 }

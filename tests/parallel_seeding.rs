@@ -7,7 +7,7 @@ use ecr_conformance::control::RunControl;
 use ecr_conformance::credentials::Credentials;
 use ecr_conformance::generate::plans;
 use ecr_conformance::model::RegistryPlan;
-use ecr_conformance::runner::{run_prefix, world_rng};
+use ecr_conformance::run::{run_prefix, world_rng};
 use ecr_conformance::seed;
 use ecr_conformance::server::{self, ServerConfig, Variant};
 use proptest::strategy::{Strategy, ValueTree};

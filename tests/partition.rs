@@ -1,6 +1,7 @@
 //! A run split into partitions (`run --partition K/N`) and merged (`merge`): the same work as one
 //! run, the same classes and verdict; and a merge of reports that are not one whole run refused.
 
+use ecr_conformance::exit::Exit;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -30,8 +31,9 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 temporary path")
 }
 
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited")
+/// The process's exit, as the contract names it (None: a code outside it, or no code).
+fn code(o: &Output) -> Option<Exit> {
+    Exit::from_code(o.status.code().expect("exited"))
 }
 
 fn stderr(o: &Output) -> String {
@@ -96,7 +98,7 @@ fn four_partitions_merged_do_the_work_of_one_run_and_find_its_classes() {
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let root = tmp.path();
     let one = run(root, &root.join("one"), SEED, None);
-    assert_eq!(code(&one), 1, "{}", stderr(&one));
+    assert_eq!(code(&one), Some(Exit::Fail), "{}", stderr(&one));
     let single = report(&root.join("one"));
     assert!(!slugs(&single).is_empty(), "the broken variant shows no class");
 
@@ -105,7 +107,11 @@ fn four_partitions_merged_do_the_work_of_one_run_and_find_its_classes() {
     for k in 1..=4 {
         let dir = root.join(format!("part-{k}"));
         let o = run(root, &dir, SEED, Some(&format!("{k}/4")));
-        assert!(matches!(code(&o), 0 | 1), "partition {k}: {}", stderr(&o));
+        assert!(
+            matches!(code(&o), Some(Exit::Pass | Exit::Fail)),
+            "partition {k}: {}",
+            stderr(&o)
+        );
         let r = report(&dir);
         assert_eq!(r["partition"]["index"], k);
         assert_eq!(r["partition"]["count"], 4);
@@ -162,17 +168,17 @@ fn four_partitions_merged_do_the_work_of_one_run_and_find_its_classes() {
     // A partition missing is an error naming it, not a pass.
     let three = [parts[0].clone(), parts[1].clone(), parts[3].clone()];
     let o = merge(&three, &root.join("missing"));
-    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert_eq!(code(&o), Some(Exit::Usage), "{}", stderr(&o));
     assert!(stderr(&o).contains("partition 3/4 missing"), "{}", stderr(&o));
     let twice = [parts[0].clone(), parts[1].clone(), parts[1].clone(), parts[3].clone()];
     let o = merge(&twice, &root.join("twice"));
-    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert_eq!(code(&o), Some(Exit::Usage), "{}", stderr(&o));
     assert!(stderr(&o).contains("partition 2/4 given twice"), "{}", stderr(&o));
 
     // Reports of another seed, target or tool version are not of this run.
     let other = root.join("other-seed");
     let o = run(root, &other, "4", Some("4/4"));
-    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    assert!(matches!(code(&o), Some(Exit::Pass | Exit::Fail)), "{}", stderr(&o));
     let mixed = [
         parts[0].clone(),
         parts[1].clone(),
@@ -180,7 +186,7 @@ fn four_partitions_merged_do_the_work_of_one_run_and_find_its_classes() {
         other.join("report.json"),
     ];
     let o = merge(&mixed, &root.join("mixed"));
-    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert_eq!(code(&o), Some(Exit::Usage), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("seed 3") && stderr(&o).contains("seed 4"),
         "{}",
@@ -199,7 +205,7 @@ fn four_partitions_merged_do_the_work_of_one_run_and_find_its_classes() {
             dir.join("report.json"),
         ];
         let o = merge(&edited, &root.join(format!("bad-{field}")));
-        assert_eq!(code(&o), 3, "{}", stderr(&o));
+        assert_eq!(code(&o), Some(Exit::Usage), "{}", stderr(&o));
         assert!(
             stderr(&o).contains(word) && stderr(&o).contains(value),
             "{}",
@@ -207,7 +213,7 @@ fn four_partitions_merged_do_the_work_of_one_run_and_find_its_classes() {
         );
     }
     let o = merge(&[root.join("nowhere/report.json")], &root.join("unreadable"));
-    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert_eq!(code(&o), Some(Exit::Usage), "{}", stderr(&o));
     assert!(stderr(&o).contains("nowhere/report.json"), "{}", stderr(&o));
 }
 
@@ -231,7 +237,7 @@ fn a_filter_naming_a_property_runs_every_world_for_it_and_a_world_is_a_trial() {
         ])
         .output()
         .expect("runs");
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&o), Some(Exit::Pass), "{}", stderr(&o));
     let r = report(&out);
     assert_eq!(r["trials"], serde_json::json!(["world::1", "world::2"]));
     assert!(
@@ -247,10 +253,10 @@ fn a_filter_naming_a_property_runs_every_world_for_it_and_a_world_is_a_trial() {
         .args(["run", "--cases", "400", "--list", "--partition", "count:2/3"])
         .output()
         .expect("runs");
-    assert_eq!(code(&list), 0, "{}", stderr(&list));
+    assert_eq!(code(&list), Some(Exit::Pass), "{}", stderr(&list));
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(listed.lines().all(|l| l.ends_with(": test")), "{listed}");
     let bad = bin().args(["run", "--partition", "5/4"]).output().expect("runs");
-    assert_eq!(code(&bad), 3, "{}", stderr(&bad));
+    assert_eq!(code(&bad), Some(Exit::Usage), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("--partition"), "{}", stderr(&bad));
 }

@@ -169,7 +169,7 @@ async fn a_repository_the_run_did_not_create_is_never_deleted() {
     // A repository with the run's own name, created by someone else, makes seeding stop; it stays.
     let server = backend().await;
     let c = client(&server.url());
-    let prefix = ecr_conformance::runner::run_prefix(5);
+    let prefix = ecr_conformance::run::run_prefix(5);
     let squatter = format!("{prefix}-w1/someone-elses");
     c.call::<_, serde_json::Value>(
         "CreateRepository",

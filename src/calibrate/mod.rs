@@ -18,7 +18,7 @@ pub use report::{Calibration, Doubt, QuestionResult};
 
 use crate::control::RunControl;
 use crate::credentials::Env;
-use crate::runner::{self, RunConfig};
+use crate::run::{self, RunConfig};
 use crate::server::{self, Alternatives, Variant};
 use crate::session::{self, SessionError};
 use crate::target::{self, ConfigError, TargetOptions};
@@ -53,12 +53,12 @@ impl Default for CalibrateOptions {
     fn default() -> Self {
         CalibrateOptions {
             target: TargetOptions::default(),
-            out: PathBuf::from("reports/calibration"),
+            out: PathBuf::from(crate::defaults::CALIBRATE_OUT),
             seed: None,
-            cases: 200,
-            concurrency: 8,
-            shrink_budget: Duration::from_secs(30),
-            deadline: Some(Duration::from_secs(30 * 60)),
+            cases: crate::defaults::CALIBRATE_CASES,
+            concurrency: crate::defaults::CONCURRENCY,
+            shrink_budget: crate::defaults::shrink_budget(),
+            deadline: Some(crate::defaults::deadline()),
             keep: false,
             variant: Variant::Reference,
             alternatives: Alternatives::NONE,
@@ -91,7 +91,7 @@ impl CalibrateError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CalibrateError::Session(e) => e.exit_code(),
-            _ => 3,
+            _ => crate::exit::Exit::Usage.code(),
         }
     }
 
@@ -114,7 +114,12 @@ impl CalibrationResult {
     /// 0 when the calibration completed, whatever it found; 2 when faults or a stop kept it from
     /// completing.
     pub fn exit_code(&self) -> u8 {
-        if self.calibration.complete { 0 } else { 2 }
+        let exit = if self.calibration.complete {
+            crate::exit::Exit::Pass
+        } else {
+            crate::exit::Exit::Indeterminate
+        };
+        exit.code()
     }
 }
 
@@ -172,7 +177,7 @@ async fn calibrate_with(
         "000000000000"
     };
     let probes = questions::probes();
-    let prefix = runner::run_prefix(seed);
+    let prefix = run::run_prefix(seed);
     let asked = probe::ask_all(&client, &probes, &prefix, registry_hint, &control, options.progress).await;
     let mut leftovers = Vec::new();
     let created = control.created_repositories();
@@ -189,7 +194,7 @@ async fn calibrate_with(
         config.registry_hint = asked.account.clone();
         config.keep = options.keep;
         config.control = control.clone();
-        let outcome = runner::run(&client, &config).await;
+        let outcome = run::run(&client, &config).await;
         leftovers.extend(outcome.leftovers.iter().cloned());
         Some(outcome)
     } else {

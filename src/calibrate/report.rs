@@ -7,8 +7,8 @@ use super::probe::{Asked, Outcome};
 use super::questions::{self, Probe, Question, Reading};
 use super::record;
 use crate::cases::{CaseAnswer, CaseFile};
+use crate::outcome::RunOutcome;
 use crate::rules::Level;
-use crate::runner::RunOutcome;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -111,7 +111,7 @@ pub struct Doubt {
 pub struct GeneratedRun {
     pub cases: usize,
     pub worlds: usize,
-    pub faults: Vec<crate::runner::Fault>,
+    pub faults: Vec<crate::outcome::Fault>,
     /// Deviations a re-send did not show again: not doubts.
     pub unconfirmed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]

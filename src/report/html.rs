@@ -269,7 +269,12 @@ pub fn render(report: &Report, out: &str) -> String {
     if !report.faults.is_empty() {
         let _ = write!(s, "<h2>Faults</h2><ul>");
         for f in report.faults.iter().take(50) {
-            let _ = write!(s, "<li><code>{}</code>: {}</li>", esc(&f.trial), esc(&f.message));
+            let _ = write!(
+                s,
+                "<li><code>{}</code>: {}</li>",
+                esc(&f.trial.to_string()),
+                esc(&f.message)
+            );
         }
         let _ = write!(s, "</ul>");
     }

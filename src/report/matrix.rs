@@ -150,6 +150,47 @@ pub fn splice(text: &str, matrix: &str, path: &str) -> Result<String, MatrixErro
     Ok(format!("{}\n{}{}", &text[..start], matrix, &text[end..]))
 }
 
+/// The reports a `matrix` command names: `PATH` or `PATH=NAME` (the column's name).
+pub fn parse_reports(args: &[String]) -> Vec<(std::path::PathBuf, Option<String>)> {
+    args.iter()
+        .map(|r| match r.split_once('=') {
+            Some((path, name)) => (path.into(), Some(name.to_string())),
+            None => (r.into(), None),
+        })
+        .collect()
+}
+
+/// What `matrix --readme FILE` did, or (with `--check`) would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadmeUpdate {
+    /// The file's matrix is the current one.
+    Current,
+    /// The file's matrix was replaced by the current one.
+    Written,
+    /// `--check`: the file's matrix is not the current one; nothing was written.
+    Stale,
+}
+
+/// Puts `table` into the file at `path` between the markers; with `check`, only says whether
+/// it is there already.
+pub fn update_readme(path: &Path, table: &str, check: bool) -> Result<ReadmeUpdate, MatrixError> {
+    let shown = path.display().to_string();
+    let io = |source| MatrixError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let old = std::fs::read_to_string(path).map_err(io)?;
+    let new = splice(&old, table, &shown)?;
+    if old == new {
+        return Ok(ReadmeUpdate::Current);
+    }
+    if check {
+        return Ok(ReadmeUpdate::Stale);
+    }
+    std::fs::write(path, new).map_err(io)?;
+    Ok(ReadmeUpdate::Written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,9 @@
 //! `deviations` and `minimal` are carried over as JSON (they are written, never read back).
 
 use super::{ClassReport, Counts, Report, RuleSummary};
-use crate::classes::ClassKey;
 use crate::gate::{ClassStatus, Verdict};
-use crate::trials::Partition;
+use crate::outcome::ClassKey;
+use crate::outcome::Partition;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -189,7 +189,7 @@ fn check_complete(parts: &[Part]) -> Result<(), MergeError> {
     }
     let total = parts[0].report.worlds_total;
     let missing: Vec<String> = (1..=total)
-        .map(crate::trials::world_trial)
+        .map(|w| crate::outcome::TrialId::World(w).to_string())
         .filter(|w| !owner.contains_key(w.as_str()))
         .collect();
     if !missing.is_empty() {
@@ -225,6 +225,9 @@ fn combine(parts: &[Part]) -> (Report, Value, Sources) {
         counts.gate_deviations += c.gate_deviations;
         counts.advisory_deviations += c.advisory_deviations;
         counts.faults += c.faults;
+        for (kind, n) in &c.faults_by_kind {
+            *counts.faults_by_kind.entry(kind.clone()).or_default() += n;
+        }
     }
     report.counts = counts;
 
@@ -242,7 +245,7 @@ fn combine(parts: &[Part]) -> (Report, Value, Sources) {
         rule.deviations = sum(|r| r.deviations);
         rule.gate_deviations = sum(|r| r.gate_deviations);
     }
-    let mut states = crate::runner::StateCoverage::default();
+    let mut states = crate::outcome::StateCoverage::default();
     for p in parts {
         let s = &p.report.states;
         states.repositories += s.repositories;
@@ -494,7 +497,7 @@ mod tests {
 
     fn part(name: &str, partition: Option<&str>, trials: &[&str]) -> Part {
         let ctx = crate::report::RunContext::for_tests("t");
-        let mut report = Report::new(&crate::runner::RunOutcome::default(), &ctx, Vec::new(), None);
+        let mut report = Report::new(&crate::outcome::RunOutcome::default(), &ctx, Vec::new(), None);
         report.partition = partition.map(|p| Partition::parse(p).expect(p));
         report.trials = trials.iter().map(|t| t.to_string()).collect();
         report.worlds_total = 3;

@@ -1,10 +1,9 @@
 //! `report.json`: the verdict of a run and everything behind it. Reports render; they do not
 //! decide: the verdict comes from [`Verdict::of`].
 
-use crate::classes::ClassKey;
+use crate::outcome::Comparison;
+use crate::outcome::{ClassKey, Fault, Finding, Minimal, PropertyCount, RunOutcome, StateCoverage, Unconfirmed};
 use crate::rules::{Level, RULES};
-use crate::runner::{Finding, Minimal, PropertyCount, RunOutcome, StateCoverage};
-use crate::snapshot::Comparison;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +15,7 @@ mod markdown;
 pub mod matrix;
 pub mod merge;
 pub mod rules_table;
+mod text;
 
 /// Writes every report of a run into `dir`: `report.json`, `junit.xml`, `summary.md` and
 /// `report.html`. Returns the path of `report.json`. Each is redacted as written
@@ -124,6 +124,21 @@ pub struct Counts {
     pub gate_deviations: usize,
     pub advisory_deviations: usize,
     pub faults: usize,
+    /// The faults by kind (`timeout`, `reset`, `too-large`, ...): only the kinds that occurred.
+    /// Reports written before kinds were counted lack it.
+    #[serde(default)]
+    pub faults_by_kind: BTreeMap<String, usize>,
+}
+
+impl Counts {
+    /// `3 faults`, or with their kinds: `3 faults (2 timeout, 1 reset)`.
+    pub fn faults_text(&self) -> String {
+        if self.faults_by_kind.is_empty() {
+            return format!("{} faults", self.faults);
+        }
+        let kinds: Vec<String> = self.faults_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        format!("{} faults ({})", self.faults, kinds.join(", "))
+    }
 }
 
 /// A report read back (`merge`) has everything the reports render, but not its `deviations` and
@@ -160,9 +175,9 @@ pub struct Report {
     pub deviations: Vec<Finding>,
     #[serde(skip_deserializing)]
     pub minimal: Vec<Minimal>,
-    pub faults: Vec<crate::runner::Fault>,
+    pub faults: Vec<Fault>,
     /// Deviations seen once that a re-send of their request did not show again.
-    pub unconfirmed: Vec<crate::runner::Fault>,
+    pub unconfirmed: Vec<Unconfirmed>,
     pub skipped_cases: Vec<SkippedCase>,
     pub leftovers: Vec<Leftover>,
     /// Why the run stopped early, if it did.
@@ -173,7 +188,7 @@ pub struct Report {
     pub spawn: Option<String>,
     /// The share of the trials this run had (`--partition K/N`), if it was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<crate::trials::Partition>,
+    pub partition: Option<crate::outcome::Partition>,
     /// The trials this run ran (its partition's, as the filter selected them), in order.
     #[serde(default)]
     pub trials: Vec<String>,
@@ -375,6 +390,7 @@ impl Report {
                 gate_deviations: gate,
                 advisory_deviations: outcome.findings.len() - gate,
                 faults: outcome.faults.len(),
+                faults_by_kind: crate::outcome::FaultKind::count(&outcome.faults),
             },
             properties: outcome.properties.clone(),
             rules,
@@ -414,178 +430,6 @@ impl Report {
     pub fn write(&self, dir: &Path) -> Result<PathBuf, std::io::Error> {
         write_json(self, dir)
     }
-
-    /// The counts in one sentence, for the Markdown and HTML reports.
-    pub fn counts_sentence(&self) -> String {
-        let c = &self.counts;
-        format!(
-            "{} cases, {} requests, {} deviations ({} gate, {} advisory) in {} classes, {} faults, {} flaky",
-            c.cases,
-            c.requests,
-            c.deviations,
-            c.gate_deviations,
-            c.advisory_deviations,
-            self.classes.len(),
-            c.faults,
-            c.flaky
-        )
-    }
-
-    /// The rules no answer was judged by, in the catalogue's order.
-    pub fn untested(&self) -> Vec<&'static str> {
-        RULES
-            .iter()
-            .filter(|r| self.rules.get(r.id).is_some_and(|s| s.status() == RuleStatus::Untested))
-            .map(|r| r.id)
-            .collect()
-    }
-
-    /// The rules in the catalogue's order, with what the run says of each.
-    /// The classes in the order a reader needs them: those that fail the gate, then new advisory
-    /// ones, then known ones; by title within each.
-    pub fn classes_in_reading_order(&self) -> Vec<&ClassReport> {
-        let rank = |c: &ClassReport| {
-            if c.fails_gate {
-                0
-            } else if c.status == "known" {
-                2
-            } else {
-                1
-            }
-        };
-        let mut classes: Vec<&ClassReport> = self.classes.iter().collect();
-        classes.sort_by(|a, b| (rank(a), a.title.as_str()).cmp(&(rank(b), b.title.as_str())));
-        classes
-    }
-
-    pub fn rule_statuses(&self) -> impl Iterator<Item = (&'static str, &RuleSummary, RuleStatus)> {
-        RULES
-            .iter()
-            .filter_map(|r| self.rules.get(r.id).map(|s| (r.id, s, s.status())))
-    }
-
-    /// `ecr-conformance replay` for a class's case file.
-    pub fn replay_command(&self, case_file: &str, out: &str) -> String {
-        // A spawned implementation is gone after the run: the replay spawns it again.
-        let target = match &self.spawn {
-            Some(command) => format!(" --spawn '{}'", command.replace('\'', "'\\''")),
-            // The embedded server's target name says its variant and alternatives
-            // (`embedded-<variant>+<alternative>...`): the replay serves them again.
-            None if self.target.starts_with("embedded") => {
-                let mut parts = self.target.split('+');
-                let variant = parts
-                    .next()
-                    .and_then(|v| v.strip_prefix("embedded-"))
-                    .map(|v| format!(" --variant {v}"))
-                    .unwrap_or_default();
-                let alternatives: Vec<&str> = parts.collect();
-                if alternatives.is_empty() {
-                    variant
-                } else {
-                    format!("{variant} --alternatives {}", alternatives.join(","))
-                }
-            }
-            None => format!(" --endpoint {}", self.endpoint),
-        };
-        format!("ecr-conformance replay {out}/{case_file}{target}")
-    }
-
-    /// The `aws ecr batch-get-image` command that sends a request (once its repository exists:
-    /// only in read-only mode do the examples' repositories outlive the run).
-    pub fn aws_command(&self, r: &crate::wire::BatchGetImageRequest) -> String {
-        let ids = serde_json::to_string(&r.image_ids).unwrap_or_default();
-        let mut c = format!(
-            "aws ecr batch-get-image --endpoint-url {} --region {} --repository-name {} --image-ids '{}'",
-            self.endpoint,
-            self.region,
-            r.repository_name,
-            ids.replace('\'', "'\\''")
-        );
-        if let Some(id) = &r.registry_id {
-            c.push_str(&format!(" --registry-id {id}"));
-        }
-        if let Some(types) = &r.accepted_media_types {
-            c.push_str(" --accepted-media-types");
-            for t in types {
-                c.push_str(&format!(" {t}"));
-            }
-        }
-        c
-    }
-
-    /// The short human summary printed at the end of a run.
-    pub fn summary(&self) -> String {
-        let c = &self.counts;
-        if let Some(reason) = &self.aborted {
-            return format!(
-                "verdict: {} (seed {}, target {}): {reason}\n",
-                self.verdict.as_str(),
-                self.seed,
-                self.target
-            );
-        }
-        let mut s = format!(
-            "verdict: {} (seed {}, target {}, {:.1}s)\n{} cases ({} worlds), {} requests, {} deviations ({} gate, {} advisory), {} faults, {} flaky ({} deviations not seen again)\n",
-            self.verdict.as_str(),
-            self.seed,
-            self.target,
-            self.duration_seconds,
-            c.cases,
-            c.worlds,
-            c.requests,
-            c.deviations,
-            c.gate_deviations,
-            c.advisory_deviations,
-            c.faults,
-            c.flaky,
-            c.unconfirmed
-        );
-        if !self.classes.is_empty() {
-            s.push_str(&format!("{} deviation classes:\n", self.classes.len()));
-        }
-        for c in &self.classes {
-            let mark = if c.fails_gate { "FAIL" } else { "    " };
-            s.push_str(&format!(
-                "  {mark} {:<11} {} ({} deviations)\n",
-                c.status, c.title, c.count
-            ));
-        }
-        if let Some(b) = &self.baseline {
-            for f in &b.fixed {
-                s.push_str(&format!(
-                    "  fixed       {f} (its snapshot is accepted but the class did not occur)\n"
-                ));
-            }
-            for p in &b.pending {
-                s.push_str(&format!("  pending     {}\n", p.display()));
-            }
-        }
-        let untested = self.untested();
-        if !untested.is_empty() {
-            s.push_str(&format!(
-                "  untested: {} rules judged no answer, so they are not passed: {}\n",
-                untested.len(),
-                untested.join(", ")
-            ));
-        }
-        for c in &self.skipped_cases {
-            s.push_str(&format!("  skipped case {}: {}\n", c.name, wire_abridge(&c.reason)));
-        }
-        for l in &self.leftovers {
-            s.push_str(&format!("  NOT DELETED {}: {}\n", l.repository, l.error));
-        }
-        for f in self.faults.iter().take(5) {
-            s.push_str(&format!("  fault {}: {}\n", f.trial, f.message));
-        }
-        if self.faults.len() > 5 {
-            s.push_str(&format!("  ... and {} more faults\n", self.faults.len() - 5));
-        }
-        s
-    }
-}
-
-fn wire_abridge(text: &str) -> String {
-    crate::wire::abridge(text, 160)
 }
 
 /// A context for the tests of what renders reports: seed 1, loopback, nothing started.
@@ -607,92 +451,4 @@ impl RunContext {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::Value;
-
-    fn report(target: &str, spawn: Option<&str>) -> Report {
-        let ctx = RunContext {
-            spawn: spawn.map(str::to_string),
-            ..RunContext::for_tests(target)
-        };
-        Report::new(&RunOutcome::default(), &ctx, Vec::new(), None)
-    }
-
-    #[test]
-    fn a_rule_that_judged_no_answer_is_untested_in_every_report_never_a_pass() {
-        let mut outcome = RunOutcome::default();
-        outcome.checked.insert("I-TAG".into(), 3);
-        outcome.checked.insert("I-ECHO".into(), 2);
-        outcome.findings.push(Finding {
-            deviation: crate::compare::Deviation::new("I-ECHO", Level::Gate, "s", Value::Null, Value::Null),
-            property: "model".into(),
-            trial: "t".into(),
-            request: None,
-            request_category: None,
-            id_categories: Vec::new(),
-        });
-        let ctx = RunContext::for_tests("embedded");
-        let r = Report::new(&outcome, &ctx, Vec::new(), None);
-        assert_eq!(r.rules["I-TAG"].status(), RuleStatus::Pass);
-        assert_eq!(r.rules["I-ECHO"].status(), RuleStatus::Fail);
-        assert_eq!(r.rules["I-ORDER"].status(), RuleStatus::Untested);
-        assert_eq!(r.rules["I-ORDER"].checked, 0);
-        assert!(r.untested().contains(&"I-ORDER") && !r.untested().contains(&"I-TAG"));
-        assert!(r.summary().contains("untested: "), "{}", r.summary());
-
-        let md = markdown::render(&r, "reports");
-        assert!(md.contains("| `I-ORDER` | advisory | **untested** | 0 | 0 |"), "{md}");
-        assert!(md.contains("| `I-TAG` | gate | pass | 3 | 0 |"), "{md}");
-        assert!(md.contains("**Untested**") && md.contains("`I-ORDER`"), "{md}");
-        assert!(md.contains("untested: no answer was judged by the rule"), "{md}");
-
-        let page = html::render(&r, "reports");
-        let row = |id: &str| {
-            let start = page.find(&format!("<tr id=\"rule-{id}\">")).expect("a row");
-            page[start..].split("</tr>").next().unwrap_or_default().to_string()
-        };
-        assert!(
-            row("I-ORDER").contains(r#"class="status-untested">untested<"#),
-            "{}",
-            row("I-ORDER")
-        );
-        assert!(
-            row("I-TAG").contains(r#"class="status-pass">pass<"#),
-            "{}",
-            row("I-TAG")
-        );
-        assert!(page.contains("untested: no answer was judged by the rule"));
-    }
-
-    #[test]
-    fn rule_statuses_put_deviations_first_and_unknown_coverage_apart() {
-        assert_eq!(RuleStatus::of(1, 1, Some(0)), RuleStatus::Fail);
-        assert_eq!(RuleStatus::of(1, 0, Some(5)), RuleStatus::Differs);
-        assert_eq!(RuleStatus::of(0, 0, Some(5)), RuleStatus::Pass);
-        assert_eq!(RuleStatus::of(0, 0, Some(0)), RuleStatus::Untested);
-        assert_eq!(RuleStatus::of(0, 0, None), RuleStatus::Unknown);
-    }
-
-    #[test]
-    fn a_replay_command_serves_the_same_embedded_server_or_reaches_the_same_endpoint() {
-        let c = |target: &str, spawn: Option<&str>| report(target, spawn).replay_command("cases/x.json", "reports");
-        assert_eq!(c("embedded", None), "ecr-conformance replay reports/cases/x.json");
-        assert_eq!(
-            c("embedded-mismatch-ignored", None),
-            "ecr-conformance replay reports/cases/x.json --variant mismatch-ignored"
-        );
-        assert_eq!(
-            c("embedded+dup-each+other-texts", None),
-            "ecr-conformance replay reports/cases/x.json --alternatives dup-each,other-texts"
-        );
-        assert_eq!(
-            c("ministack", Some("scripts/start-peer.sh ministack {port}")),
-            "ecr-conformance replay reports/cases/x.json --spawn 'scripts/start-peer.sh ministack {port}'"
-        );
-        assert_eq!(
-            c("127.0.0.1-4566", None),
-            "ecr-conformance replay reports/cases/x.json --endpoint http://127.0.0.1:4566"
-        );
-    }
-}
+mod tests;

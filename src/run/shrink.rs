@@ -4,14 +4,14 @@
 //! is rebuilt canonically (see [`crate::canonical`]) and kept in that form if the class still shows
 //! there, so that two seeds finding one bug give one example.
 
+use super::case::run_case;
 use crate::canonical;
-use crate::classes::ClassKey;
 use crate::client::EcrClient;
 use crate::compare::Deviation;
 use crate::control::RunControl;
 use crate::generate::requests::Case;
 use crate::model::{RegistryPlan, RegistryState};
-use crate::runner::{Minimal, run_case};
+use crate::outcome::{ClassKey, Minimal, Origin, Property};
 use crate::seed;
 use crate::wire::BatchGetImageRequest;
 use proptest::strategy::ValueTree;
@@ -42,7 +42,7 @@ async fn shows(
     request: &BatchGetImageRequest,
     key: &ClassKey,
 ) -> Option<Deviation> {
-    let metamorphic = key.property != "model";
+    let metamorphic = !key.is(Property::Model);
     // A fault, or a deviation a re-send did not confirm, says nothing of the candidate: it is
     // looked at again (twice at most), so that a glitch does not steer the shrinking elsewhere.
     for _ in 0..LOOKS {
@@ -50,7 +50,7 @@ async fn shows(
         if result.fault.is_none() && result.unconfirmed.is_empty() {
             return result
                 .all()
-                .find(|(p, d)| &ClassKey::from_deviation(p, d) == key)
+                .find(|(p, d)| &ClassKey::from_deviation(*p, d) == key)
                 .map(|(_, d)| d.clone());
         }
     }
@@ -325,7 +325,7 @@ pub async fn minimise(
     ctx: &ShrinkContext<'_>,
     tree: &mut dyn ValueTree<Value = Case>,
     key: &ClassKey,
-    trial: &str,
+    trial: &Origin,
 ) -> Option<Minimal> {
     let original = tree.current();
     let mut deviation = shows(ctx.client, ctx.state.clone(), &original.request, key).await?;
@@ -354,7 +354,7 @@ pub async fn minimise(
 
     let mut example = Minimal {
         class: key.clone(),
-        trial: trial.into(),
+        trial: trial.clone(),
         original_ids: original.request.image_ids.len(),
         request: request.clone(),
         plan: RegistryPlan::default(),
