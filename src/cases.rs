@@ -4,7 +4,7 @@
 //! A case is checked against the model (the model must give exactly the recorded answer) and,
 //! through the runner, against an endpoint.
 
-use crate::compare::{self, Deviation, Judgement};
+use crate::judge::{self, Deviation, Judgement};
 use crate::model::{self, Push, RegistryPlan, RegistryState, RepositoryPlan};
 use crate::wire::{self, BatchGetImageRequest, HttpReply};
 use serde::{Deserialize, Serialize};
@@ -223,7 +223,7 @@ impl CaseFile {
     pub fn check_against_model(&self) -> Result<Vec<Deviation>, String> {
         let state = self.state()?;
         let expected = model::batch_get_image(&state, &self.request);
-        match compare::judge(&expected, &self.expected_reply()) {
+        match judge::judge(&expected, &self.expected_reply()) {
             Judgement::Answer(deviations) => Ok(deviations),
             Judgement::Fault(fault) => Err(format!("the recorded answer cannot be read: {fault}")),
         }

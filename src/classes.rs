@@ -77,7 +77,7 @@ pub fn classify(findings: &[Finding]) -> Vec<Class> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Deviation;
+    use crate::judge::Deviation;
     use crate::rules::Level;
     use crate::wire::{BatchGetImageRequest, ImageIdentifier};
     use serde_json::json;

@@ -55,7 +55,7 @@ pub(crate) enum Command {
         #[arg(long, default_value = "reference", value_parser = parse_variant)]
         variant: Variant,
         /// Without --endpoint: switch on these alternative answers of the embedded server.
-        #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+        #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
         alternatives: Alternatives,
         /// Start the implementation with this command (`{port}`: a free loopback port), as `run`.
         #[arg(long, conflicts_with = "endpoint")]
@@ -85,7 +85,7 @@ pub(crate) enum Command {
         #[arg(long, default_value = "reference", value_parser = parse_variant)]
         variant: Variant,
         /// Switch on these alternative answers (the reference allows them; `variants` lists them).
-        #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+        #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
         alternatives: Alternatives,
         /// Delay every answer by this many milliseconds, as a remote registry's round trip would
         /// (to measure what one costs a run).
@@ -253,7 +253,7 @@ pub(crate) struct RunArgs {
     variant: Variant,
     /// Without --endpoint: switch on these alternative answers of the embedded server (answers the
     /// reference allows beside the model's; `variants` lists them). The run must pass the gate.
-    #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+    #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
     alternatives: Alternatives,
     /// Seconds spent shrinking failing cases, at most.
     #[arg(long, default_value_t = defaults::SHRINK_SECONDS)]
@@ -378,7 +378,7 @@ pub(crate) struct CalibrateArgs {
     #[arg(long, default_value = "reference", value_parser = parse_variant)]
     variant: Variant,
     /// Without --endpoint: switch on these alternative answers of the embedded server.
-    #[arg(long, value_name = "NAME,...", default_value = "", value_parser = parse_alternatives)]
+    #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
     alternatives: Alternatives,
     /// No progress lines.
     #[arg(long, short)]
@@ -398,10 +398,6 @@ fn parse_variant(name: &str) -> Result<Variant, String> {
         let names: Vec<&str> = Variant::all().map(Variant::name).collect();
         format!("unknown variant {name:?}; one of: {}", names.join(", "))
     })
-}
-
-fn parse_alternatives(list: &str) -> Result<Alternatives, String> {
-    Alternatives::parse(list)
 }
 
 /// The embedded server's configuration for `serve`.

@@ -4,7 +4,7 @@
 //! where it judges an answer, beside the rules of the deviations it found.
 //!
 //! Seeding (`S-*`) and the metamorphic properties (`P-*`) are counted where they are checked
-//! ([`crate::seed`], [`crate::runner`]); this module covers the answers to `BatchGetImage`.
+//! ([`crate::seeding`], [`crate::runner`]); this module covers the answers to `BatchGetImage`.
 
 use crate::model::{Expected, ExpectedAnswers, ExpectedManifest, Outcome, syntax};
 use crate::rules::id;

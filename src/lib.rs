@@ -14,7 +14,7 @@
 //!   `batch_get_image(state, request) -> Expected`, each part naming its rule.
 //! - [`generate`]: proptest strategies: manifests and blobs, registry plans, id lists by category,
 //!   request-level cases. They know nothing of HTTP.
-//! - [`compare`]: one answer against the expectation, into [`compare::Deviation`]s; its
+//! - [`judge`]: one answer against the expectation, into [`judge::Deviation`]s; its
 //!   `attribution` places each entry of the answer on the requested id it answers.
 //! - [`coverage`]: the rules an answer is judged by, so that a rule no answer reached is reported
 //!   untested rather than passed.
@@ -30,7 +30,7 @@
 //!
 //! The shell around it:
 //! - [`credentials`], [`target`], [`client`]: who signs, which endpoint, signed HTTP with retries.
-//! - [`seed`]: a plan made real on an endpoint (and read back, in read-only mode); cleanup, sweep.
+//! - [`seeding`]: a plan made real on an endpoint (and read back, in read-only mode); cleanup, sweep.
 //! - [`control`]: the run's stop flag, deadline and ledger of created repositories.
 //! - [`cases`]: the human-editable case files under `cases/`: state, request, ECR's answer.
 //! - [`run`]: the run: case files, then worlds of generated cases (the next one seeded while this
@@ -63,10 +63,10 @@
 //! ```text
 //! generate ──> (RegistryPlan, Case)
 //!                 │            │
-//!               seed ──> endpoint <── client (SigV4, retries, timeouts)
+//!            seeding ──> endpoint <── client (SigV4, retries, timeouts)
 //!                              │
 //! model::batch_get_image ──> Expected │ HttpReply
-//!                         compare ──> [Deviation] ──> outcome ──> classes ──> shrink + canonical
+//!                           judge ──> [Deviation] ──> outcome ──> classes ──> shrink + canonical
 //!                                                                    │
 //!                                          gate ── snapshot (baseline)   report (json, junit, md, html)
 //! ```
@@ -76,7 +76,6 @@ pub mod canonical;
 pub mod cases;
 pub mod classes;
 pub mod client;
-pub mod compare;
 pub mod console;
 pub mod control;
 pub mod coverage;
@@ -85,13 +84,14 @@ pub mod defaults;
 pub mod exit;
 pub mod gate;
 pub mod generate;
+pub mod judge;
 pub mod model;
 pub mod outcome;
 pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod run;
-pub mod seed;
+pub mod seeding;
 pub mod server;
 pub mod session;
 pub mod snapshot;
@@ -99,10 +99,3 @@ pub mod spawn;
 pub mod target;
 pub mod trials;
 pub mod wire;
-
-/// Temporary, until the merge: `server/alternatives.rs`'s tests still name the run's prefix by
-/// its old path.
-#[cfg(test)]
-pub(crate) mod runner {
-    pub(crate) use crate::run::run_prefix;
-}

@@ -238,7 +238,7 @@ fn merge(reports: &[PathBuf], out: &Path) -> ExitCode {
 }
 
 fn classes(reports: &[PathBuf]) -> ExitCode {
-    match ecr_conformance::report::classes::compare(reports) {
+    match ecr_conformance::report::class_sets::across_reports(reports) {
         Ok(c) => {
             console::out(c.render().trim_end());
             if c.same() { Exit::Pass } else { Exit::Fail }.into()

@@ -105,9 +105,9 @@ fn strip_prefixes(text: &str, sent: &str, canonical: &str) -> String {
 pub fn strip_run_prefixes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(pos) = rest.find(crate::seed::TOOL_PREFIX) {
+    while let Some(pos) = rest.find(crate::seeding::TOOL_PREFIX) {
         out.push_str(&rest[..pos]);
-        let tail = &rest[pos + crate::seed::TOOL_PREFIX.len()..];
+        let tail = &rest[pos + crate::seeding::TOOL_PREFIX.len()..];
         let hex = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
         let after_hex = &tail[hex..];
         let kind_ok =
@@ -121,7 +121,7 @@ pub fn strip_run_prefixes(text: &str) -> String {
         if hex == 8 && kind_ok && digits > 0 && after_hex[end..].starts_with('/') {
             rest = &after_hex[end + 1..];
         } else {
-            out.push_str(crate::seed::TOOL_PREFIX);
+            out.push_str(crate::seeding::TOOL_PREFIX);
             rest = tail;
         }
     }
@@ -295,7 +295,7 @@ fn differs(old: &str, body: &str) -> bool {
 /// but whose accepted example, replayed, still shows it (`reproduced`) is known: the seed chose
 /// another start, not the endpoint another behaviour.
 #[allow(clippy::too_many_arguments)]
-pub fn compare(
+pub fn against_baseline(
     classes: &[Class],
     minimal: &[Minimal],
     target: &str,

@@ -134,7 +134,11 @@ pub fn client_for(
     let mut builder = reqwest::Client::builder()
         // A redirect would carry a signed request somewhere else.
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(options.timeout.unwrap_or(Duration::from_secs(10)));
+        .connect_timeout(
+            options
+                .timeout
+                .unwrap_or(Duration::from_secs_f64(crate::defaults::TIMEOUT_SECONDS)),
+        );
     let bundle = options
         .ca_bundle
         .clone()

@@ -324,7 +324,7 @@ async fn wire_answers(alternatives: Alternatives) -> Vec<(u16, Option<String>, S
     let (plan, digest) = plan();
     // The run prefix of seed 1, as a run would name it.
     let prefix = format!("{}-w1/", ecr_conformance::run::run_prefix(1));
-    let (seeded, error) = ecr_conformance::seed::seed(
+    let (seeded, error) = ecr_conformance::seeding::populate(
         &client,
         &plan.with_prefix(&prefix),
         server::REGISTRY_ID,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 const PURE: &[&str] = &[
     "model",
     "generate",
-    "compare",
+    "judge",
     "rules",
     "wire",
     "classes",

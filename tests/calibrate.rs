@@ -58,7 +58,7 @@ fn options(endpoint: &str, out: &Path, cases: usize) -> CalibrateOptions {
 /// The repositories an endpoint holds.
 async fn repositories(url: &str) -> Vec<String> {
     let (client, _) = target::client_for(url, &TargetOptions::default(), &env()).expect("a client");
-    ecr_conformance::seed::repositories(&client)
+    ecr_conformance::seeding::repositories(&client)
         .await
         .expect("the repositories are listed")
 }

@@ -4,8 +4,8 @@
 //! note of an allowed alternative, a duplicate read as tags of one image answered together, may
 //! name the other ids of that image.)
 
-use ecr_conformance::compare::{Judgement, judge};
 use ecr_conformance::generate::{plans, requests};
+use ecr_conformance::judge::{Judgement, judge};
 use ecr_conformance::model::{self, Expected, Outcome, ReferenceAnswer, RegistryState};
 use ecr_conformance::rules::id;
 use ecr_conformance::wire::{self, HttpReply, ImageIdentifier};

@@ -1,7 +1,7 @@
 //! Properties of the model over the generators: what must hold for every state and request.
 
-use ecr_conformance::compare::{Judgement, judge};
 use ecr_conformance::generate::{plans, requests};
+use ecr_conformance::judge::{Judgement, judge};
 use ecr_conformance::model::{self, Expected, ExpectedManifest, Outcome, ReferenceAnswer, RegistryState};
 use ecr_conformance::wire::{self, HttpReply};
 use proptest::prelude::*;

@@ -8,7 +8,7 @@ use ecr_conformance::credentials::Credentials;
 use ecr_conformance::generate::plans;
 use ecr_conformance::model::RegistryPlan;
 use ecr_conformance::run::{run_prefix, world_rng};
-use ecr_conformance::seed;
+use ecr_conformance::seeding;
 use ecr_conformance::server::{self, ServerConfig, Variant};
 use proptest::strategy::{Strategy, ValueTree};
 use std::net::SocketAddr;
@@ -44,7 +44,7 @@ async fn seeded(variant: Variant, plan: &RegistryPlan, prefix: &str, in_flight: 
         .expect("the server starts");
     let client = client(&running.url()).with_max_in_flight(in_flight);
     let control = RunControl::default();
-    let (seeded, error) = seed::seed(&client, &plan.with_prefix(prefix), "000000000000", &control).await;
+    let (seeded, error) = seeding::populate(&client, &plan.with_prefix(prefix), "000000000000", &control).await;
     let mut ledger = control.created_repositories();
     ledger.sort();
     let mut created = seeded.created.clone();
@@ -78,7 +78,7 @@ async fn a_conforming_endpoint_holds_the_plan_as_the_model_builds_it() {
             .await
             .expect("the server starts");
         let client = client(&running.url()).with_max_in_flight(8);
-        let (seeded, error) = seed::seed(
+        let (seeded, error) = seeding::populate(
             &client,
             &plan.with_prefix(&prefix),
             "000000000000",

@@ -8,7 +8,7 @@ use ecr_conformance::generate::plans;
 use ecr_conformance::server::{self, RunningServer, ServerConfig};
 use ecr_conformance::session::{self, RunOptions};
 use ecr_conformance::target::TargetOptions;
-use ecr_conformance::{seed, wire};
+use ecr_conformance::{seeding, wire};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::collections::HashMap;
@@ -62,7 +62,8 @@ async fn populated() -> (RunningServer, Vec<String>) {
         .expect("plan")
         .current()
         .with_prefix("prod/");
-    let (seeded, error) = seed::seed(&client(&server.url()), &plan, "123456789012", &RunControl::default()).await;
+    let (seeded, error) =
+        seeding::populate(&client(&server.url()), &plan, "123456789012", &RunControl::default()).await;
     assert!(error.is_none(), "{error:?}");
     (server, seeded.created)
 }
@@ -71,7 +72,7 @@ async fn populated() -> (RunningServer, Vec<String>) {
 async fn read_only_mode_makes_no_write_call() {
     let (server, repositories) = populated().await;
     let writes_before = writes(&server);
-    let listing_before = seed::repositories(&client(&server.url())).await.expect("list");
+    let listing_before = seeding::repositories(&client(&server.url())).await.expect("list");
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("out");
     let options = RunOptions {
@@ -101,7 +102,7 @@ async fn read_only_mode_makes_no_write_call() {
     );
     assert_eq!(result.report.counts.cases, 150);
     assert_eq!(
-        seed::repositories(&client(&server.url())).await.expect("list"),
+        seeding::repositories(&client(&server.url())).await.expect("list"),
         listing_before
     );
 }
@@ -152,7 +153,7 @@ async fn sweep_deletes_only_the_tools_repositories() {
     let (deleted, failed) = session::sweep(&target, "ecrc-", &env()).await.expect("sweep");
     assert_eq!(deleted.len(), 2, "{deleted:?}");
     assert!(failed.is_empty());
-    let left = seed::repositories(&c).await.expect("list");
+    let left = seeding::repositories(&c).await.expect("list");
     assert_eq!(
         left.len(),
         production.len(),
@@ -193,7 +194,7 @@ async fn a_repository_the_run_did_not_create_is_never_deleted() {
         ..RunOptions::default()
     };
     session::run_with_env(options, &env()).await.expect("run");
-    assert!(seed::repositories(&c).await.expect("list").contains(&squatter));
+    assert!(seeding::repositories(&c).await.expect("list").contains(&squatter));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

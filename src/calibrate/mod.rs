@@ -182,7 +182,7 @@ async fn calibrate_with(
     let mut leftovers = Vec::new();
     let created = control.created_repositories();
     if !options.keep {
-        leftovers = crate::seed::cleanup(&client, &created).await;
+        leftovers = crate::seeding::cleanup(&client, &created).await;
         control.deleted(&created);
     }
     let generated = if options.cases > 0 && asked.stopped.is_none() && !control.should_stop() {

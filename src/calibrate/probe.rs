@@ -5,9 +5,9 @@
 use super::questions::{FOREIGN_REGISTRY, Probe};
 use crate::cases::CaseAnswer;
 use crate::client::{self, EcrClient};
-use crate::compare::{self, Deviation};
 use crate::control::RunControl;
-use crate::seed::{self, SeedError};
+use crate::judge::{self, Deviation};
+use crate::seeding::{self, SeedError};
 use crate::wire::{BatchGetImageRequest, HttpReply};
 use serde_json::Value;
 
@@ -80,7 +80,8 @@ pub(crate) async fn ask_all(
         let plan = first.case(String::new(), String::new(), Vec::new(), placeholder).plan();
         let mut why_not: Option<String> = None;
         if !plan.repositories.is_empty() {
-            let (seeded, error) = seed::seed(client, &plan.with_prefix(&namespace), &asked.account, control).await;
+            let (seeded, error) =
+                seeding::populate(client, &plan.with_prefix(&namespace), &asked.account, control).await;
             asked.seeding.extend(seeded.deviations.iter().cloned());
             asked.account = seeded.state.registry_id.clone();
             match error {
@@ -229,8 +230,8 @@ async fn ask(client: &EcrClient, request: &BatchGetImageRequest) -> Result<CaseA
 
 /// An HTTP reply as a recorded answer: a 200 must be a `BatchGetImage` body; an error's body is
 /// kept as JSON where it is JSON, else as its text.
-fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, compare::UnreadableReply> {
-    compare::parse_reply(reply)?;
+fn answer_of(reply: &HttpReply) -> Result<CaseAnswer, judge::UnreadableReply> {
+    judge::parse_reply(reply)?;
     let body = serde_json::from_slice::<Value>(&reply.body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&reply.body).into_owned()));
     Ok(CaseAnswer {

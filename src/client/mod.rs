@@ -62,9 +62,9 @@ impl ClientConfig {
             endpoint: endpoint.into(),
             region: region.into(),
             credentials,
-            timeout: Duration::from_secs(10),
-            max_attempts: 3,
-            max_throttle_attempts: 10,
+            timeout: Duration::from_secs_f64(crate::defaults::TIMEOUT_SECONDS),
+            max_attempts: crate::defaults::MAX_ATTEMPTS,
+            max_throttle_attempts: crate::defaults::MAX_THROTTLE_ATTEMPTS,
             base_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(5),
             max_body: MAX_BODY,
@@ -87,7 +87,7 @@ pub struct ClientStats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     /// Answers in the ECR API's shape to the calls that tell (CreateRepository, see
-    /// `seed::speaks_ecr`).
+    /// `seeding::speaks_ecr`).
     ecr_answers: AtomicU64,
     /// The first answer that was not in that shape, described.
     foreign_answer: std::sync::Mutex<Option<String>>,

@@ -40,8 +40,10 @@ pub struct Unconfirmed {
 pub enum FaultKind {
     /// No answer within the per-request timeout.
     Timeout,
-    /// The connection was refused, reset or closed before the answer was whole.
+    /// The connection was reset or closed before the answer was whole.
     Reset,
+    /// No connection at all: refused, unreachable, no such host.
+    Connect,
     /// An answer longer than the client reads.
     TooLarge,
     /// An answer cut or spoiled: not the operation's answer, not JSON.
@@ -59,9 +61,10 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::Timeout,
         FaultKind::Reset,
+        FaultKind::Connect,
         FaultKind::TooLarge,
         FaultKind::Unreadable,
         FaultKind::Stopped,
@@ -75,6 +78,7 @@ impl FaultKind {
         match self {
             FaultKind::Timeout => "timeout",
             FaultKind::Reset => "reset",
+            FaultKind::Connect => "connect",
             FaultKind::TooLarge => "too-large",
             FaultKind::Unreadable => "unreadable",
             FaultKind::Stopped => "stopped",
@@ -82,30 +86,6 @@ impl FaultKind {
             FaultKind::Throttled => "throttled",
             FaultKind::Seeding => "seeding",
             FaultKind::Other => "other",
-        }
-    }
-
-    /// The kind of a failed call, from its message (the client's `CallError` in words). Words
-    /// only for now: the client's errors are to carry their kind, and then this reads it.
-    pub fn of_call_message(message: &str) -> FaultKind {
-        let m = message.to_ascii_lowercase();
-        if m.contains("longer than") && m.contains("not read further") {
-            FaultKind::TooLarge
-        } else if m.contains("timed out") || m.contains("timeout") {
-            FaultKind::Timeout
-        } else if m.contains("broke off")
-            || m.contains("body could not be read")
-            || m.contains("could not connect")
-            || m.contains("reset")
-            || m.contains("closed")
-            || m.contains("refused")
-            || m.contains("incomplete")
-        {
-            FaultKind::Reset
-        } else if m.contains("stopped") || m.contains("deadline") {
-            FaultKind::Stopped
-        } else {
-            FaultKind::Other
         }
     }
 
@@ -141,21 +121,5 @@ mod tests {
         assert_eq!(counts.len(), 2, "only the kinds that occur");
         let old: Fault = serde_json::from_str(r#"{"trial":"world-1","message":"m"}"#).expect("an old fault");
         assert_eq!(old.kind, FaultKind::Other);
-    }
-
-    #[test]
-    fn a_call_error_is_classified_by_its_words() {
-        let k = FaultKind::of_call_message;
-        assert_eq!(k("BatchGetImage: timed out: operation timed out"), FaultKind::Timeout);
-        assert_eq!(
-            k("BatchGetImage: the answer broke off after 12 bytes: connection reset"),
-            FaultKind::Reset
-        );
-        assert_eq!(
-            k("BatchGetImage: the answer is longer than 100 bytes; not read further"),
-            FaultKind::TooLarge
-        );
-        assert_eq!(k("BatchGetImage: could not connect: refused"), FaultKind::Reset);
-        assert_eq!(k("BatchGetImage: cannot sign the request: x"), FaultKind::Other);
     }
 }

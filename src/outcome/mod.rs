@@ -9,8 +9,8 @@ mod names;
 pub use fault::{Fault, FaultKind, Unconfirmed};
 pub use names::{Origin, Partition, Property, TrialId};
 
-use crate::compare::Deviation;
 use crate::generate::{IdCategory, RequestCategory};
+use crate::judge::Deviation;
 use crate::model::{RegistryPlan, RegistryState};
 use crate::rules::Level;
 use crate::wire::BatchGetImageRequest;

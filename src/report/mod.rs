@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub mod classes;
+pub mod class_sets;
 mod html;
 mod junit;
 mod markdown;

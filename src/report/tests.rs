@@ -17,7 +17,7 @@ fn a_rule_that_judged_no_answer_is_untested_in_every_report_never_a_pass() {
     outcome.checked.insert("I-TAG".into(), 3);
     outcome.checked.insert("I-ECHO".into(), 2);
     outcome.findings.push(Finding {
-        deviation: crate::compare::Deviation::new("I-ECHO", Level::Gate, "s", Value::Null, Value::Null),
+        deviation: crate::judge::Deviation::new("I-ECHO", Level::Gate, "s", Value::Null, Value::Null),
         property: crate::outcome::Property::Model,
         trial: crate::outcome::Origin::World(1),
         request: None,

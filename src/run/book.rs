@@ -1,21 +1,23 @@
 //! The run's bookkeeping: each case's result, and each world's seeding, taken into the
 //! [`RunOutcome`]: findings, faults (with their kinds), property and rule counts.
 
-use crate::client::{ApiError, CallError};
-use crate::compare::Deviation;
+use crate::client::{ApiError, CallError, TransportKind};
 use crate::generate::{IdCategory, RequestCategory};
+use crate::judge::Deviation;
 use crate::outcome::{CaseResult, Fault, FaultKind, Finding, Origin, Property, RunOutcome, Unconfirmed};
 use crate::rules::{id, rule_by_id};
-use crate::seed;
+use crate::seeding;
 use crate::wire::BatchGetImageRequest;
 use serde_json::json;
 
-/// The kind of a failed call. By its words for now (see [`FaultKind::of_call_message`]): the one
-/// place to read the client's own kind once its errors carry one.
+/// The kind of a failed call, as the client read it from the error itself (never its words).
 pub(crate) fn call_fault_kind(e: &CallError) -> FaultKind {
-    match e {
-        CallError::TooLarge { .. } => FaultKind::TooLarge,
-        _ => FaultKind::of_call_message(&e.to_string()),
+    match e.kind() {
+        TransportKind::Timeout => FaultKind::Timeout,
+        TransportKind::Reset => FaultKind::Reset,
+        TransportKind::Connect => FaultKind::Connect,
+        TransportKind::TooLarge => FaultKind::TooLarge,
+        TransportKind::Signing | TransportKind::ReadOnly | TransportKind::Other => FaultKind::Other,
     }
 }
 
@@ -32,13 +34,13 @@ pub(crate) fn api_fault_kind(e: &ApiError) -> FaultKind {
 
 /// Whether the endpoint has never answered at all: then nothing later will go better, and the
 /// run stops with one reason instead of one fault per world.
-pub(super) fn unreachable(out: &mut RunOutcome, seeded: &seed::Seeded, error: Option<&seed::SeedError>) -> bool {
+pub(super) fn unreachable(out: &mut RunOutcome, seeded: &seeding::Seeded, error: Option<&seeding::SeedError>) -> bool {
     let never_answered = out.cases_run == 0 && out.worlds == 0 && seeded.created.is_empty();
-    if let Some(seed::SeedError::Stopped(reason)) = error {
+    if let Some(seeding::SeedError::Stopped(reason)) = error {
         out.aborted = Some(reason.clone());
         return true;
     }
-    if let (true, Some(seed::SeedError::Fault(e))) = (never_answered, error) {
+    if let (true, Some(seeding::SeedError::Fault(e))) = (never_answered, error) {
         out.aborted = Some(format!("the endpoint did not answer: {e}"));
         return true;
     }
@@ -50,14 +52,14 @@ pub(super) fn unreachable(out: &mut RunOutcome, seeded: &seed::Seeded, error: Op
 pub(super) fn record_seeding(
     out: &mut RunOutcome,
     trial: &Origin,
-    seeded: &seed::Seeded,
-    error: Option<&seed::SeedError>,
+    seeded: &seeding::Seeded,
+    error: Option<&seeding::SeedError>,
 ) {
     for (rule, n) in &seeded.checked {
         *out.checked.entry(rule.to_string()).or_default() += n;
     }
     // A refusal that stopped seeding was judged too (S-SEED names it).
-    if let Some(seed::SeedError::Refused(_)) = error {
+    if let Some(seeding::SeedError::Refused(_)) = error {
         out.judged([id::S_SEED]);
     }
     for d in &seeded.deviations {
@@ -65,16 +67,16 @@ pub(super) fn record_seeding(
             .push(Finding::of_world(d.clone(), Property::Seed, trial.clone()));
     }
     match error {
-        Some(seed::SeedError::Fault(e)) => {
+        Some(seeding::SeedError::Fault(e)) => {
             out.faults
                 .push(Fault::new(trial.clone(), FaultKind::Seeding, e.to_string()))
         }
-        Some(e @ seed::SeedError::Unavailable(_)) => {
+        Some(e @ seeding::SeedError::Unavailable(_)) => {
             out.faults
                 .push(Fault::new(trial.clone(), FaultKind::Seeding, e.to_string()))
         }
-        Some(seed::SeedError::Stopped(_)) => {}
-        Some(seed::SeedError::Refused(e)) => {
+        Some(seeding::SeedError::Stopped(_)) => {}
+        Some(seeding::SeedError::Refused(e)) => {
             let deviation = Deviation::new(
                 id::S_SEED,
                 rule_by_id(id::S_SEED).level,

@@ -5,7 +5,7 @@
 
 use super::book::call_fault_kind;
 use crate::client::{CallError, EcrClient};
-use crate::compare::{self, Deviation, Judgement};
+use crate::judge::{self, Deviation, Judgement};
 use crate::model::{self, Expected, RegistryState};
 use crate::outcome::{CaseResult, FaultKind, Property};
 use crate::rules::{Level, id, rule_by_id};
@@ -33,8 +33,8 @@ enum Normalised {
 }
 
 fn normalise(reply: &HttpReply) -> Option<Normalised> {
-    match compare::parse_reply(reply).ok()? {
-        compare::ParsedReply::Ok(body) => {
+    match judge::parse_reply(reply).ok()? {
+        judge::ParsedReply::Ok(body) => {
             let mut images: Vec<String> = body
                 .images
                 .unwrap_or_default()
@@ -51,7 +51,7 @@ fn normalise(reply: &HttpReply) -> Option<Normalised> {
             failures.sort();
             Some(Normalised::Entries { images, failures })
         }
-        compare::ParsedReply::Error { status, body, .. } => Some(Normalised::Error {
+        judge::ParsedReply::Error { status, body, .. } => Some(Normalised::Error {
             status,
             error_type: body.and_then(|b| b.shape_name().map(str::to_string)),
         }),
@@ -250,7 +250,7 @@ pub async fn run_case(
                 .exercised
                 .extend(d.iter().map(|x| crate::rules::rule_by_id(&x.rule).id));
             if !d.is_empty() {
-                let answers = Arc::new(compare::Answers::of(&expected, &exchange.reply));
+                let answers = Arc::new(judge::Answers::of(&expected, &exchange.reply));
                 for x in &mut d {
                     x.answers = Some(answers.clone());
                 }
@@ -282,7 +282,7 @@ async fn judged_answer(
     result: &mut CaseResult,
 ) -> Option<(crate::client::Exchange, Judgement)> {
     let mut exchange = first_answer(client, request, result).await?;
-    let mut judgement = compare::judge(expected, &exchange.reply);
+    let mut judgement = judge::judge(expected, &exchange.reply);
     // An answer that cannot be read (cut, spoiled on the way) is a passing fault far more often
     // than the endpoint's way of answering: the request is sent once more, and a readable answer
     // then is the one judged (the case counts as flaky). Unreadable twice stays a fault.
@@ -292,7 +292,7 @@ async fn judged_answer(
         && let Ok(again) = client.batch_get_image(request).await
         && !crate::client::retryable(&again.reply)
     {
-        let second = compare::judge(expected, &again.reply);
+        let second = judge::judge(expected, &again.reply);
         if !unreadable(&again.reply, &second) {
             exchange = again;
             judgement = second;
@@ -305,7 +305,7 @@ async fn judged_answer(
         && matches!(&judgement, Judgement::Answer(d) if !d.is_empty())
         && let Some(culprit) = refused_alone(client, state, request).await
     {
-        judgement = compare::judge_with_culprit(expected, &exchange.reply, Some(&culprit));
+        judgement = judge::judge_with_culprit(expected, &exchange.reply, Some(&culprit));
     }
     confirmed(client, request, &exchange.reply, &judgement, result).await?;
     Some((exchange, judgement))

@@ -7,7 +7,7 @@ use super::case::run_case;
 use crate::client::EcrClient;
 use crate::model::{RegistryPlan, RegistryState};
 use crate::outcome::{Origin, RunOutcome};
-use crate::seed;
+use crate::seeding;
 use crate::wire::BatchGetImageRequest;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -54,7 +54,7 @@ pub(super) async fn run_case_files(client: &EcrClient, config: &RunConfig, out: 
             ));
             continue;
         }
-        let (seeded, error) = seed::seed(
+        let (seeded, error) = seeding::populate(
             client,
             &plan.with_prefix(&prefix),
             &config.registry_hint,

@@ -20,7 +20,7 @@ use crate::client::EcrClient;
 use crate::control::RunControl;
 use crate::model::RegistryState;
 use crate::outcome::{Fault, Property, RunOutcome};
-use crate::seed;
+use crate::seeding;
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -138,7 +138,7 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
 /// In read-only mode, the one state read from the endpoint that serves every world's cases.
 async fn read_only_state(client: &EcrClient, config: &RunConfig, out: &mut RunOutcome) -> Option<Arc<RegistryState>> {
     let repositories = config.read_only.as_ref()?;
-    match seed::read_state(client, repositories, &config.registry_hint).await {
+    match seeding::read_state(client, repositories, &config.registry_hint).await {
         Ok(state) => Some(Arc::new(state)),
         Err(e) => {
             out.aborted = Some(format!("cannot read the named repositories: {e}"));
@@ -163,7 +163,7 @@ async fn clean_up(client: &EcrClient, config: &RunConfig, out: &mut RunOutcome) 
     } else {
         let created = control.created_repositories();
         progress(config, format!("cleaning up {} repositories", created.len()));
-        out.leftovers = seed::cleanup(client, &created).await;
+        out.leftovers = seeding::cleanup(client, &created).await;
         control.deleted(&created);
     }
     if out.aborted.is_none()

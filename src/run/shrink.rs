@@ -7,12 +7,12 @@
 use super::case::run_case;
 use crate::canonical;
 use crate::client::EcrClient;
-use crate::compare::Deviation;
 use crate::control::RunControl;
 use crate::generate::requests::Case;
+use crate::judge::Deviation;
 use crate::model::{RegistryPlan, RegistryState};
 use crate::outcome::{ClassKey, Minimal, Origin, Property};
-use crate::seed;
+use crate::seeding;
 use crate::wire::BatchGetImageRequest;
 use proptest::strategy::ValueTree;
 use std::sync::Arc;
@@ -114,7 +114,8 @@ async fn attempt_once(
     let n = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let longest = plan.repositories.iter().map(|r| r.name.len()).max().unwrap_or(0);
     let prefix = attempt_prefix(ctx.run_prefix, n, longest);
-    let (seeded, error) = seed::seed(ctx.client, &plan.with_prefix(&prefix), ctx.registry_hint, ctx.control).await;
+    let (seeded, error) =
+        seeding::populate(ctx.client, &plan.with_prefix(&prefix), ctx.registry_hint, ctx.control).await;
     let mut shown = None;
     if error.is_none() {
         let mut sent = request.clone();
@@ -128,7 +129,7 @@ async fn attempt_once(
             shown = Some((d, sent, registry_id));
         }
     }
-    let left = seed::cleanup(ctx.client, &seeded.created).await;
+    let left = seeding::cleanup(ctx.client, &seeded.created).await;
     let deleted: Vec<String> = seeded
         .created
         .iter()
@@ -137,7 +138,7 @@ async fn attempt_once(
         .collect();
     ctx.control.deleted(&deleted);
     match error {
-        Some(seed::SeedError::Fault(_) | seed::SeedError::Unavailable(_)) => Attempt::Faulted,
+        Some(seeding::SeedError::Fault(_) | seeding::SeedError::Unavailable(_)) => Attempt::Faulted,
         _ => Attempt::Shown(shown.map(Box::new)),
     }
 }

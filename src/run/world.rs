@@ -6,12 +6,12 @@ use super::case::run_case;
 use super::shrink::ShrinkContext;
 use super::{CASES_PER_WORLD, METAMORPHIC_EVERY, RunConfig, progress, world_rng};
 use crate::client::EcrClient;
-use crate::compare::Deviation;
 use crate::generate::{RequestCategory, plans, requests};
+use crate::judge::Deviation;
 use crate::model::{RegistryPlan, RegistryState};
 use crate::outcome::{CaseResult, ClassKey, Fault, FaultKind, Finding, Minimal, Origin, Property, RunOutcome};
 use crate::rules::{id, rule_by_id};
-use crate::seed;
+use crate::seeding;
 use crate::wire::BatchGetImageRequest;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -145,7 +145,7 @@ struct PreparedWorld {
     rng: TestRunner,
     prefix: String,
     /// The plan, with what seeding it gave; Err: the plan could not be generated.
-    seeded: Result<(RegistryPlan, seed::Seeded, Option<seed::SeedError>), String>,
+    seeded: Result<(RegistryPlan, seeding::Seeded, Option<seeding::SeedError>), String>,
 }
 
 /// Generates world `index`'s registry plan and seeds it.
@@ -160,7 +160,7 @@ async fn prepare_world(client: &EcrClient, config: &RunConfig, index: usize) -> 
     let seeded = match plans::registry_plan_within(room).new_tree(&mut rng) {
         Ok(tree) => {
             let plan: RegistryPlan = tree.current();
-            let (seeded, error) = seed::seed(
+            let (seeded, error) = seeding::populate(
                 client,
                 &plan.with_prefix(&prefix),
                 &config.registry_hint,
@@ -202,7 +202,7 @@ fn admit_world(
         return None;
     }
     if let Some(e) = error {
-        if let seed::SeedError::Stopped(reason) = e {
+        if let seeding::SeedError::Stopped(reason) = e {
             out.aborted = Some(reason);
         }
         progress(config, format!("{world}: seeding stopped; its cases are not run"));
@@ -561,7 +561,7 @@ fn joined(
 async fn listings(client: &EcrClient, state: &RegistryState) -> Option<Listings> {
     let mut out = BTreeMap::new();
     for name in state.repositories.keys() {
-        let listing = seed::listing(client, name).await.ok()?;
+        let listing = seeding::listing(client, name).await.ok()?;
         out.insert(name.clone(), listing.into_iter().map(|i| json!(i)).collect());
     }
     Some(out)

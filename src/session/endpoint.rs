@@ -61,10 +61,10 @@ pub async fn sweep(
     prefix: &str,
     env: &dyn Env,
 ) -> Result<(Vec<String>, Vec<(String, String)>), SessionError> {
-    if !prefix.starts_with(crate::seed::TOOL_PREFIX) {
+    if !prefix.starts_with(crate::seeding::TOOL_PREFIX) {
         return Err(SessionError::Usage(format!(
             "--prefix must start with {:?}: sweep deletes only the tool's repositories",
-            crate::seed::TOOL_PREFIX
+            crate::seeding::TOOL_PREFIX
         )));
     }
     target::register_secrets(target, env);
@@ -74,7 +74,7 @@ pub async fn sweep(
         ));
     };
     let (client, _) = target::client_for(&endpoint, target, env)?;
-    crate::seed::sweep(&client, prefix)
+    crate::seeding::sweep(&client, prefix)
         .await
         .map_err(|e| SessionError::Endpoint(format!("sweep: {e}")))
 }

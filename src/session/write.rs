@@ -111,7 +111,7 @@ fn build_report(
             } else {
                 dir.clone()
             };
-            Some(crate::snapshot::compare(
+            Some(crate::snapshot::against_baseline(
                 &classes,
                 &outcome.minimal,
                 &ctx.target,

@@ -138,12 +138,6 @@ impl Alternatives {
         Ok(out)
     }
 
-    /// [`Alternatives::from_list`] with its error as text: the command line's parser (main.rs)
-    /// takes a `Result<_, String>`; it can call `from_list` (or `str::parse`) instead.
-    pub fn parse(list: &str) -> Result<Self, String> {
-        Self::from_list(list).map_err(String::from)
-    }
-
     /// The combination `advisory-mix` serves to a repository: each alternative on with
     /// probability 1/2, drawn from the SHA-256 of the run's prefix (`ecrc-XXXXXXXX`, the first 13
     /// characters, derived from the seed), else of the whole name. The server never sees the seed;
@@ -166,12 +160,6 @@ impl Alternatives {
 #[error("unknown alternative {name:?}; one of: {}", Alternative::ALL.map(Alternative::name).join(", "))]
 pub struct UnknownAlternative {
     pub name: String,
-}
-
-impl From<UnknownAlternative> for String {
-    fn from(e: UnknownAlternative) -> String {
-        e.to_string()
-    }
 }
 
 impl std::str::FromStr for Alternatives {

@@ -65,7 +65,7 @@ impl Comparison {
     }
 }
 
-pub fn compare(reports: &[PathBuf]) -> Result<Comparison, MatrixError> {
+pub fn across_reports(reports: &[PathBuf]) -> Result<Comparison, MatrixError> {
     let sets: Vec<BTreeSet<String>> = reports.iter().map(|p| load(p)).collect::<Result<_, _>>()?;
     let all: BTreeSet<&String> = sets.iter().flatten().collect();
     let mut common = 0;
@@ -103,7 +103,7 @@ mod tests {
         let dir = tmp.path().to_path_buf();
         let a = report(&dir, "a.json", &["x", "y"]);
         let b = report(&dir, "b.json", &["y", "x"]);
-        let c = compare(&[a, b]).expect("compare");
+        let c = across_reports(&[a, b]).expect("compare");
         assert!(c.same());
         assert_eq!(c.common, 2);
     }
@@ -114,7 +114,7 @@ mod tests {
         let dir = tmp.path().to_path_buf();
         let a = report(&dir, "a.json", &["x", "y"]);
         let b = report(&dir, "b.json", &["x"]);
-        let c = compare(&[a.clone(), b]).expect("compare");
+        let c = across_reports(&[a.clone(), b]).expect("compare");
         assert!(!c.same());
         assert_eq!(c.partial.get("y"), Some(&vec![0]));
         assert!(
@@ -130,7 +130,7 @@ mod tests {
         let dir = tmp.path().to_path_buf();
         let bad = dir.join("bad.json");
         std::fs::write(&bad, "{}").expect("write");
-        let e = compare(std::slice::from_ref(&bad)).expect_err("not a report");
+        let e = across_reports(std::slice::from_ref(&bad)).expect_err("not a report");
         assert!(e.to_string().contains("bad.json"), "{e}");
     }
 }

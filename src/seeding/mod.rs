@@ -130,7 +130,7 @@ fn unusable(e: &ApiError) -> bool {
 /// the error of the first repository (in the plan's order) that failed. Repositories after it
 /// may have been created meanwhile: they are in `created` (and the control's ledger), nothing
 /// else of them is kept.
-pub async fn seed(
+pub async fn populate(
     client: &EcrClient,
     plan: &RegistryPlan,
     registry_hint: &str,

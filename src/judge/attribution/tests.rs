@@ -1,6 +1,6 @@
 //! Answers of endpoints that echo ids wrongly, answer a sending twice or every repetition:
 //! each bug is placed on the id it concerns, and only there.
-use crate::compare::{Deviation, Judgement, judge};
+use crate::judge::{Deviation, Judgement, judge};
 use crate::model::{RegistryState, batch_get_image};
 use crate::wire::media_type::DOCKER_V2;
 use crate::wire::{BatchGetImageRequest, HttpReply, ImageIdentifier as Id};

@@ -127,6 +127,6 @@ fn level_cost(level: Level) -> i64 {
 
 fn image_cost(a: &ExpectedAnswers, e: &IdExpectation, x: &ExpectedImage, img: &Image) -> i64 {
     let mut found = Vec::new();
-    crate::compare::image_body::judge_image_body(a, e, x, img, &mut found);
+    crate::judge::image_body::judge_image_body(a, e, x, img, &mut found);
     found.iter().map(|d| level_cost(d.level)).sum()
 }

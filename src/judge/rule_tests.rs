@@ -2,7 +2,7 @@
 //! test that checks every rule has one. Wire rules are judged through the comparer, since they
 //! are claims about answers rather than about the model's choices.
 
-use crate::compare::{Deviation, Judgement, judge};
+use crate::judge::{Deviation, Judgement, judge};
 use crate::model::*;
 use crate::rules::{Level, RULES, id};
 use crate::wire::media_type::*;
