@@ -12,7 +12,7 @@ use crate::wire::{BatchGetImageRequest, ImageIdentifier, media_type};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Canonical {
+pub(crate) struct Canonical {
     pub plan: RegistryPlan,
     pub request: BatchGetImageRequest,
     /// The canonical digest of each image, in order (`image-1` first).
@@ -99,7 +99,7 @@ impl TagNames {
 
 /// How far the rebuild simplifies the images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
+pub(crate) enum Form {
     /// Every image, lists and indexes included, becomes a plain docker v2 image.
     Flat,
     /// Image manifests become docker v2, lists docker manifest lists.
@@ -109,7 +109,7 @@ pub enum Form {
 }
 
 impl Form {
-    pub const ALL: [Form; 3] = [Form::Flat, Form::Docker, Form::Typed];
+    pub(crate) const ALL: [Form; 3] = [Form::Flat, Form::Docker, Form::Typed];
 }
 
 /// Rewrites a requested digest by its relation to the images' old digests.
@@ -203,7 +203,7 @@ fn canonical_list(kind: &str, children: &[(String, String, usize)]) -> String {
 }
 
 /// Rebuilds `plan` and `request` canonically, simplifying the images as far as `form` says.
-pub fn canonicalise(plan: &RegistryPlan, request: &BatchGetImageRequest, form: Form) -> Canonical {
+pub(crate) fn canonicalise(plan: &RegistryPlan, request: &BatchGetImageRequest, form: Form) -> Canonical {
     let docker_only = form != Form::Typed;
     let mut tags = TagNames::new();
     let mut old_to_new: Vec<(String, String)> = Vec::new();
@@ -321,14 +321,15 @@ fn zero_digits(s: &str) -> String {
 /// An image of an example as placeholders name it: its digest, and the blobs its manifest
 /// references (config first, then layers).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NamedImage {
+pub(crate) struct NamedImage {
     pub digest: String,
     pub blobs: Vec<String>,
 }
 
+#[cfg(test)]
 impl NamedImage {
     /// An image whose blobs are unknown (named by its digest only).
-    pub fn bare(digest: &str) -> NamedImage {
+    pub(crate) fn bare(digest: &str) -> NamedImage {
         NamedImage {
             digest: digest.to_string(),
             blobs: Vec::new(),
@@ -337,7 +338,7 @@ impl NamedImage {
 }
 
 /// The images of an example, in the order of `digests`, with their blobs from the plan's state.
-pub fn named_images(plan: &RegistryPlan, registry_id: &str, digests: &[String]) -> Vec<NamedImage> {
+pub(crate) fn named_images(plan: &RegistryPlan, registry_id: &str, digests: &[String]) -> Vec<NamedImage> {
     let state = plan.build(registry_id).ok();
     digests
         .iter()
@@ -358,7 +359,7 @@ pub fn named_images(plan: &RegistryPlan, registry_id: &str, digests: &[String]) 
 /// Replaces every digest in `text` with a placeholder that says what it is: an image's digest
 /// with `<image-N>`, its config with `<config of image-N>`, its layers with `<layer-K of
 /// image-N>`, any other `sha256:` digest with `<digest-N>` in order of appearance.
-pub fn placeholders(text: &str, images: &[NamedImage], registry_id: &str) -> String {
+pub(crate) fn placeholders(text: &str, images: &[NamedImage], registry_id: &str) -> String {
     let mut out = text.to_string();
     for (i, image) in images.iter().enumerate() {
         out = out.replace(image.digest.as_str(), &format!("<image-{}>", i + 1));

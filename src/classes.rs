@@ -3,7 +3,7 @@
 //! comparison, a metamorphic property, seeding), the shape of the id concerned, and what was
 //! expected and what came, in seed-free words. One class, one finding.
 
-pub use crate::outcome::ClassKey;
+pub(crate) use crate::outcome::ClassKey;
 use crate::outcome::{Finding, Property};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ pub struct Class {
 }
 
 /// Groups findings into classes, in the order of their keys (stable across seeds).
-pub fn classify(findings: &[Finding]) -> Vec<Class> {
+pub(crate) fn classify(findings: &[Finding]) -> Vec<Class> {
     let mut by_key: BTreeMap<ClassKey, Class> = BTreeMap::new();
     for f in findings {
         let key = ClassKey::of(f);

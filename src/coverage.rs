@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 /// What kind of answer the endpoint gave: the comparer judges a 200 per id, anything else as a
 /// refusal of the whole request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerKind {
+pub(crate) enum AnswerKind {
     /// HTTP 200 with a `BatchGetImage` body.
     Answers,
     /// Any other status.
@@ -22,7 +22,7 @@ pub enum AnswerKind {
 }
 
 impl AnswerKind {
-    pub fn of_status(status: u16) -> Self {
+    pub(crate) fn of_status(status: u16) -> Self {
         if status == 200 {
             AnswerKind::Answers
         } else {
@@ -32,7 +32,11 @@ impl AnswerKind {
 }
 
 /// The rules an answer of `kind` to `request` is judged by, given the model's expectation.
-pub fn exercised(request: &BatchGetImageRequest, expected: &Expected, kind: AnswerKind) -> BTreeSet<&'static str> {
+pub(crate) fn exercised(
+    request: &BatchGetImageRequest,
+    expected: &Expected,
+    kind: AnswerKind,
+) -> BTreeSet<&'static str> {
     // Every readable answer says whether the request was taken as sent (W-REQ) and carries a
     // Content-Type (W-CT).
     let mut rules = BTreeSet::from([id::W_REQ, id::W_CT]);

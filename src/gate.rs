@@ -11,7 +11,7 @@ use serde::Serialize;
 /// A class against the target's baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ClassStatus {
+pub(crate) enum ClassStatus {
     /// An accepted snapshot shows it, as this run found it.
     Known,
     /// No accepted snapshot shows it.
@@ -24,7 +24,7 @@ pub enum ClassStatus {
 
 impl ClassStatus {
     /// The word `report.json` writes.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ClassStatus::Known => "known",
             ClassStatus::New => "new",
@@ -34,7 +34,7 @@ impl ClassStatus {
     }
 
     /// The status `as_str` wrote.
-    pub fn parse(word: &str) -> Option<ClassStatus> {
+    pub(crate) fn parse(word: &str) -> Option<ClassStatus> {
         [
             ClassStatus::Known,
             ClassStatus::New,
@@ -47,7 +47,7 @@ impl ClassStatus {
 
     /// How badly the class stands, for the worst of several partitions' views of it: a class one
     /// partition found changed is changed whatever another found.
-    pub fn severity(self) -> u8 {
+    pub(crate) fn severity(self) -> u8 {
         match self {
             ClassStatus::Known => 0,
             ClassStatus::Unbaselined => 1,
@@ -57,7 +57,7 @@ impl ClassStatus {
     }
 
     /// The class's status in a baseline comparison (None: no baseline was used).
-    pub fn of(baseline: Option<&Comparison>, slug: &str) -> ClassStatus {
+    pub(crate) fn of(baseline: Option<&Comparison>, slug: &str) -> ClassStatus {
         match baseline {
             Some(b) if b.known.iter().any(|k| k == slug) => ClassStatus::Known,
             Some(b) if b.changed.iter().any(|k| k == slug) => ClassStatus::Changed,
@@ -69,7 +69,7 @@ impl ClassStatus {
 
 /// Whether a class fails the gate: any class the baseline does not know as it is, at gate level,
 /// or at any level under `--strict`.
-pub fn fails_gate(status: ClassStatus, level: Level, strict: bool) -> bool {
+pub(crate) fn fails_gate(status: ClassStatus, level: Level, strict: bool) -> bool {
     status != ClassStatus::Known && (strict || level == Level::Gate)
 }
 

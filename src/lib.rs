@@ -6,6 +6,13 @@
 //!
 //! ## Layout
 //!
+//! Each module has one job; a module with several parts is a folder behind one facade (`run/`:
+//! worlds, the case checker, case files, bookkeeping, shrinking; `judge/`: reading the reply,
+//! error answers, entries, one id, acceptance and attribution; `seeding/`: push, read-back,
+//! cleanup; `client/`: errors, retries and rate, signing, one attempt; `session/`: options,
+//! endpoint, signals, writing; `server/`: routing, operations, variants and alternatives, each
+//! declared in one table). "Seed" is only the generator's seed; making a state real is seeding.
+//!
 //! The pure core (no I/O; `tests/architecture.rs` keeps it so, and keeps the modules free of
 //! cycles):
 //! - [`rules`]: the catalogue: every rule's id, level (gate or advisory) and evidence. Data.
@@ -71,31 +78,36 @@
 //!                                          gate ── snapshot (baseline)   report (json, junit, md, html)
 //! ```
 
+// The modules the binary, the tests and users' tools use are public; the rest (canonical names,
+// classes, coverage, the gate, redaction, snapshots, spawning) are the crate's own, and every
+// `pub` item must be reachable from outside, so rustc sees dead code.
+#![warn(unreachable_pub)]
+
 pub mod calibrate;
-pub mod canonical;
+pub(crate) mod canonical;
 pub mod cases;
-pub mod classes;
+pub(crate) mod classes;
 pub mod client;
 pub mod console;
 pub mod control;
-pub mod coverage;
+pub(crate) mod coverage;
 pub mod credentials;
 pub mod defaults;
 pub mod exit;
-pub mod gate;
+pub(crate) mod gate;
 pub mod generate;
 pub mod judge;
 pub mod model;
 pub mod outcome;
-pub mod redact;
+pub(crate) mod redact;
 pub mod report;
 pub mod rules;
 pub mod run;
 pub mod seeding;
 pub mod server;
 pub mod session;
-pub mod snapshot;
-pub mod spawn;
+pub(crate) mod snapshot;
+pub(crate) mod spawn;
 pub mod target;
 pub mod trials;
 pub mod wire;

@@ -12,12 +12,12 @@ use std::borrow::Cow;
 use std::sync::{PoisonError, RwLock};
 
 /// What a secret is replaced by.
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// Shorter values are not searched for: emulators are run with placeholder keys such as `test`
 /// and `testing`, and replacing those everywhere would garble every report (`latest` tags) while
 /// hiding nothing. Real secret keys have 40 characters, session tokens hundreds.
-pub const MIN_SECRET_CHARS: usize = 8;
+pub(crate) const MIN_SECRET_CHARS: usize = 8;
 
 /// Every registered secret in each form it can take in a text (as is, JSON-escaped, HTML- and
 /// XML-escaped), longest first so that a secret containing another is replaced whole.
@@ -25,7 +25,7 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Registers a secret: from now on, [`text`] replaces it. Short values are ignored
 /// ([`MIN_SECRET_CHARS`]).
-pub fn register(secret: &str) {
+pub(crate) fn register(secret: &str) {
     if secret.chars().count() < MIN_SECRET_CHARS {
         return;
     }
@@ -51,7 +51,7 @@ pub fn register(secret: &str) {
 
 /// Registers the password of an endpoint URL, as written and percent-decoded: outside a URL (an
 /// error quoting a part of it, say) it is not recognisable as one.
-pub fn register_url_password(url: &str) {
+pub(crate) fn register_url_password(url: &str) {
     let Ok(parsed) = url::Url::parse(url) else {
         return;
     };
@@ -64,7 +64,7 @@ pub fn register_url_password(url: &str) {
 }
 
 /// A text as it may be shown: URLs without user name and password, secrets replaced.
-pub fn text(text: &str) -> Cow<'_, str> {
+pub(crate) fn text(text: &str) -> Cow<'_, str> {
     // URLs first: a secret replaced inside a URL's userinfo would hide the `@` from the scan and
     // leave the user name behind.
     let mut out = strip_userinfo(text);
@@ -79,7 +79,7 @@ pub fn text(text: &str) -> Cow<'_, str> {
 
 /// An endpoint as it is shown to users: without user name and password, whether it is a valid
 /// URL or not (an endpoint refused as malformed is quoted in the error).
-pub fn endpoint(endpoint: &str) -> String {
+pub(crate) fn endpoint(endpoint: &str) -> String {
     if let Ok(mut u) = url::Url::parse(endpoint)
         && u.host().is_some()
     {

@@ -8,7 +8,7 @@
 use crate::canonical::placeholders;
 use crate::classes::Class;
 use crate::model::RegistryPlan;
-pub use crate::outcome::Comparison;
+pub(crate) use crate::outcome::Comparison;
 use crate::outcome::Minimal;
 use crate::rules::rule_by_id;
 use serde_json::Value;
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 const CANONICAL_MARK: &str = "example: minimal, canonical";
 
 /// The body of a class's snapshot: what a person reviews.
-pub fn render(class: &Class, minimal: Option<&Minimal>) -> String {
+pub(crate) fn render(class: &Class, minimal: Option<&Minimal>) -> String {
     let rule = rule_by_id(&class.key.rule);
     let mut s = String::new();
     let _ = writeln!(s, "class: {}", class.key.title());
@@ -102,7 +102,7 @@ fn strip_prefixes(text: &str, sent: &str, canonical: &str) -> String {
 }
 
 /// Removes every run prefix (`ecrc-1a2b3c4d-w1/`, `-s12/`, `-c3/`): they name the run, not the bug.
-pub fn strip_run_prefixes(text: &str) -> String {
+pub(crate) fn strip_run_prefixes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find(crate::seeding::TOOL_PREFIX) {
@@ -164,7 +164,7 @@ fn indent(text: &str) -> String {
 }
 
 /// An insta snapshot file: a YAML header and the body.
-pub fn file_text(class: &Class, body: &str) -> String {
+pub(crate) fn file_text(class: &Class, body: &str) -> String {
     let rule = rule_by_id(&class.key.rule);
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     format!(
@@ -197,7 +197,7 @@ pub enum SnapshotError {
 
 /// A snapshot file's body: what follows its header. insta compares bodies too; the header's
 /// `description` is where a reviewer writes what the implementation does differently.
-pub fn body_of(text: &str) -> Option<&str> {
+pub(crate) fn body_of(text: &str) -> Option<&str> {
     let rest = text.strip_prefix("---\n")?;
     let end = rest.find("\n---\n")?;
     Some(&rest[end + 5..])
@@ -210,7 +210,7 @@ fn header_of(text: &str) -> Option<&str> {
 }
 
 /// The accepted snapshots of a baseline folder: slug to file text.
-pub fn accepted_texts(dir: &Path) -> Result<std::collections::BTreeMap<String, String>, SnapshotError> {
+pub(crate) fn accepted_texts(dir: &Path) -> Result<std::collections::BTreeMap<String, String>, SnapshotError> {
     let mut out = std::collections::BTreeMap::new();
     for slug in accepted(dir)? {
         let path = dir.join(format!("{slug}.snap"));
@@ -224,7 +224,7 @@ pub fn accepted_texts(dir: &Path) -> Result<std::collections::BTreeMap<String, S
 }
 
 /// The accepted snapshots of a baseline folder, by class slug.
-pub fn accepted(dir: &Path) -> Result<BTreeSet<String>, SnapshotError> {
+pub(crate) fn accepted(dir: &Path) -> Result<BTreeSet<String>, SnapshotError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
@@ -263,7 +263,11 @@ pub fn accepted(dir: &Path) -> Result<BTreeSet<String>, SnapshotError> {
 /// classes into `pending_dir` (the baseline folder itself, or the report folder in CI).
 /// The classes whose accepted example differs from this run's, where the baseline keeps that
 /// example's case file (`<slug>.case.json`) to replay: (slug, the case file's path).
-pub fn to_replay(classes: &[Class], minimal: &[Minimal], dir: &Path) -> Result<Vec<(String, PathBuf)>, SnapshotError> {
+pub(crate) fn to_replay(
+    classes: &[Class],
+    minimal: &[Minimal],
+    dir: &Path,
+) -> Result<Vec<(String, PathBuf)>, SnapshotError> {
     let accepted = accepted_texts(dir)?;
     Ok(classes
         .iter()
@@ -278,7 +282,7 @@ pub fn to_replay(classes: &[Class], minimal: &[Minimal], dir: &Path) -> Result<V
 }
 
 /// A baseline's case file of a class, beside its snapshot: the accepted example, replayable.
-pub const CASE_SUFFIX: &str = "case.json";
+pub(crate) const CASE_SUFFIX: &str = "case.json";
 
 /// Whether an accepted snapshot shows another example than `body`. A canonical example is the
 /// same for every run that finds the class from the same start, so its accepted body must match
@@ -295,7 +299,7 @@ fn differs(old: &str, body: &str) -> bool {
 /// but whose accepted example, replayed, still shows it (`reproduced`) is known: the seed chose
 /// another start, not the endpoint another behaviour.
 #[allow(clippy::too_many_arguments)]
-pub fn against_baseline(
+pub(crate) fn against_baseline(
     classes: &[Class],
     minimal: &[Minimal],
     target: &str,
@@ -389,7 +393,7 @@ pub fn against_baseline(
 /// A pending snapshot accepted (renamed to `.snap`) or rejected (deleted).
 /// Its example's case file goes with it, where there is one (else the accepted one, of another
 /// example, is removed).
-pub fn decide(pending: &Path, accept: bool) -> std::io::Result<()> {
+pub(crate) fn decide(pending: &Path, accept: bool) -> std::io::Result<()> {
     let name = pending.to_string_lossy().into_owned();
     let case = name.strip_suffix(".snap.new").map(|stem| {
         (
@@ -420,7 +424,7 @@ pub fn decide(pending: &Path, accept: bool) -> std::io::Result<()> {
 }
 
 /// Every pending snapshot under `root` (one level of target folders).
-pub fn pending_under(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn pending_under(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(targets) = std::fs::read_dir(root) else {
         return out;

@@ -35,7 +35,7 @@ static RUNNING: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new
 /// Kills the spawned implementation at once, without waiting for it: a second SIGINT or SIGTERM
 /// must not leave it running, nor wait for a grace period. The guard that owns it reaps it when
 /// dropped.
-pub fn kill_now() {
+pub(crate) fn kill_now() {
     let pid = RUNNING.swap(0, std::sync::atomic::Ordering::SeqCst);
     if pid != 0 {
         let _ = signal(pid, Stop::Kill);
@@ -74,7 +74,7 @@ fn signal(_pid: u32, _how: Stop) -> std::io::Result<()> {
 }
 
 /// A spawned implementation; stopped when dropped.
-pub struct Spawned {
+pub(crate) struct Spawned {
     child: Child,
     pub port: u16,
     pub command: String,
@@ -82,12 +82,12 @@ pub struct Spawned {
 }
 
 impl Spawned {
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Stops the process: SIGTERM, a grace period, then SIGKILL.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = RUNNING.compare_exchange(
             self.child.id(),
             0,
@@ -136,7 +136,7 @@ fn tail(path: &std::path::Path) -> String {
 
 /// Starts `command` (through `sh -c`, with `exec` so that the process is the implementation) with
 /// `{port}` replaced, and waits up to `startup` for an HTTP answer on that port.
-pub async fn spawn(command: &str, startup: Duration) -> Result<Spawned, SpawnError> {
+pub(crate) async fn spawn(command: &str, startup: Duration) -> Result<Spawned, SpawnError> {
     let port = free_port().map_err(SpawnError::Port)?;
     let line = command.replace("{port}", &port.to_string());
     let log = std::env::temp_dir().join(format!("ecrc-spawn-{}-{port}.log", std::process::id()));

@@ -119,7 +119,7 @@ pub struct GeneratedRun {
 }
 
 /// Where and when: what the files name.
-pub struct Context {
+pub(super) struct Context {
     pub endpoint: String,
     pub region: String,
     pub date: String,
@@ -130,7 +130,7 @@ pub struct Context {
 }
 
 /// A calibration and the files to write beside it: (path relative to the folder, text).
-pub fn build(
+pub(super) fn build(
     ctx: &Context,
     probes: &[Probe],
     asked: &Asked,
@@ -412,7 +412,7 @@ fn doubts(ctx: &Context, outcome: &RunOutcome, account: &str) -> (Vec<Doubt>, Ve
 }
 
 /// `calibration.md`: the answers, the doubts, and how to share them.
-pub fn markdown(c: &Calibration) -> String {
+pub(super) fn markdown(c: &Calibration) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);

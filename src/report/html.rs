@@ -110,7 +110,7 @@ th{background:#f3f3f3}.gate{font-weight:600}.advisory{color:#6d6d6d}mark{backgro
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:1rem}pre{background:#f7f7f7;padding:.6rem;overflow:auto;font-size:.8rem;white-space:pre-wrap;word-break:break-all}\
 code{background:#f1f1f1;padding:0 .2rem}";
 
-pub fn render(report: &Report, out: &str) -> String {
+pub(super) fn render(report: &Report, out: &str) -> String {
     let mut s = String::new();
     let verdict = report.verdict.as_str();
     let _ = write!(

@@ -4,7 +4,7 @@
 use super::Report;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-pub fn render(report: &Report) -> Result<String, quick_junit::SerializeError> {
+pub(super) fn render(report: &Report) -> Result<String, quick_junit::SerializeError> {
     let mut suite = TestSuite::new(format!("ecr-conformance {}", report.target));
     for (property, count) in &report.properties {
         // A property's deviations are findings; whether they fail the gate is each class's say.

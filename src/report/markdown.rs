@@ -3,7 +3,7 @@
 use super::Report;
 use std::fmt::Write as _;
 
-pub fn render(report: &Report, out: &str) -> String {
+pub(super) fn render(report: &Report, out: &str) -> String {
     let mut s = String::new();
     let icon = match report.verdict {
         super::Verdict::Pass => "✅",
