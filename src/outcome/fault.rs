@@ -48,8 +48,6 @@ pub enum FaultKind {
     TooLarge,
     /// An answer cut or spoiled: not the operation's answer, not JSON.
     Unreadable,
-    /// The run stopped (a signal, the deadline) before the answer came.
-    Stopped,
     /// A server error (5xx) on every attempt.
     ServerError,
     /// Throttled on every attempt.
@@ -61,13 +59,12 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::Timeout,
         FaultKind::Reset,
         FaultKind::Connect,
         FaultKind::TooLarge,
         FaultKind::Unreadable,
-        FaultKind::Stopped,
         FaultKind::ServerError,
         FaultKind::Throttled,
         FaultKind::Seeding,
@@ -81,7 +78,6 @@ impl FaultKind {
             FaultKind::Connect => "connect",
             FaultKind::TooLarge => "too-large",
             FaultKind::Unreadable => "unreadable",
-            FaultKind::Stopped => "stopped",
             FaultKind::ServerError => "server-error",
             FaultKind::Throttled => "throttled",
             FaultKind::Seeding => "seeding",
