@@ -118,3 +118,44 @@ async fn one_call_or_many_in_flight_seed_the_same_outcome_deviations_included() 
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_world_s_repositories_are_deleted_when_its_cases_are_done_not_at_the_run_s_end() {
+    // Five worlds against the reference server, its repositories listed all along: the endpoint
+    // never holds the run's repositories at once (one world, and the next one seeded ahead), and
+    // nothing is left at the end.
+    let running = server::start(ServerConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("the server starts");
+    let c = client(&running.url()).with_max_in_flight(8);
+    let mut config = ecr_conformance::run::RunConfig::new(7);
+    config.cases = 500;
+    let watching = c.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let watch = tokio::spawn(async move {
+        let mut peak = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(names) = seeding::repositories(&watching).await {
+                peak = peak.max(names.len());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        peak
+    });
+    let outcome = ecr_conformance::run::run(&c, &config).await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = watch.await.expect("the watcher ends");
+    assert_eq!(outcome.worlds_run.len(), 5, "{:?}", outcome.aborted);
+    assert!(outcome.leftovers.is_empty(), "{:?}", outcome.leftovers);
+    let total = outcome.states.repositories;
+    assert!(peak > 0, "the watcher saw no repository");
+    assert!(
+        peak < total,
+        "{peak} repositories at once, {total} in the run: the worlds were not deleted as they ended"
+    );
+    assert_eq!(
+        seeding::repositories(&c).await.expect("a listing"),
+        Vec::<String>::new()
+    );
+}

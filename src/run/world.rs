@@ -61,6 +61,7 @@ pub(super) async fn run_worlds(
         else {
             continue;
         };
+        let own: Vec<String> = state.repositories.keys().cloned().collect();
         let seeded = SeededWorld {
             number: w + 1,
             state,
@@ -93,6 +94,15 @@ pub(super) async fn run_worlds(
         // A world cut short by a stop is no verdict of its trial.
         if out.aborted.is_none() && !control.should_stop() {
             out.worlds_run.insert(w + 1);
+        }
+        // Its cases ran and its classes shrank: its repositories go now, not at the run's end,
+        // so that the endpoint holds one or two worlds at a time (a registry's repository quota;
+        // memory flat in the number of cases). Only what the ledger says this run created.
+        if !config.keep {
+            let created = control.created_repositories();
+            let names: Vec<String> = own.into_iter().filter(|n| created.contains(n)).collect();
+            out.leftovers.extend(seeding::cleanup(client, &names).await);
+            control.deleted(&names);
         }
     }
 }
