@@ -120,8 +120,14 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
     let client = &limited;
     let mut out = RunOutcome::default();
 
+    let mut first = None;
     if config.read_only.is_none() {
-        files::run_case_files(client, config, &mut out).await;
+        // The first world is generated and seeded while the case files run.
+        first = tokio::join!(
+            Box::pin(files::run_case_files(client, config, &mut out)),
+            world::prepare_first(client, config)
+        )
+        .1;
     } else {
         for (_, case) in &config.case_files {
             out.skipped_cases
@@ -129,7 +135,7 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
         }
     }
     let read_state = read_only_state(client, config, &mut out).await;
-    world::run_worlds(client, config, read_state, &mut out).await;
+    world::run_worlds(client, config, read_state, first, &mut out).await;
     clean_up(client, config, &mut out).await;
     out.elapsed = started.elapsed();
     out

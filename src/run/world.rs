@@ -27,6 +27,7 @@ pub(super) async fn run_worlds(
     client: &EcrClient,
     config: &RunConfig,
     read_state: Option<Arc<RegistryState>>,
+    first: Option<PreparedWorld>,
     out: &mut RunOutcome,
 ) {
     let control = &config.control;
@@ -42,7 +43,7 @@ pub(super) async fn run_worlds(
     // outcome takes each world's seeding when that world's turn comes, so the same seed gives
     // the same requests and the same report, whatever finished first. A world seeded ahead that
     // never runs (the run stopped) is in the control's ledger, and cleaned up with the rest.
-    let mut ahead: Option<PreparedWorld> = None;
+    let mut ahead: Option<PreparedWorld> = first;
     for w in 0..worlds {
         if out.aborted.is_some() {
             break;
@@ -121,7 +122,7 @@ async fn open_world(
     let (state, plan, prefix, rng) = match read_state {
         Some(state) => (state.clone(), None, String::new(), world_rng(config.seed, w)),
         None => {
-            let prepared = match ahead {
+            let prepared = match ahead.filter(|p| p.index == w) {
                 Some(p) => p,
                 None => Box::pin(prepare_world(client, config, w)).await,
             };
@@ -146,10 +147,21 @@ async fn open_world(
     Some((state, plan, prefix, rng))
 }
 
+/// The first world this run runs (a partition's first own), generated and seeded: the run
+/// prepares it while the case files run. None: no world is to be generated.
+pub(super) async fn prepare_first(client: &EcrClient, config: &RunConfig) -> Option<PreparedWorld> {
+    if !config.generates() || config.read_only.is_some() {
+        return None;
+    }
+    let worlds = config.cases.div_ceil(CASES_PER_WORLD);
+    let first = (0..worlds).find(|x| config.worlds.as_ref().is_none_or(|own| own.contains(&(x + 1))))?;
+    Some(Box::pin(prepare_world(client, config, first)).await)
+}
+
 /// A world's plan generated and seeded, not yet taken into the run's outcome: seeding the next
 /// world while this one's cases run needs no access to the outcome, and the outcome takes the
 /// worlds in their order.
-struct PreparedWorld {
+pub(super) struct PreparedWorld {
     index: usize,
     /// The world's generator, past its plan: its cases are drawn from it next.
     rng: TestRunner,
