@@ -581,10 +581,19 @@ fn joined(
 }
 
 async fn listings(client: &EcrClient, state: &RegistryState) -> Option<Listings> {
-    let mut out = BTreeMap::new();
+    // Side by side: each listing is a round trip, and they are independent.
+    let mut tasks = JoinSet::new();
     for name in state.repositories.keys() {
-        let listing = seeding::listing(client, name).await.ok()?;
-        out.insert(name.clone(), listing.into_iter().map(|i| json!(i)).collect());
+        let (client, name) = (client.clone(), name.clone());
+        tasks.spawn(async move {
+            let listing = seeding::listing(&client, &name).await.ok();
+            (name, listing)
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (name, listing) = done.ok()?;
+        out.insert(name, listing?.into_iter().map(|i| json!(i)).collect());
     }
     Some(out)
 }
