@@ -19,19 +19,28 @@ use std::path::{Path, PathBuf};
 /// The line that marks a canonical example in a snapshot.
 const CANONICAL_MARK: &str = "example: minimal, canonical";
 
-/// The body of a class's snapshot: what a person reviews.
-pub(crate) fn render(class: &Class, minimal: Option<&Minimal>) -> String {
-    let rule = rule_by_id(&class.key.rule);
-    let mut s = String::new();
-    let _ = writeln!(s, "class: {}", class.key.title());
-    let (deviation, images, registry) = match minimal {
+/// A class's example: its minimal one's deviation, images (named `<image-1>`...) and registry
+/// id, or its first finding's without names where it has no minimal example.
+pub(crate) fn example<'a>(
+    class: &'a Class,
+    minimal: Option<&'a Minimal>,
+) -> (&'a crate::judge::Deviation, Vec<crate::canonical::NamedImage>, String) {
+    match minimal {
         Some(m) => (
             &m.deviation,
             crate::canonical::named_images(&m.plan, &m.registry_id, &m.image_digests),
             m.registry_id.clone(),
         ),
         None => (&class.first.deviation, Vec::new(), String::new()),
-    };
+    }
+}
+
+/// The body of a class's snapshot: what a person reviews.
+pub(crate) fn render(class: &Class, minimal: Option<&Minimal>) -> String {
+    let rule = rule_by_id(&class.key.rule);
+    let mut s = String::new();
+    let _ = writeln!(s, "class: {}", class.key.title());
+    let (deviation, images, registry) = example(class, minimal);
     let mut body = String::new();
     if let Some(m) = minimal {
         let _ = writeln!(

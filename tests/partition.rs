@@ -1,44 +1,16 @@
 //! A run split into partitions (`run --partition K/N`) and merged (`merge`): the same work as one
 //! run, the same classes and verdict; and a merge of reports that are not one whole run refused.
 
+mod common;
+
+use common::{bin, code, path, report, stderr};
 use ecr_conformance::exit::Exit;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const SEED: &str = "3";
 const VARIANT: &str = "tag-case-insensitive";
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ecr-conformance"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    // CI mode: pending snapshots go to the report folder, where merge finds them.
-    c.env("CI", "1");
-    for var in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_ECR",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("a UTF-8 temporary path")
-}
-
-/// The process's exit, as the contract names it (None: a code outside it, or no code).
-fn code(o: &Output) -> Option<Exit> {
-    Exit::from_code(o.status.code().expect("exited"))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A 400-case run of the broken variant, into `out`, with an empty snapshot root (every class is
 /// new and leaves a pending snapshot).
@@ -71,11 +43,6 @@ fn merge(reports: &[PathBuf], out: &Path) -> Output {
         .args(["--out", path(out)])
         .output()
         .expect("the binary runs")
-}
-
-fn report(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
-    serde_json::from_str(&text).expect("report.json is JSON")
 }
 
 fn slugs(r: &Value) -> Vec<String> {

@@ -132,14 +132,7 @@ fn build_report(
         let case_file = minimal
             .and_then(|m| crate::cases::CaseFile::from_minimal(class, m, ctx.seed, &ctx.target))
             .and_then(|case| write_case_file(&cases_dir, &class.slug, &case, &mut unwritten));
-        let (deviation, images, registry) = match minimal {
-            Some(m) => (
-                &m.deviation,
-                crate::canonical::named_images(&m.plan, &m.registry_id, &m.image_digests),
-                m.registry_id.clone(),
-            ),
-            None => (&class.first.deviation, Vec::new(), String::new()),
-        };
+        let (deviation, images, registry) = crate::snapshot::example(class, minimal);
         let text = |v: &serde_json::Value| {
             let pretty = crate::snapshot::strip_run_prefixes(&serde_json::to_string_pretty(v).unwrap_or_default());
             if registry.is_empty() {
