@@ -149,8 +149,17 @@ async fn seed_repository_into(
         if !uploaded.insert(digest.clone()) {
             continue;
         }
-        let (client, repo, sent) = (client.clone(), Arc::clone(repo), digest.clone());
+        let (client, repo, sent, control) = (client.clone(), Arc::clone(repo), digest.clone(), control.clone());
         let task = uploads.spawn(async move {
+            // The run stopped while this upload waited its turn (under throttling, a long wait):
+            // it is not started; the stop is taken below, before any answer is judged.
+            if control.should_stop() {
+                return Err(ApiError::Call(CallError::Transport {
+                    operation: "InitiateLayerUpload".into(),
+                    message: "not sent: the run stopped".into(),
+                    source: None,
+                }));
+            }
             let blob = &repo.blobs[b];
             // A blob upload cut short (a connection reset mid-way) starts again once, with a new
             // upload: its parts are the run's own, and a layer already complete says so.
@@ -175,6 +184,9 @@ async fn seed_repository_into(
                 })),
             ),
         };
+    }
+    if let Some(reason) = control.stop_reason() {
+        return Err(SeedError::Stopped(reason));
     }
     for (task, b, digest) in order {
         let blob = &repo.blobs[b];
