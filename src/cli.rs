@@ -38,29 +38,7 @@ pub(crate) enum Command {
     Calibrate(Box<CalibrateArgs>),
     /// Re-run exactly the cases of case files (for example a class's `reports/cases/*.json`).
     #[command(after_help = RUN_EXIT_CODES)]
-    Replay {
-        /// Case files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Where the replay's reports go. Default: `reports/replay/<case name>/`, so that the
-        /// run's own reports beside the case file stay as they were.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Advisory deviations fail the replay too.
-        #[arg(long)]
-        strict: bool,
-        /// Without --endpoint: replay against this variant of the embedded server.
-        #[arg(long, default_value = "reference", value_parser = parse_variant)]
-        variant: Variant,
-        /// Without --endpoint: switch on these alternative answers of the embedded server.
-        #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
-        alternatives: Alternatives,
-        /// Start the implementation with this command (`{port}`: a free loopback port), as `run`.
-        #[arg(long, conflicts_with = "endpoint")]
-        spawn: Option<String>,
-    },
+    Replay(ReplayArgs),
     /// Accept or reject pending snapshots (`.snap.new`) of new deviation classes.
     Review {
         /// The snapshot root.
@@ -466,13 +444,28 @@ impl CalibrateArgs {
 }
 
 /// `replay`'s options: the case files' run, and nothing generated.
+#[derive(Args)]
 pub(crate) struct ReplayArgs {
+    /// Case files.
+    #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
+    #[command(flatten)]
     pub(crate) target: TargetArgs,
+    /// Where the replay's reports go. Default: `reports/replay/<case name>/`, so that the
+    /// run's own reports beside the case file stay as they were.
+    #[arg(long)]
     pub(crate) out: Option<PathBuf>,
+    /// Advisory deviations fail the replay too.
+    #[arg(long)]
     pub(crate) strict: bool,
+    /// Without --endpoint: replay against this variant of the embedded server.
+    #[arg(long, default_value = "reference", value_parser = parse_variant)]
     pub(crate) variant: Variant,
+    /// Without --endpoint: switch on these alternative answers of the embedded server.
+    #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
     pub(crate) alternatives: Alternatives,
+    /// Start the implementation with this command (`{port}`: a free loopback port), as `run`.
+    #[arg(long, conflicts_with = "endpoint")]
     pub(crate) spawn: Option<String>,
 }
 

@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, ReplayArgs, RulesFormat};
+use cli::{Cli, Command, RulesFormat};
 use ecr_conformance::console;
 use ecr_conformance::credentials::ProcessEnv;
 use ecr_conformance::exit::Exit;
@@ -64,29 +64,10 @@ fn main() -> ExitCode {
             Ok(options) => runtime.block_on(calibrate(options)),
             Err(e) => usage(&e),
         },
-        Command::Replay {
-            files,
-            target,
-            out,
-            strict,
-            variant,
-            alternatives,
-            spawn,
-        } => {
-            let args = ReplayArgs {
-                files,
-                target,
-                out,
-                strict,
-                variant,
-                alternatives,
-                spawn,
-            };
-            match args.options() {
-                Ok(options) => runtime.block_on(finish(options, &libtest_mimic::Arguments::default())),
-                Err(e) => usage(&e),
-            }
-        }
+        Command::Replay(args) => match args.options() {
+            Ok(options) => runtime.block_on(finish(options, &libtest_mimic::Arguments::default())),
+            Err(e) => usage(&e),
+        },
         Command::Review {
             snapshots,
             target,
