@@ -219,8 +219,9 @@ impl EcrClient {
             (Some(c), Some(a)) => Some(c.min(a)),
             (c, a) => c.or(a),
         };
+        let now = tokio::time::Instant::now();
         let start = match rate {
-            None => tokio::time::Instant::now(),
+            None => now,
             Some(rate) => {
                 let interval = Duration::from_secs_f64(1.0 / rate);
                 let mut next = self.next_slot.lock().await;
@@ -230,7 +231,11 @@ impl EcrClient {
                 start
             }
         };
-        tokio::time::sleep_until(start).await;
+        // Only a slot ahead is slept for: the timer rounds up to its next millisecond tick, so a
+        // sleep until now would add up to a millisecond to every request.
+        if start > tokio::time::Instant::now() {
+            tokio::time::sleep_until(start).await;
+        }
         self.adapt(|a| a.sent_now(start));
     }
 }

@@ -47,3 +47,39 @@ fn the_sdks_throttling_codes_are_throttling_and_a_quota_is_not() {
     assert!(!is_throttling(400, Some("LimitExceededException")));
     assert!(!is_throttling(500, Some("ServerException")));
 }
+
+fn client(rate_limit: Option<f64>) -> EcrClient {
+    let credentials = crate::credentials::Credentials {
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        session_token: None,
+        source: "test".into(),
+    };
+    let mut config = super::super::ClientConfig::new("http://127.0.0.1:9", "us-east-1", credentials);
+    config.rate_limit = rate_limit;
+    EcrClient::new(config, reqwest::Client::new())
+}
+
+// Without a rate, a request waits for no timer: the timer's millisecond ticks once made every
+// request of a loopback run wait up to a millisecond, a third of a run's time. The clock is
+// paused, so that only a timer moves it: what is measured is timers, not time.
+#[tokio::test(start_paused = true)]
+async fn without_a_rate_no_request_waits_for_a_timer() {
+    let unlimited = client(None);
+    let t0 = tokio::time::Instant::now();
+    for _ in 0..100 {
+        // Between two ticks, as a real clock always is: a timer set for now would wait for the
+        // next tick.
+        tokio::time::advance(Duration::from_micros(300)).await;
+        unlimited.wait_for_slot().await;
+    }
+    assert_eq!(t0.elapsed(), Duration::from_micros(300 * 100), "no request slept");
+
+    // With a rate, they are spaced by it (the test would pass vacuously if nothing slept).
+    let limited = client(Some(100.0));
+    let t0 = tokio::time::Instant::now();
+    for _ in 0..11 {
+        limited.wait_for_slot().await;
+    }
+    assert_eq!(t0.elapsed(), Duration::from_millis(100), "ten intervals of 10 ms");
+}
