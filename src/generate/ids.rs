@@ -361,45 +361,51 @@ fn flip_first_letter(t: &str) -> String {
 /// listed is where shrinking goes.
 pub fn category() -> impl Strategy<Value = IdCategory> {
     use IdCategory::*;
-    prop_oneof![
-        6 => Just(ExistingTag),
-        4 => Just(ExistingDigest),
-        3 => Just(BothMatching),
-        2 => Just(Mismatched),
-        2 => Just(MissingTag),
-        2 => Just(MissingDigest),
-        2 => Just(MissingTagExistingDigest),
-        1 => Just(Neither),
-        1 => Just(MalformedDigest),
-        1 => Just(MalformedDigestWithTag),
-        1 => Just(Duplicate),
-        2 => Just(OtherRepoTag),
-        2 => Just(OtherRepoDigest),
-        2 => Just(TagCaseVariant),
-        1 => Just(DigestPrefix),
-        1 => Just(DigestOneHexChanged),
-        1 => Just(DigestUpperHex),
-        3 => Just(SiblingTag),
-        1 => Just(Empty),
-        1 => Just(TagCharset),
-    ]
+    const CATEGORIES: &[(u32, IdCategory)] = &[
+        (6, ExistingTag),
+        (4, ExistingDigest),
+        (3, BothMatching),
+        (2, Mismatched),
+        (2, MissingTag),
+        (2, MissingDigest),
+        (2, MissingTagExistingDigest),
+        (1, Neither),
+        (1, MalformedDigest),
+        (1, MalformedDigestWithTag),
+        (1, Duplicate),
+        (2, OtherRepoTag),
+        (2, OtherRepoDigest),
+        (2, TagCaseVariant),
+        (1, DigestPrefix),
+        (1, DigestOneHexChanged),
+        (1, DigestUpperHex),
+        (3, SiblingTag),
+        (1, Empty),
+        (1, TagCharset),
+    ];
+    super::weighted::weighted(CATEGORIES)
+}
+
+/// A tag no image has: the pattern compiled once (a `&str` strategy compiles it for every value
+/// it draws), its values those of the pattern as a `&str`.
+fn fresh_tag() -> &'static proptest::string::RegexGeneratorStrategy<String> {
+    static FRESH_TAG: std::sync::LazyLock<proptest::string::RegexGeneratorStrategy<String>> =
+        std::sync::LazyLock::new(|| {
+            proptest::string::string_regex("[a-z][a-z0-9]{0,7}").expect("a fixed pattern that compiles")
+        });
+    &FRESH_TAG
 }
 
 pub fn picks(category: impl Strategy<Value = IdCategory>) -> impl Strategy<Value = IdPicks> {
-    (
-        category,
-        any::<Index>(),
-        any::<Index>(),
-        "[a-z][a-z0-9]{0,7}",
-        any::<[u8; 32]>(),
-    )
-        .prop_map(|(category, first, second, fresh_tag, fresh_hex)| IdPicks {
+    (category, any::<Index>(), any::<Index>(), fresh_tag(), any::<[u8; 32]>()).prop_map(
+        |(category, first, second, fresh_tag, fresh_hex)| IdPicks {
             category,
             first,
             second,
             fresh_tag,
             fresh_hex,
-        })
+        },
+    )
 }
 
 /// A list of `len` ids against `repository` of `state`.

@@ -36,6 +36,7 @@ pub mod ids;
 pub mod json_style;
 pub mod plans;
 pub mod requests;
+pub mod weighted;
 
 pub use ids::{GeneratedId, IdCategory};
 pub use requests::{Case, RequestCategory};

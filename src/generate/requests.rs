@@ -71,29 +71,31 @@ pub fn accepted_media_types() -> impl Strategy<Value = Option<Vec<String>>> {
 
 fn request_category() -> impl Strategy<Value = RequestCategory> {
     use RequestCategory::*;
-    prop_oneof![
-        40 => Just(Ids),
-        1 => Just(IdsTooMany),
-        1 => Just(IdsEmpty),
-        2 => Just(MissingRepository),
-        1 => Just(NameTooShort),
-        1 => Just(NameTooLong),
-        1 => Just(NameUpperCase),
-        1 => Just(NameBadSeparator),
-        1 => Just(NameNewPatternOnly),
-        1 => Just(RegistryMalformed),
-        2 => Just(RegistryOwn),
-        1 => Just(RegistryForeign),
-        1 => Just(MediaTypesEmpty),
-        2 => Just(TagInvalid),
-        1 => Just(ValidationBeforeLookup),
-    ]
+    const CATEGORIES: &[(u32, RequestCategory)] = &[
+        (40, Ids),
+        (1, IdsTooMany),
+        (1, IdsEmpty),
+        (2, MissingRepository),
+        (1, NameTooShort),
+        (1, NameTooLong),
+        (1, NameUpperCase),
+        (1, NameBadSeparator),
+        (1, NameNewPatternOnly),
+        (1, RegistryMalformed),
+        (2, RegistryOwn),
+        (1, RegistryForeign),
+        (1, MediaTypesEmpty),
+        (2, TagInvalid),
+        (1, ValidationBeforeLookup),
+    ];
+    super::weighted::weighted(CATEGORIES)
 }
 
 /// Id-list length ranges: mostly short lists, sometimes up to the limit. Each range starts at 1 so
 /// that shrinking can take a long list down to one id.
 fn list_len() -> impl Strategy<Value = std::ops::RangeInclusive<usize>> {
-    prop_oneof![8 => Just(1usize..=6), 2 => Just(1usize..=30), 1 => Just(1usize..=IDS_MAX)]
+    const LENGTHS: &[(u32, std::ops::RangeInclusive<usize>)] = &[(8, 1..=6), (2, 1..=30), (1, 1..=IDS_MAX)];
+    super::weighted::weighted(LENGTHS)
 }
 
 /// Requests against `state`, every category. Needs a state with at least one repository.
