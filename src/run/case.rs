@@ -9,7 +9,7 @@ use crate::judge::{self, Deviation, Judgement};
 use crate::model::{self, Expected, RegistryState};
 use crate::outcome::{CaseResult, FaultKind, Property};
 use crate::rules::{Level, id, rule_by_id};
-use crate::wire::{BatchGetImageRequest, HttpReply};
+use crate::wire::{BatchGetImageRequest, HttpReply, Image, ImageFailure};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,28 +25,26 @@ fn call_fault(e: &CallError) -> CaseFault {
     (call_fault_kind(e), e.to_string())
 }
 
-/// An answer reduced to what the properties compare: status, error type, and entry multisets.
+/// An answer reduced to what the properties compare: status, error type, and entry multisets
+/// (each list sorted, so that order does not count).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Normalised {
-    Entries { images: Vec<String>, failures: Vec<String> },
-    Error { status: u16, error_type: Option<String> },
+    Entries {
+        images: Vec<Image>,
+        failures: Vec<ImageFailure>,
+    },
+    Error {
+        status: u16,
+        error_type: Option<String>,
+    },
 }
 
 fn normalise(reply: &HttpReply) -> Option<Normalised> {
     match judge::parse_reply(reply).ok()? {
         judge::ParsedReply::Ok(body) => {
-            let mut images: Vec<String> = body
-                .images
-                .unwrap_or_default()
-                .iter()
-                .map(|i| json!(i).to_string())
-                .collect();
-            let mut failures: Vec<String> = body
-                .failures
-                .unwrap_or_default()
-                .iter()
-                .map(|f| json!(f).to_string())
-                .collect();
+            let mut images = body.images.unwrap_or_default();
+            let mut failures = body.failures.unwrap_or_default();
+            // An entry's fields are its JSON: two entries are equal exactly when their JSON is.
             images.sort();
             failures.sort();
             Some(Normalised::Entries { images, failures })
@@ -58,10 +56,17 @@ fn normalise(reply: &HttpReply) -> Option<Normalised> {
     }
 }
 
+/// Entries as a finding shows them: each entry's JSON (keys in order), the texts sorted.
+fn entry_texts<T: serde::Serialize>(entries: &[T]) -> Vec<String> {
+    let mut texts: Vec<String> = entries.iter().map(|e| json!(e).to_string()).collect();
+    texts.sort();
+    texts
+}
+
 fn as_value(n: &Normalised) -> Value {
     match n {
         Normalised::Entries { images, failures } => {
-            json!({"images": images.len(), "failures": failures, "imageEntries": images})
+            json!({"images": images.len(), "failures": entry_texts(failures), "imageEntries": entry_texts(images)})
         }
         Normalised::Error { status, error_type } => json!({"status": status, "__type": error_type}),
     }
@@ -116,8 +121,8 @@ async fn split_check(
         }
     }
     // Sets, not multisets: a repeated id may fall in both halves (I-DUP-ONCE is its own rule).
-    let whole_images: BTreeSet<String> = images.iter().cloned().collect();
-    let whole_failures: BTreeSet<String> = failures.iter().cloned().collect();
+    let whole_images: BTreeSet<Image> = images.iter().cloned().collect();
+    let whole_failures: BTreeSet<ImageFailure> = failures.iter().cloned().collect();
     if whole_images == joined_images && whole_failures == joined_failures {
         return Ok(Some(Vec::new()));
     }
@@ -183,18 +188,24 @@ async fn same_answer_twice(
 /// way) is asked for once more, as the case's own answer is.
 async fn readable(client: &EcrClient, request: &BatchGetImageRequest) -> Result<Normalised, CaseFault> {
     let reply = client.batch_get_image(request).await.map_err(|e| call_fault(&e))?.reply;
-    if crate::client::retryable(&reply) || !unreadable(&reply) {
+    if crate::client::retryable(&reply) {
         return usable(&reply);
+    }
+    if let Some(read) = normalise(&reply).filter(|_| !cut_error(&reply)) {
+        return Ok(read);
     }
     usable(&client.batch_get_image(request).await.map_err(|e| call_fault(&e))?.reply)
 }
 
-/// An answer cut or spoiled on the way reads so: a body that is not an answer at all, or an error
-/// whose body is not JSON (its `__type` lost). Only an error's (small) body is parsed again; a
-/// 200 that cannot be read does not normalise.
+/// An answer cut or spoiled on the way reads so: a body that is not an answer at all (it does not
+/// normalise), or an error whose body is not JSON (its `__type` lost, which this tells).
 fn unreadable(reply: &HttpReply) -> bool {
-    normalise(reply).is_none()
-        || reply.status != 200 && serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err()
+    normalise(reply).is_none() || cut_error(reply)
+}
+
+/// An error whose body is not JSON. Only an error's (small) body is parsed again.
+fn cut_error(reply: &HttpReply) -> bool {
+    reply.status != 200 && serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err()
 }
 
 /// An answer a property can compare: not a server error or throttling after every retry, and
@@ -287,7 +298,9 @@ async fn judged_answer(
     // than the endpoint's way of answering: the request is sent once more, and a readable answer
     // then is the one judged (the case counts as flaky). Unreadable twice stays a fault.
     // A 200 that cannot be read is already a fault; only an error's (small) body is parsed again.
-    let unreadable = |reply: &HttpReply, j: &Judgement| matches!(j, Judgement::Fault(_)) || unreadable(reply);
+    // The judge has read a 200 already (a fault where it could not): only an error is read again.
+    let unreadable =
+        |reply: &HttpReply, j: &Judgement| matches!(j, Judgement::Fault(_)) || reply.status != 200 && unreadable(reply);
     if unreadable(&exchange.reply, &judgement)
         && let Ok(again) = client.batch_get_image(request).await
         && !crate::client::retryable(&again.reply)
