@@ -5,6 +5,7 @@
 //! report written and no repository left behind.
 
 use ecr_conformance::exit::Exit;
+use ecr_conformance::outcome::FaultKind;
 use ecr_conformance::report::Verdict;
 use ecr_conformance::server::{self, RunningServer, ServerConfig};
 use ecr_conformance::session::{self, RunOptions};
@@ -375,6 +376,30 @@ async fn slow_answers_time_out_and_the_run_ends_by_its_deadline() {
         report.aborted.as_deref().is_some_and(|a| a.contains("deadline")),
         "{:?}",
         report.aborted
+    );
+    assert_no_litter(&p);
+}
+
+// Throttled without end, calls back off (up to 5 s a time, ten times) and wait behind a rate
+// fallen to two requests a second: they end at the stop instead, and the run ends by its
+// deadline, not tens of seconds after it. No call the stop cut short is a fault.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_without_end_stops_by_the_deadline_and_cut_calls_are_no_faults() {
+    let deadline = Duration::from_secs(3);
+    let (report, p, took) = run_through(Fault::ThrottleThenRecover(usize::MAX), 200, deadline).await;
+    assert_eq!(report.verdict, Verdict::Indeterminate);
+    assert!(
+        report.aborted.as_deref().is_some_and(|a| a.contains("deadline")),
+        "{:?}",
+        report.aborted
+    );
+    // After the stop, only the deletions: they keep their turns at the rate the throttling
+    // lowered (about two seconds for a world's repositories here). Without the stop, 25 s.
+    assert!(took < deadline + Duration::from_secs(8), "took {took:?}");
+    assert!(
+        report.faults.iter().all(|f| f.kind != FaultKind::Stopped),
+        "{:?}",
+        report.counts.faults_by_kind
     );
     assert_no_litter(&p);
 }

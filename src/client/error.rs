@@ -20,6 +20,8 @@ pub enum TransportKind {
     Signing,
     /// A write refused in read-only mode, never sent.
     ReadOnly,
+    /// The run stopped before the call was answered.
+    Stopped,
     /// Anything else: a protocol error, a task that stopped.
     Other,
 }
@@ -45,6 +47,10 @@ pub enum CallError {
     Signing { operation: String, message: String },
     #[error("{operation}: refused: the run is read-only and {operation} writes")]
     ReadOnly { operation: String },
+    /// The run stopped (`EcrClient::with_stop`) before the call was answered: not sent, or not
+    /// retried.
+    #[error("{operation}: not sent: {reason}")]
+    Stopped { operation: String, reason: String },
 }
 
 impl PartialEq for CallError {
@@ -75,6 +81,16 @@ impl PartialEq for CallError {
                 },
             ) => a == b && m == n,
             (ReadOnly { operation: a }, ReadOnly { operation: b }) => a == b,
+            (
+                Stopped {
+                    operation: a,
+                    reason: m,
+                },
+                Stopped {
+                    operation: b,
+                    reason: n,
+                },
+            ) => a == b && m == n,
             _ => false,
         }
     }
@@ -90,6 +106,7 @@ impl CallError {
             CallError::TooLarge { .. } => TransportKind::TooLarge,
             CallError::Signing { .. } => TransportKind::Signing,
             CallError::ReadOnly { .. } => TransportKind::ReadOnly,
+            CallError::Stopped { .. } => TransportKind::Stopped,
         }
     }
 

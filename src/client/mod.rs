@@ -12,6 +12,7 @@ pub use retry::{is_throttling, is_transient, retryable, throttled};
 
 use retry::AdaptiveRate;
 
+use crate::control::RunControl;
 use crate::credentials::Credentials;
 use crate::wire::{self, ErrorBody, HttpReply};
 use serde::Serialize;
@@ -132,6 +133,9 @@ pub struct EcrClient {
     /// Calls in flight at most, over every clone (`with_max_in_flight`): seeding, cases and
     /// shrinking share one bound, whatever runs beside what.
     in_flight: Option<Arc<tokio::sync::Semaphore>>,
+    /// The run's stop (`with_stop`): once it says stop, no call starts, waits for its turn or
+    /// retries; it ends [`CallError::Stopped`]. What is on the wire finishes.
+    stop: Option<RunControl>,
 }
 
 impl std::fmt::Debug for EcrClient {
@@ -159,6 +163,26 @@ impl EcrClient {
             next_slot: Arc::new(tokio::sync::Mutex::new(tokio::time::Instant::now())),
             adaptive: Arc::default(),
             in_flight: None,
+            stop: None,
+        }
+    }
+
+    /// The same client, whose calls end once `control` says the run stops, instead of retrying
+    /// or waiting for their turn: a run under throttling stops by its deadline, not tens of
+    /// seconds after it.
+    pub fn with_stop(&self, control: &RunControl) -> Self {
+        EcrClient {
+            stop: Some(control.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// The same client without the run's stop: cleanup deletes what the run created after it
+    /// stopped, with every retry.
+    pub fn without_stop(&self) -> Self {
+        EcrClient {
+            stop: None,
+            ..self.clone()
         }
     }
 

@@ -2,6 +2,7 @@
 //! jitter, throttling's own budget, and the client-side rate (configured and adaptive).
 
 use super::{CallError, EcrClient, Exchange, READ_OPERATIONS};
+use crate::control::RunControl;
 use crate::wire::{ErrorBody, HttpReply};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -83,6 +84,8 @@ const MIN_RATE: f64 = 2.0;
 const BETA: f64 = 0.7;
 /// What an answer that is not throttled multiplies a lowered rate by.
 const ALPHA: f64 = 1.2;
+/// How often a pause looks whether the run has stopped.
+const STOP_LOOKED_AT: Duration = Duration::from_millis(100);
 /// Throttling answers closer together than this lower the rate once.
 const LOWER_AT_MOST_EVERY: Duration = Duration::from_millis(100);
 
@@ -159,13 +162,14 @@ impl EcrClient {
         }
         let (mut attempt, mut throttles) = (0u32, 0u32);
         loop {
+            self.stopped(operation)?;
             // Held for the attempt only, never over a backoff: a call waiting to retry leaves its
             // place to others. The semaphore is never closed, so acquiring cannot fail.
             let permit = match &self.in_flight {
                 Some(s) => s.acquire().await.ok(),
                 None => None,
             };
-            self.wait_for_slot().await;
+            self.wait_for_slot(operation).await?;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(operation, &body).await;
             drop(permit);
@@ -178,7 +182,7 @@ impl EcrClient {
                         return Ok(Exchange { reply, attempts: total });
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(self.backoff(throttles, retry_after)).await;
+                    self.pause(self.backoff(throttles, retry_after), operation).await?;
                 }
                 Ok((reply, retry_after)) => {
                     attempt += 1;
@@ -187,9 +191,14 @@ impl EcrClient {
                         return Ok(Exchange { reply, attempts: total });
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(self.backoff(attempt, retry_after)).await;
+                    self.pause(self.backoff(attempt, retry_after), operation).await?;
                 }
-                Err(e @ (CallError::TooLarge { .. } | CallError::Signing { .. } | CallError::ReadOnly { .. })) => {
+                Err(
+                    e @ (CallError::TooLarge { .. }
+                    | CallError::Signing { .. }
+                    | CallError::ReadOnly { .. }
+                    | CallError::Stopped { .. }),
+                ) => {
                     return Err(e);
                 }
                 Err(e) => {
@@ -198,7 +207,7 @@ impl EcrClient {
                         return Err(e);
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(self.backoff(attempt, None)).await;
+                    self.pause(self.backoff(attempt, None), operation).await?;
                 }
             }
         }
@@ -210,9 +219,42 @@ impl EcrClient {
         }
     }
 
+    /// Err when the run this client serves has stopped (`with_stop`).
+    fn stopped(&self, operation: &str) -> Result<(), CallError> {
+        match self.stop.as_ref().and_then(RunControl::stop_reason) {
+            Some(reason) => Err(CallError::Stopped {
+                operation: operation.to_string(),
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Sleeps until `until`, or less when the run stops meanwhile (looked at every
+    /// `STOP_LOOKED_AT`): a backoff or a turn under a collapsed rate can be seconds long.
+    async fn pause_until(&self, until: tokio::time::Instant, operation: &str) -> Result<(), CallError> {
+        loop {
+            self.stopped(operation)?;
+            let now = tokio::time::Instant::now();
+            if now >= until {
+                return Ok(());
+            }
+            let step = if self.stop.is_some() {
+                (until - now).min(STOP_LOOKED_AT)
+            } else {
+                until - now
+            };
+            tokio::time::sleep(step).await;
+        }
+    }
+
+    async fn pause(&self, d: Duration, operation: &str) -> Result<(), CallError> {
+        self.pause_until(tokio::time::Instant::now() + d, operation).await
+    }
+
     /// Spaces requests `1 / rate` seconds apart, whatever the concurrency, where `rate` is the
     /// lower of `rate_limit` and the adaptive rate.
-    async fn wait_for_slot(&self) {
+    async fn wait_for_slot(&self, operation: &str) -> Result<(), CallError> {
         let adaptive = self.adaptive.lock().ok().and_then(|a| a.rate);
         let configured = self.config.rate_limit.filter(|r| *r > 0.0);
         let rate = match (configured, adaptive) {
@@ -234,9 +276,10 @@ impl EcrClient {
         // Only a slot ahead is slept for: the timer rounds up to its next millisecond tick, so a
         // sleep until now would add up to a millisecond to every request.
         if start > tokio::time::Instant::now() {
-            tokio::time::sleep_until(start).await;
+            self.pause_until(start, operation).await?;
         }
         self.adapt(|a| a.sent_now(start));
+        Ok(())
     }
 }
 

@@ -54,12 +54,15 @@ pub enum FaultKind {
     Throttled,
     /// A seeding call failed after its retries: the world's state was not made.
     Seeding,
+    /// A call the run's stop cut short. Never recorded: the run says why it stopped (`aborted`),
+    /// and a call it did not make is no fault of the endpoint.
+    Stopped,
     #[default]
     Other,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::Timeout,
         FaultKind::Reset,
         FaultKind::Connect,
@@ -68,6 +71,7 @@ impl FaultKind {
         FaultKind::ServerError,
         FaultKind::Throttled,
         FaultKind::Seeding,
+        FaultKind::Stopped,
         FaultKind::Other,
     ];
 
@@ -81,6 +85,7 @@ impl FaultKind {
             FaultKind::ServerError => "server-error",
             FaultKind::Throttled => "throttled",
             FaultKind::Seeding => "seeding",
+            FaultKind::Stopped => "stopped",
             FaultKind::Other => "other",
         }
     }

@@ -17,6 +17,7 @@ pub(crate) fn call_fault_kind(e: &CallError) -> FaultKind {
         TransportKind::Reset => FaultKind::Reset,
         TransportKind::Connect => FaultKind::Connect,
         TransportKind::TooLarge => FaultKind::TooLarge,
+        TransportKind::Stopped => FaultKind::Stopped,
         TransportKind::Signing | TransportKind::ReadOnly | TransportKind::Other => FaultKind::Other,
     }
 }
@@ -108,7 +109,10 @@ pub(super) fn absorb(
     r: CaseResult,
     count_model: bool,
 ) {
-    if let Some((kind, message)) = r.fault {
+    // A call the stop cut short is no fault: the run says it stopped.
+    if let Some((kind, message)) = r.fault
+        && kind != FaultKind::Stopped
+    {
         out.faults.push(Fault::new(trial.clone(), kind, message));
     }
     out.flaky += usize::from(r.flaky);

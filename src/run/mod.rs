@@ -116,7 +116,10 @@ pub async fn run(client: &EcrClient, config: &RunConfig) -> RunOutcome {
     let started = Instant::now();
     // One bound on calls in flight for the whole run: the next world's seeding runs beside this
     // world's cases and shrinking, and together they stay within `--concurrency`.
-    let limited = client.with_max_in_flight(config.concurrency);
+    // Its calls end at the run's stop rather than retry or wait for their turn past it (a run
+    // throttled hard would end tens of seconds after its deadline); deletions are made without
+    // it (`clean_up`, and each world's).
+    let limited = client.with_max_in_flight(config.concurrency).with_stop(&config.control);
     let client = &limited;
     let mut out = RunOutcome::default();
 
@@ -146,6 +149,10 @@ async fn read_only_state(client: &EcrClient, config: &RunConfig, out: &mut RunOu
     let repositories = config.read_only.as_ref()?;
     match seeding::read_state(client, repositories, &config.registry_hint).await {
         Ok(state) => Some(Arc::new(state)),
+        Err(crate::client::ApiError::Call(crate::client::CallError::Stopped { reason, .. })) => {
+            out.aborted = Some(reason);
+            None
+        }
         Err(e) => {
             out.aborted = Some(format!("cannot read the named repositories: {e}"));
             out.faults.push(Fault::new(
@@ -169,7 +176,7 @@ async fn clean_up(client: &EcrClient, config: &RunConfig, out: &mut RunOutcome) 
     } else {
         let created = control.created_repositories();
         progress(config, format!("cleaning up {} repositories", created.len()));
-        out.leftovers = seeding::cleanup(client, &created).await;
+        out.leftovers = seeding::cleanup(&client.without_stop(), &created).await;
         control.deleted(&created);
     }
     if out.aborted.is_none()

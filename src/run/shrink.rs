@@ -129,7 +129,7 @@ async fn attempt_once(
             shown = Some((d, sent, registry_id));
         }
     }
-    let left = seeding::cleanup(ctx.client, &seeded.created).await;
+    let left = seeding::cleanup(&ctx.client.without_stop(), &seeded.created).await;
     let deleted: Vec<String> = seeded
         .created
         .iter()

@@ -102,7 +102,8 @@ pub(super) async fn run_worlds(
         if !config.keep {
             let created = control.created_repositories();
             let names: Vec<String> = own.into_iter().filter(|n| created.contains(n)).collect();
-            out.leftovers.extend(seeding::cleanup(client, &names).await);
+            out.leftovers
+                .extend(seeding::cleanup(&client.without_stop(), &names).await);
             control.deleted(&names);
         }
     }

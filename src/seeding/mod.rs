@@ -104,6 +104,7 @@ impl Recorder {
 
 fn fault_or_refusal(e: ApiError) -> SeedError {
     match e {
+        ApiError::Call(CallError::Stopped { reason, .. }) => SeedError::Stopped(reason),
         ApiError::Call(c) => SeedError::Fault(c),
         e if unusable(&e) => SeedError::Unavailable(e),
         other => SeedError::Refused(other),

@@ -71,7 +71,7 @@ async fn without_a_rate_no_request_waits_for_a_timer() {
         // Between two ticks, as a real clock always is: a timer set for now would wait for the
         // next tick.
         tokio::time::advance(Duration::from_micros(300)).await;
-        unlimited.wait_for_slot().await;
+        unlimited.wait_for_slot("X").await.expect("no stop");
     }
     assert_eq!(t0.elapsed(), Duration::from_micros(300 * 100), "no request slept");
 
@@ -79,7 +79,38 @@ async fn without_a_rate_no_request_waits_for_a_timer() {
     let limited = client(Some(100.0));
     let t0 = tokio::time::Instant::now();
     for _ in 0..11 {
-        limited.wait_for_slot().await;
+        limited.wait_for_slot("X").await.expect("no stop");
     }
     assert_eq!(t0.elapsed(), Duration::from_millis(100), "ten intervals of 10 ms");
+}
+
+// A backoff (here 5 s) ends at the run's stop, not at its end; without a stop it runs its course.
+// The clock is paused: the stop comes 300 ms in, by a timer of the test's own.
+#[tokio::test(start_paused = true)]
+async fn a_pause_ends_at_the_stop_and_says_so() {
+    let control = RunControl::default();
+    let stopping = control.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stopping.request_stop("interrupted");
+    });
+    let t0 = tokio::time::Instant::now();
+    let e = client(None)
+        .with_stop(&control)
+        .pause(Duration::from_secs(5), "BatchGetImage")
+        .await
+        .expect_err("stopped");
+    assert_eq!(e.kind(), super::super::TransportKind::Stopped);
+    assert!(e.to_string().contains("interrupted"), "{e}");
+    assert!(t0.elapsed() < Duration::from_millis(500), "{:?}", t0.elapsed());
+
+    // Deletions are made without the stop: their backoff is whole.
+    let t0 = tokio::time::Instant::now();
+    client(None)
+        .with_stop(&control)
+        .without_stop()
+        .pause(Duration::from_secs(5), "DeleteRepository")
+        .await
+        .expect("no stop");
+    assert_eq!(t0.elapsed(), Duration::from_secs(5));
 }
