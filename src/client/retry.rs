@@ -261,22 +261,27 @@ impl EcrClient {
             (Some(c), Some(a)) => Some(c.min(a)),
             (c, a) => c.or(a),
         };
-        let now = tokio::time::Instant::now();
-        let start = match rate {
-            None => now,
+        let (start, interval) = match rate {
+            None => (tokio::time::Instant::now(), Duration::ZERO),
             Some(rate) => {
                 let interval = Duration::from_secs_f64(1.0 / rate);
                 let mut next = self.next_slot.lock().await;
                 let now = tokio::time::Instant::now();
                 let start = (*next).max(now);
                 *next = start + interval;
-                start
+                (start, interval)
             }
         };
         // Only a slot ahead is slept for: the timer rounds up to its next millisecond tick, so a
         // sleep until now would add up to a millisecond to every request.
-        if start > tokio::time::Instant::now() {
-            self.pause_until(start, operation).await?;
+        if start > tokio::time::Instant::now()
+            && let Err(stopped) = self.pause_until(start, operation).await
+        {
+            // The calls that stop give their turns back: at a rate fallen to two a second, the
+            // turns they held would keep cleanup's deletions waiting for seconds after the stop.
+            let mut next = self.next_slot.lock().await;
+            *next = (*next).min(tokio::time::Instant::now() + interval);
+            return Err(stopped);
         }
         self.adapt(|a| a.sent_now(start));
         Ok(())

@@ -114,3 +114,34 @@ async fn a_pause_ends_at_the_stop_and_says_so() {
         .expect("no stop");
     assert_eq!(t0.elapsed(), Duration::from_secs(5));
 }
+
+// Calls that stop while waiting for their turns give them back: a deletion after the stop waits
+// one interval at most, not behind the turns of ten calls that will never be made.
+#[tokio::test(start_paused = true)]
+async fn calls_that_stop_give_their_turns_back() {
+    let control = RunControl::default();
+    let limited = client(Some(1.0));
+    let stopping = limited.with_stop(&control);
+    let mut waiting = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let c = stopping.clone();
+        waiting.spawn(async move { c.wait_for_slot("BatchGetImage").await });
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    control.request_stop("interrupted");
+    let mut stopped = 0;
+    while let Some(done) = waiting.join_next().await {
+        stopped += usize::from(done.expect("a task").is_err());
+    }
+    assert!(
+        stopped >= 9,
+        "{stopped} of 10 stopped (one may have had its turn at once)"
+    );
+    let t0 = tokio::time::Instant::now();
+    limited
+        .without_stop()
+        .wait_for_slot("DeleteRepository")
+        .await
+        .expect("no stop");
+    assert!(t0.elapsed() <= Duration::from_secs(1), "{:?}", t0.elapsed());
+}
