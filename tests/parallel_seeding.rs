@@ -7,6 +7,7 @@ use ecr_conformance::control::RunControl;
 use ecr_conformance::credentials::Credentials;
 use ecr_conformance::generate::plans;
 use ecr_conformance::model::RegistryPlan;
+use ecr_conformance::outcome::Origin;
 use ecr_conformance::run::{run_prefix, world_rng};
 use ecr_conformance::seeding;
 use ecr_conformance::server::{self, ServerConfig, Variant};
@@ -157,5 +158,102 @@ async fn a_world_s_repositories_are_deleted_when_its_cases_are_done_not_at_the_r
     assert_eq!(
         seeding::repositories(&c).await.expect("a listing"),
         Vec::<String>::new()
+    );
+}
+
+/// What went through the recording proxy: each call's operation and repository, in order.
+type Calls = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A proxy in front of `backend` that records each call (its `X-Amz-Target` operation and the
+/// body's `repositoryName`) as it comes in; its URL.
+async fn recording_proxy(backend: String, calls: Calls) -> String {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, StatusCode};
+    let http = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (http, backend, calls) = (http.clone(), backend.clone(), calls.clone());
+        async move {
+            let operation = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|t| t.rsplit('.').next())
+                .unwrap_or("")
+                .to_string();
+            let repository = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["repositoryName"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            calls.lock().expect("the log").push((operation, repository));
+            let mut request = http.post(format!("{backend}/")).body(body);
+            for (k, v) in &headers {
+                if k != "host" && k != "content-length" {
+                    request = request.header(k, v);
+                }
+            }
+            let answer = request.send().await.expect("the backend answers");
+            let status = StatusCode::from_u16(answer.status().as_u16()).expect("a status");
+            let content_type = answer
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let bytes = answer.bytes().await.expect("a body");
+            (status, [("content-type", content_type)], bytes)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn world_2_s_cases_run_while_world_1_s_classes_shrink() {
+    // A broken variant whose classes world 1 finds and shrinks, each step of shrinking the state
+    // seeded into repositories of its own (`-s<n>/`); the answers 2 ms late, so that shrinking
+    // lasts. World 2's cases do not wait for it: some are sent before its last step.
+    let backend = ServerConfig {
+        variant: Variant::parse("tag-case-insensitive").expect("a variant"),
+        latency: std::time::Duration::from_millis(2),
+        ..ServerConfig::default()
+    };
+    let running = server::start(backend, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("the server starts");
+    let calls = Calls::default();
+    let proxy = recording_proxy(running.url(), calls.clone()).await;
+    let c = client(&proxy).with_max_in_flight(8);
+    let mut config = ecr_conformance::run::RunConfig::new(1);
+    config.cases = 200;
+    let outcome = ecr_conformance::run::run(&c, &config).await;
+    assert_eq!(outcome.worlds_run.len(), 2, "{:?}", outcome.aborted);
+    assert!(
+        outcome
+            .minimal
+            .iter()
+            .any(|m| m.shrunk && matches!(m.trial, Origin::WorldCase { world: 1, .. })),
+        "world 1 shrinks a class: {:?}",
+        outcome
+            .minimal
+            .iter()
+            .map(|m| (m.trial.to_string(), m.shrunk))
+            .collect::<Vec<_>>()
+    );
+    let calls = calls.lock().expect("the log").clone();
+    let prefix = run_prefix(1);
+    let step = |r: &str| r.starts_with(&format!("{prefix}-s"));
+    let world_2 = |r: &str| r.starts_with(&format!("{prefix}-w2/"));
+    let last_step = calls
+        .iter()
+        .rposition(|(op, r)| op == "BatchGetImage" && step(r))
+        .expect("shrinking seeds states of its own");
+    let first_case = calls
+        .iter()
+        .position(|(op, r)| op == "BatchGetImage" && world_2(r))
+        .expect("world 2's cases");
+    assert!(
+        first_case < last_step,
+        "world 2's first case (call {first_case}) waited for world 1's shrinking (last step: call {last_step})"
     );
 }

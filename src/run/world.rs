@@ -1,5 +1,6 @@
 //! The worlds of a run: each generated, seeded (the next one while this one's cases run), its
-//! cases sent and judged, its state watched for changes (P-READ-ONLY), and its classes shrunk.
+//! cases sent and judged, its state watched for changes (P-READ-ONLY), and its classes shrunk
+//! (while the next world's cases run).
 
 use super::book::{absorb, record_seeding, unreachable};
 use super::case::run_case;
@@ -44,6 +45,11 @@ pub(super) async fn run_worlds(
     // the same requests and the same report, whatever finished first. A world seeded ahead that
     // never runs (the run stopped) is in the control's ledger, and cleaned up with the rest.
     let mut ahead: Option<PreparedWorld> = first;
+    // The world before this one, its classes still to shrink: they shrink while this world's
+    // cases run, so that shrinking (its steps one after the other, each a round trip or a
+    // seeding) does not hold up the worlds after it. Shrinking is done world after world, as the
+    // outcome takes the worlds, so that a class shrinks in the first world that finds it.
+    let mut shrinking: Option<RanWorld> = None;
     for w in 0..worlds {
         if out.aborted.is_some() {
             break;
@@ -62,12 +68,11 @@ pub(super) async fn run_worlds(
         else {
             continue;
         };
-        let own: Vec<String> = state.repositories.keys().cloned().collect();
         let seeded = SeededWorld {
             number: w + 1,
             state,
-            plan: plan.as_ref(),
-            prefix: &world_prefix,
+            plan,
+            prefix: world_prefix,
         };
         // The next world this run runs (a partition skips the others) is seeded while this one's
         // cases run. Boxed: both futures are large, and side by side in this one they would be on
@@ -76,36 +81,61 @@ pub(super) async fn run_worlds(
         let next = next_world
             .filter(|_| read_state.is_none())
             .map(|x| Box::pin(prepare_world(client, config, x)));
-        let this = Box::pin(run_world(
-            client,
-            config,
-            &mut rng_runner,
-            seeded,
-            n,
-            out,
-            &mut shrink_left,
-        ));
-        ahead = match next {
-            Some(next) => tokio::join!(this, next).1.into(),
+        // The outcome's examples go to the shrinking beside, which alone adds to them.
+        let mut minimal = std::mem::take(&mut out.minimal);
+        let this = Box::pin(run_world(client, config, &mut rng_runner, seeded, n, out));
+        let before = Box::pin(async {
+            if let Some(earlier) = shrinking.as_mut() {
+                shrink_world(client, config, earlier, &mut minimal, &mut shrink_left).await;
+            }
+        });
+        let (ran, (), prepared) = match next {
+            Some(next) => {
+                let (ran, (), prepared) = tokio::join!(this, before, next);
+                (ran, (), Some(prepared))
+            }
             None => {
-                this.await;
-                None
+                let (ran, ()) = tokio::join!(this, before);
+                (ran, (), None)
             }
         };
-        // A world cut short by a stop is no verdict of its trial.
-        if out.aborted.is_none() && !control.should_stop() {
-            out.worlds_run.insert(w + 1);
+        ahead = prepared;
+        out.minimal = minimal;
+        if let Some(earlier) = shrinking.take() {
+            close_world(client, config, earlier, out).await;
         }
-        // Its cases ran and its classes shrank: its repositories go now, not at the run's end,
-        // so that the endpoint holds one or two worlds at a time (a registry's repository quota;
-        // memory flat in the number of cases). Only what the ledger says this run created.
-        if !config.keep {
-            let created = control.created_repositories();
-            let names: Vec<String> = own.into_iter().filter(|n| created.contains(n)).collect();
-            out.leftovers
-                .extend(seeding::cleanup(&client.without_stop(), &names).await);
-            control.deleted(&names);
-        }
+        shrinking = Some(ran);
+    }
+    if let Some(mut last) = shrinking {
+        shrink_world(client, config, &mut last, &mut out.minimal, &mut shrink_left).await;
+        close_world(client, config, last, out).await;
+    }
+}
+
+/// A world whose cases ran and whose classes shrank: taken as a trial's verdict unless the run
+/// stopped, and its repositories deleted.
+async fn close_world(client: &EcrClient, config: &RunConfig, world: RanWorld, out: &mut RunOutcome) {
+    let control = &config.control;
+    // A world cut short by a stop is no verdict of its trial.
+    if out.aborted.is_none() && !control.should_stop() {
+        out.worlds_run.insert(world.seeded.number);
+    }
+    // Its repositories go now, not at the run's end, so that the endpoint holds two or three
+    // worlds at a time (a registry's repository quota; memory flat in the number of cases). Only
+    // what the ledger says this run created.
+    if !config.keep {
+        let created = control.created_repositories();
+        let names: Vec<String> = world
+            .seeded
+            .state
+            .repositories
+            .keys()
+            .filter(|n| created.contains(n))
+            .cloned()
+            .collect();
+        out.leftovers
+            .extend(seeding::cleanup(&client.without_stop(), &names).await);
+        control.deleted(&names);
     }
 }
 
@@ -235,16 +265,16 @@ fn admit_world(
 }
 
 /// A world ready for its cases.
-struct SeededWorld<'a> {
+struct SeededWorld {
     /// Its number, from 1.
     number: usize,
     state: Arc<RegistryState>,
     /// The plan seeded, without its prefix (None in read-only mode).
-    plan: Option<&'a RegistryPlan>,
-    prefix: &'a str,
+    plan: Option<RegistryPlan>,
+    prefix: String,
 }
 
-impl SeededWorld<'_> {
+impl SeededWorld {
     fn origin(&self) -> Origin {
         Origin::World(self.number)
     }
@@ -266,20 +296,27 @@ struct Failing {
     first_seen: BTreeMap<ClassKey, (usize, Deviation)>,
 }
 
-/// Runs `n` generated cases against one state, checks P-READ-ONLY over them, and shrinks the
-/// first failing case of each deviation class into its minimal example.
+/// A world whose cases have run, with what shrinking its classes needs.
+struct RanWorld {
+    seeded: SeededWorld,
+    trees: Vec<Box<dyn ValueTree<Value = requests::Case>>>,
+    cases: Vec<requests::Case>,
+    failing: Failing,
+}
+
+/// Runs `n` generated cases against one state and checks P-READ-ONLY over them; the world, with
+/// its failing cases, for [`shrink_world`].
 async fn run_world(
     client: &EcrClient,
     config: &RunConfig,
     rng: &mut TestRunner,
-    seeded: SeededWorld<'_>,
+    seeded: SeededWorld,
     n: usize,
     out: &mut RunOutcome,
-    shrink_left: &mut Duration,
-) {
+) -> RanWorld {
     let state = seeded.state.clone();
     let before = listings(client, &state).await;
-    let mut trees = generate_cases(&seeded, rng, n, out);
+    let trees = generate_cases(&seeded, rng, n, out);
     let cases: Vec<requests::Case> = trees.iter().map(|t| t.current()).collect();
     let watch = StateWatch {
         before: before.clone().filter(|_| config.checks(Property::ReadOnly)),
@@ -321,14 +358,41 @@ async fn run_world(
                 .push(Finding::of_world(deviation, Property::ReadOnly, seeded.origin()));
         }
     }
-    shrink_classes(client, config, &seeded, &mut trees, &failing.cases, out, shrink_left).await;
-    examples_as_found(&seeded, &cases, failing.first_seen, out);
+    RanWorld {
+        seeded,
+        trees,
+        cases,
+        failing,
+    }
+}
+
+/// Shrinks the first failing case of each deviation class of a world into its minimal example,
+/// and gives the classes left unshrunk their examples as found, in `minimal` (the outcome's).
+async fn shrink_world(
+    client: &EcrClient,
+    config: &RunConfig,
+    world: &mut RanWorld,
+    minimal: &mut Vec<Minimal>,
+    shrink_left: &mut Duration,
+) {
+    let failing = std::mem::take(&mut world.failing);
+    shrink_classes(
+        client,
+        config,
+        &world.seeded,
+        &mut world.trees,
+        &failing.cases,
+        minimal,
+        shrink_left,
+    )
+    .await;
+    examples_as_found(&world.seeded, &world.cases, failing.first_seen, minimal);
 }
 
 /// The world's `n` cases: one request of each category first, then any, so that every world
 /// reaches every request-level rule, whatever the seed.
 fn generate_cases(
-    seeded: &SeededWorld<'_>,
+    seeded: &SeededWorld,
     rng: &mut TestRunner,
     n: usize,
     out: &mut RunOutcome,
@@ -399,7 +463,7 @@ async fn send_cases(
 /// them); the failing cases with their classes.
 fn take_results(
     config: &RunConfig,
-    seeded: &SeededWorld<'_>,
+    seeded: &SeededWorld,
     cases: &[requests::Case],
     results: Vec<CaseResult>,
     changed: bool,
@@ -449,18 +513,13 @@ fn take_results(
 async fn shrink_classes(
     client: &EcrClient,
     config: &RunConfig,
-    seeded: &SeededWorld<'_>,
+    seeded: &SeededWorld,
     trees: &mut [Box<dyn ValueTree<Value = requests::Case>>],
     failing: &[(usize, ClassKey)],
-    out: &mut RunOutcome,
+    minimal: &mut Vec<Minimal>,
     shrink_left: &mut Duration,
 ) {
-    let mut done: BTreeSet<ClassKey> = out
-        .minimal
-        .iter()
-        .filter(|m| m.shrunk)
-        .map(|m| m.class.clone())
-        .collect();
+    let mut done: BTreeSet<ClassKey> = minimal.iter().filter(|m| m.shrunk).map(|m| m.class.clone()).collect();
     let mut used: BTreeSet<usize> = BTreeSet::new();
     let mut tries: BTreeMap<ClassKey, usize> = BTreeMap::new();
     for (index, key) in failing.iter().cloned() {
@@ -483,17 +542,17 @@ async fn shrink_classes(
             control: &config.control,
             run_prefix: &config.prefix,
             state: seeded.state.clone(),
-            world_prefix: seeded.prefix,
-            plan: seeded.plan,
+            world_prefix: &seeded.prefix,
+            plan: seeded.plan.as_ref(),
             max_steps: config.shrink_steps,
             deadline,
             registry_hint: &config.registry_hint,
         };
         if let Some(mut m) = super::shrink::minimise(&ctx, trees[index].as_mut(), &key, &seeded.case(index)).await {
             m.shrink_seconds = t0.elapsed().as_secs_f64();
-            out.minimal.retain(|x| x.class != key);
+            minimal.retain(|x| x.class != key);
             done.insert(key);
-            out.minimal.push(m);
+            minimal.push(m);
         }
         *shrink_left = shrink_left.saturating_sub(t0.elapsed());
     }
@@ -502,23 +561,23 @@ async fn shrink_classes(
 /// A class left unshrunk still gets an example that replays: its first case here as found, on the
 /// world's whole state (none in read-only mode, where the state is not ours to seed).
 fn examples_as_found(
-    seeded: &SeededWorld<'_>,
+    seeded: &SeededWorld,
     cases: &[requests::Case],
     first_seen: BTreeMap<ClassKey, (usize, Deviation)>,
-    out: &mut RunOutcome,
+    minimal: &mut Vec<Minimal>,
 ) {
-    let Some(plan) = seeded.plan else { return };
+    let Some(plan) = &seeded.plan else { return };
     let state = &seeded.state;
     for (key, (index, deviation)) in first_seen {
-        if out.minimal.iter().any(|m| m.class == key) {
+        if minimal.iter().any(|m| m.class == key) {
             continue;
         }
         let sent = &cases[index].request;
         let request = BatchGetImageRequest {
-            repository_name: sent.repository_name.replacen(seeded.prefix, "", 1),
+            repository_name: sent.repository_name.replacen(&seeded.prefix, "", 1),
             ..sent.clone()
         };
-        out.minimal.push(Minimal {
+        minimal.push(Minimal {
             class: key,
             trial: seeded.case(index),
             original_ids: sent.image_ids.len(),
