@@ -162,13 +162,14 @@ impl EcrClient {
         }
         let (mut attempt, mut throttles) = (0u32, 0u32);
         loop {
-            self.stopped(operation)?;
             // Held for the attempt only, never over a backoff: a call waiting to retry leaves its
             // place to others. The semaphore is never closed, so acquiring cannot fail.
             let permit = match &self.in_flight {
                 Some(s) => s.acquire().await.ok(),
                 None => None,
             };
+            // After the wait for a place, which may have outlasted the run.
+            self.stopped(operation)?;
             self.wait_for_slot(operation).await?;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(operation, &body).await;

@@ -191,21 +191,18 @@ async fn readable(client: &EcrClient, request: &BatchGetImageRequest) -> Result<
     if crate::client::retryable(&reply) {
         return usable(&reply);
     }
-    if let Some(read) = normalise(&reply).filter(|_| !cut_error(&reply)) {
+    if let Some(read) = read(&reply) {
         return Ok(read);
     }
     usable(&client.batch_get_image(request).await.map_err(|e| call_fault(&e))?.reply)
 }
 
-/// An answer cut or spoiled on the way reads so: a body that is not an answer at all (it does not
-/// normalise), or an error whose body is not JSON (its `__type` lost, which this tells).
-fn unreadable(reply: &HttpReply) -> bool {
-    normalise(reply).is_none() || cut_error(reply)
-}
-
-/// An error whose body is not JSON. Only an error's (small) body is parsed again.
-fn cut_error(reply: &HttpReply) -> bool {
-    reply.status != 200 && serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err()
+/// The answer normalised, unless it was cut or spoiled on the way: a body that is not an answer at
+/// all (it does not normalise), or an error whose body is not JSON (its `__type` lost). Only an
+/// error's (small) body is parsed again.
+fn read(reply: &HttpReply) -> Option<Normalised> {
+    let cut_error = || reply.status != 200 && serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_err();
+    normalise(reply).filter(|_| !cut_error())
 }
 
 /// An answer a property can compare: not a server error or throttling after every retry, and
@@ -297,10 +294,11 @@ async fn judged_answer(
     // An answer that cannot be read (cut, spoiled on the way) is a passing fault far more often
     // than the endpoint's way of answering: the request is sent once more, and a readable answer
     // then is the one judged (the case counts as flaky). Unreadable twice stays a fault.
-    // A 200 that cannot be read is already a fault; only an error's (small) body is parsed again.
-    // The judge has read a 200 already (a fault where it could not): only an error is read again.
-    let unreadable =
-        |reply: &HttpReply, j: &Judgement| matches!(j, Judgement::Fault(_)) || reply.status != 200 && unreadable(reply);
+    // A 200 that cannot be read is already a fault (the judge has read it); only an error's
+    // (small) body is read again.
+    let unreadable = |reply: &HttpReply, j: &Judgement| {
+        matches!(j, Judgement::Fault(_)) || reply.status != 200 && read(reply).is_none()
+    };
     if unreadable(&exchange.reply, &judgement)
         && let Ok(again) = client.batch_get_image(request).await
         && !crate::client::retryable(&again.reply)

@@ -71,6 +71,11 @@ impl RunConfig {
         self.properties.as_ref().is_none_or(|p| p.contains(&property))
     }
 
+    /// Whether this run runs world `index` (from 0): every world, or its partition's own.
+    fn runs_world(&self, index: usize) -> bool {
+        self.worlds.as_ref().is_none_or(|own| own.contains(&(index + 1)))
+    }
+
     /// Whether any generated world is needed.
     fn generates(&self) -> bool {
         Property::ALL.iter().any(|p| self.checks(*p))

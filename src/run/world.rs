@@ -60,7 +60,7 @@ pub(super) async fn run_worlds(
         }
         let n = remaining.min(CASES_PER_WORLD);
         remaining -= n;
-        if config.worlds.as_ref().is_some_and(|own| !own.contains(&(w + 1))) {
+        if !config.runs_world(w) {
             continue;
         }
         let Some((state, plan, world_prefix, mut rng_runner)) =
@@ -77,10 +77,13 @@ pub(super) async fn run_worlds(
         // The next world this run runs (a partition skips the others) is seeded while this one's
         // cases run. Boxed: both futures are large, and side by side in this one they would be on
         // the stack (a test's thread overflows in a debug build).
-        let next_world = (w + 1..worlds).find(|x| config.worlds.as_ref().is_none_or(|own| own.contains(&(x + 1))));
-        let next = next_world
-            .filter(|_| read_state.is_none())
-            .map(|x| Box::pin(prepare_world(client, config, x)));
+        let next_world = (w + 1..worlds).find(|&x| config.runs_world(x));
+        let next = Box::pin(async {
+            match next_world.filter(|_| read_state.is_none()) {
+                Some(x) => Some(prepare_world(client, config, x).await),
+                None => None,
+            }
+        });
         // The outcome's examples go to the shrinking beside, which alone adds to them.
         let mut minimal = std::mem::take(&mut out.minimal);
         let this = Box::pin(run_world(client, config, &mut rng_runner, seeded, n, out));
@@ -89,16 +92,7 @@ pub(super) async fn run_worlds(
                 shrink_world(client, config, earlier, &mut minimal, &mut shrink_left).await;
             }
         });
-        let (ran, (), prepared) = match next {
-            Some(next) => {
-                let (ran, (), prepared) = tokio::join!(this, before, next);
-                (ran, (), Some(prepared))
-            }
-            None => {
-                let (ran, ()) = tokio::join!(this, before);
-                (ran, (), None)
-            }
-        };
+        let (ran, (), prepared) = tokio::join!(this, before, next);
         ahead = prepared;
         out.minimal = minimal;
         if let Some(earlier) = shrinking.take() {
@@ -185,7 +179,7 @@ pub(super) async fn prepare_first(client: &EcrClient, config: &RunConfig) -> Opt
         return None;
     }
     let worlds = config.cases.div_ceil(CASES_PER_WORLD);
-    let first = (0..worlds).find(|x| config.worlds.as_ref().is_none_or(|own| own.contains(&(x + 1))))?;
+    let first = (0..worlds).find(|&x| config.runs_world(x))?;
     Some(Box::pin(prepare_world(client, config, first)).await)
 }
 
