@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecr_conformance::calibrate::CalibrateOptions;
 use ecr_conformance::defaults;
 use ecr_conformance::exit::RUN_EXIT_CODES;
-use ecr_conformance::server::{Alternatives, ServerConfig, Variant};
+use ecr_conformance::server::{Alternatives, ServerConfig, Variants};
 use ecr_conformance::session::RunOptions;
 use ecr_conformance::target::TargetOptions;
 use std::path::PathBuf;
@@ -59,9 +59,10 @@ pub(crate) enum Command {
         /// The loopback port to listen on (0: a free one; the URL is printed on stdout).
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// Serve a deliberately broken (or harmlessly different) variant instead of the reference.
-        #[arg(long, default_value = "reference", value_parser = parse_variant)]
-        variant: Variant,
+        /// Serve a deliberately broken (or harmlessly different) variant instead of the reference;
+        /// several (`A,B`) serve their bugs together.
+        #[arg(long, value_name = "NAME[,NAME...]", default_value = "reference", value_parser = parse_variant)]
+        variant: Variants,
         /// Switch on these alternative answers (the reference allows them; `variants` lists them).
         #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
         alternatives: Alternatives,
@@ -113,7 +114,12 @@ pub(crate) enum Command {
     },
     /// List the embedded server's variants, one per line: name, the rule it breaks, what it does;
     /// then its alternative answers: name, the rule that allows it, what it changes.
-    Variants,
+    Variants {
+        /// `json`: {"variants": [{name, group, rule, description, changesStateOnReads}],
+        /// "alternatives": [{name, rule, description, masks: [{variant, reason}]}]}.
+        #[arg(long, value_enum, default_value_t = VariantsFormat::Text)]
+        format: VariantsFormat,
+    },
     /// Delete the repositories earlier runs left behind (only names starting with the tool's `ecrc-`).
     #[command(
         mut_arg("endpoint", |a| a.help(
@@ -135,6 +141,13 @@ pub(crate) enum Command {
 pub(crate) enum RulesFormat {
     Text,
     Markdown,
+    Json,
+}
+
+/// `variants --format`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum VariantsFormat {
+    Text,
     Json,
 }
 
@@ -226,9 +239,10 @@ pub(crate) struct RunArgs {
     /// Run no case files.
     #[arg(long)]
     no_case_files: bool,
-    /// Without --endpoint: run against this variant of the embedded server.
-    #[arg(long, default_value = "reference", value_parser = parse_variant)]
-    variant: Variant,
+    /// Without --endpoint: run against this variant of the embedded server (several, `A,B`: their
+    /// bugs together).
+    #[arg(long, value_name = "NAME[,NAME...]", default_value = "reference", value_parser = parse_variant)]
+    variant: Variants,
     /// Without --endpoint: switch on these alternative answers of the embedded server (answers the
     /// reference allows beside the model's; `variants` lists them). The run must pass the gate.
     #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
@@ -352,9 +366,9 @@ pub(crate) struct CalibrateArgs {
     /// Leave the repositories the calibration created, for debugging (`sweep` deletes them later).
     #[arg(long)]
     keep: bool,
-    /// Without --endpoint: calibrate this variant of the embedded server.
-    #[arg(long, default_value = "reference", value_parser = parse_variant)]
-    variant: Variant,
+    /// Without --endpoint: calibrate this variant of the embedded server (several: `A,B`).
+    #[arg(long, value_name = "NAME[,NAME...]", default_value = "reference", value_parser = parse_variant)]
+    variant: Variants,
     /// Without --endpoint: switch on these alternative answers of the embedded server.
     #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
     alternatives: Alternatives,
@@ -371,15 +385,12 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_variant(name: &str) -> Result<Variant, String> {
-    Variant::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = Variant::all().map(Variant::name).collect();
-        format!("unknown variant {name:?}; one of: {}", names.join(", "))
-    })
+fn parse_variant(list: &str) -> Result<Variants, String> {
+    Variants::parse(list).map_err(|e| e.to_string())
 }
 
 /// The embedded server's configuration for `serve`.
-pub(crate) fn serve_config(variant: Variant, alternatives: Alternatives, latency_ms: u64) -> ServerConfig {
+pub(crate) fn serve_config(variant: Variants, alternatives: Alternatives, latency_ms: u64) -> ServerConfig {
     ServerConfig {
         variant,
         alternatives,
@@ -458,9 +469,9 @@ pub(crate) struct ReplayArgs {
     /// Advisory deviations fail the replay too.
     #[arg(long)]
     pub(crate) strict: bool,
-    /// Without --endpoint: replay against this variant of the embedded server.
-    #[arg(long, default_value = "reference", value_parser = parse_variant)]
-    pub(crate) variant: Variant,
+    /// Without --endpoint: replay against this variant of the embedded server (several: `A,B`).
+    #[arg(long, value_name = "NAME[,NAME...]", default_value = "reference", value_parser = parse_variant)]
+    pub(crate) variant: Variants,
     /// Without --endpoint: switch on these alternative answers of the embedded server.
     #[arg(long, value_name = "NAME,...", default_value = "", value_parser = Alternatives::from_list)]
     pub(crate) alternatives: Alternatives,

@@ -9,7 +9,7 @@ use ecr_conformance::console;
 use ecr_conformance::credentials::ProcessEnv;
 use ecr_conformance::exit::Exit;
 use ecr_conformance::report::rules_table;
-use ecr_conformance::server::{Alternative, ServerConfig, Variant};
+use ecr_conformance::server::{self, Alternative, ServerConfig, Variant};
 use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
         Command::Merge { reports, out } => merge(&reports, &out),
         Command::Classes { reports } => classes(&reports),
         Command::Rules { format } => rules(format),
-        Command::Variants => variants(),
+        Command::Variants { format } => variants(format),
     }
 }
 
@@ -159,7 +159,7 @@ fn review(root: &Path, target: Option<&str>, accept: bool, reject: bool) -> Exit
 }
 
 async fn serve(port: u16, config: ServerConfig) -> ExitCode {
-    let (variant, alternatives) = (config.variant, config.alternatives);
+    let (variant, alternatives) = (config.variant.clone(), config.alternatives);
     let server = match session::serve(port, config).await {
         Ok(s) => s,
         Err(e) => {
@@ -261,7 +261,11 @@ fn rules(format: RulesFormat) -> ExitCode {
     Exit::Pass.into()
 }
 
-fn variants() -> ExitCode {
+fn variants(format: cli::VariantsFormat) -> ExitCode {
+    if format == cli::VariantsFormat::Json {
+        console::out(server::listing_json().to_string());
+        return Exit::Pass.into();
+    }
     for v in Variant::all() {
         let rule = match v.expected_rule() {
             Some(rule) => rule,

@@ -85,7 +85,7 @@ async fn run(variant: Variant, alternatives: Alternatives, seed: u64) -> Report 
         seed: Some(seed),
         cases: CASES,
         cases_dir: Some(root().join("cases")),
-        variant,
+        variant: variant.into(),
         alternatives,
         out: out.clone(),
         shrink_budget: Duration::ZERO,

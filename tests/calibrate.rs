@@ -32,7 +32,7 @@ fn scratch() -> tempfile::TempDir {
 
 async fn serve(variant: Variant, alternatives: Alternatives) -> RunningServer {
     let config = ServerConfig {
-        variant,
+        variant: variant.into(),
         alternatives,
         ..ServerConfig::default()
     };

@@ -13,7 +13,7 @@
 
 use ecr_conformance::credentials::ProcessEnv;
 use ecr_conformance::exit::Exit;
-use ecr_conformance::server::Variant;
+use ecr_conformance::server::Variants;
 use ecr_conformance::session::{self, RunOptions, TrialsOutcome};
 use ecr_conformance::target::TargetOptions;
 use std::path::PathBuf;
@@ -59,11 +59,11 @@ fn main() -> ExitCode {
             }
         },
     };
-    let variant = match var("ECRC_VARIANT").map(|v| Variant::parse(&v).ok_or(v)) {
-        None => Variant::Reference,
+    let variant = match var("ECRC_VARIANT").map(|v| Variants::parse(&v)) {
+        None => Variants::default(),
         Some(Ok(v)) => v,
-        Some(Err(v)) => {
-            ecr_conformance::console::note(format!("ECRC_VARIANT: unknown variant {v:?}"));
+        Some(Err(e)) => {
+            ecr_conformance::console::note(format!("ECRC_VARIANT: {e}"));
             return Exit::Usage.into();
         }
     };

@@ -544,7 +544,7 @@ async fn a_deviation_seen_once_and_not_on_a_resend_is_flaky_not_gated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_bug_still_fails_the_gate_under_injected_faults() {
     let backend = ServerConfig {
-        variant: ecr_conformance::server::Variant::MismatchIgnored,
+        variant: ecr_conformance::server::Variant::MismatchIgnored.into(),
         ..ServerConfig::default()
     };
     let (report, p, _) = run_through_to(Fault::FewServerExceptions, backend, 200, Duration::from_secs(120)).await;

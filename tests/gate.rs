@@ -26,7 +26,7 @@ async fn run(variant: Variant, seed: u64, snapshots: &Path, out: &Path, ci: bool
         seed: Some(seed),
         cases: 300,
         cases_dir: None,
-        variant,
+        variant: variant.into(),
         target_name: Some("gated".into()),
         snapshots: Some(snapshots.to_path_buf()),
         out: out.to_path_buf(),
@@ -215,7 +215,7 @@ async fn a_class_case_file_replays_exactly_that_case() {
             cases: 0,
             cases_dir: None,
             case_paths: vec![case_path.clone()],
-            variant,
+            variant: variant.into(),
             out: out.join("replayed"),
             ..RunOptions::default()
         };

@@ -37,7 +37,7 @@ fn plan(w: usize) -> RegistryPlan {
 /// rule, kinds and values, counts) and the error, if any.
 async fn seeded(variant: Variant, plan: &RegistryPlan, prefix: &str, in_flight: usize) -> String {
     let config = ServerConfig {
-        variant,
+        variant: variant.into(),
         ..ServerConfig::default()
     };
     let running = server::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -214,7 +214,7 @@ async fn world_2_s_cases_run_while_world_1_s_classes_shrink() {
     // seeded into repositories of its own (`-s<n>/`); the answers 2 ms late, so that shrinking
     // lasts. World 2's cases do not wait for it: some are sent before its last step.
     let backend = ServerConfig {
-        variant: Variant::parse("tag-case-insensitive").expect("a variant"),
+        variant: Variant::parse("tag-case-insensitive").expect("a variant").into(),
         latency: std::time::Duration::from_millis(2),
         ..ServerConfig::default()
     };

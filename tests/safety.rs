@@ -217,7 +217,7 @@ async fn secrets_never_reach_the_report_or_the_summary() {
         seed: Some(1),
         cases: 30,
         out: out.clone(),
-        variant: ecr_conformance::server::Variant::Reference,
+        variant: ecr_conformance::server::Variant::Reference.into(),
         ..RunOptions::default()
     };
     let result = session::run_with_env(options, &env).await.expect("run");

@@ -15,7 +15,7 @@ async fn run_against(variant: Variant) -> ecr_conformance::report::Report {
         seed: Some(7),
         cases: 300,
         cases_dir: None,
-        variant,
+        variant: variant.into(),
         out: out.clone(),
         shrink_budget: Duration::from_secs(5),
         ..RunOptions::default()

@@ -19,7 +19,7 @@ pub use report::{Calibration, Doubt, QuestionResult};
 use crate::control::RunControl;
 use crate::credentials::Env;
 use crate::run::{self, RunConfig};
-use crate::server::{self, Alternatives, Variant};
+use crate::server::{self, Alternatives, Variants};
 use crate::session::{self, SessionError};
 use crate::target::{self, ConfigError, TargetOptions};
 use std::path::PathBuf;
@@ -41,7 +41,7 @@ pub struct CalibrateOptions {
     /// Leave the created repositories in place.
     pub keep: bool,
     /// Without an endpoint: the embedded server's variant and alternatives.
-    pub variant: Variant,
+    pub variant: Variants,
     pub alternatives: Alternatives,
     pub progress: bool,
     pub handle_signals: bool,
@@ -60,7 +60,7 @@ impl Default for CalibrateOptions {
             shrink_budget: crate::defaults::shrink_budget(),
             deadline: Some(crate::defaults::deadline()),
             keep: false,
-            variant: Variant::Reference,
+            variant: Variants::default(),
             alternatives: Alternatives::NONE,
             progress: false,
             handle_signals: false,
@@ -156,10 +156,10 @@ async fn calibrate_with(
     let endpoint = target::endpoint_from(&options.target, env);
     // The embedded reference server lives as long as the calibration.
     let (embedded, url) =
-        session::endpoint_or_embedded(&endpoint, &options.target, options.variant, options.alternatives, env).await?;
+        session::endpoint_or_embedded(&endpoint, &options.target, &options.variant, options.alternatives, env).await?;
     let (client, credentials) = target::client_for(&url, &options.target, env)?;
     let target_name = match &endpoint {
-        None => session::embedded_name(options.variant, options.alternatives),
+        None => session::embedded_name(&options.variant, options.alternatives),
         Some(e) => target::target_name(Some(e)),
     };
     let shown = crate::redact::endpoint(&url);

@@ -3,11 +3,12 @@
 //! catch every broken one by the rule it breaks, and pass every harmless one.
 
 use super::Reply;
-use super::alternatives::Alternatives;
+use super::alternatives::{Alternative, Alternatives};
 use crate::model::{Expected, Outcome, RegistryState, syntax};
 use crate::rules::id;
 use crate::wire::{BatchGetImageRequest, ImageIdentifier};
 use serde_json::{Value, json};
+use std::fmt;
 
 /// Declares the variants once, each in its group with its name, what it does and (broken ones)
 /// the rule a run against it must report: the enum, its lists and its lookups derive from the one
@@ -20,7 +21,7 @@ macro_rules! variants {
         soundness: [$($sound:ident => ($sound_name:literal, $sound_description:literal),)*]
     ) => {
         /// The reference itself, a broken variant, a harmless one, or a soundness one.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Variant {
             /// The model itself.
             $reference,
@@ -128,6 +129,37 @@ impl Variant {
 
     pub fn parse(name: &str) -> Option<Variant> {
         Self::all().find(|v| v.name() == name)
+    }
+
+    /// The variant's group in the table: `reference`, `broken`, `harmless` or `soundness`.
+    pub fn group(self) -> &'static str {
+        if Self::BROKEN.contains(&self) {
+            "broken"
+        } else if Self::HARMLESS.contains(&self) {
+            "harmless"
+        } else if Self::SOUNDNESS.contains(&self) {
+            "soundness"
+        } else {
+            "reference"
+        }
+    }
+
+    /// Whether the variant changes the registry on reads (so that its findings depend on the
+    /// order its requests come in: a run against it sends one at a time to be repeatable).
+    pub fn changes_state_on_reads(self) -> bool {
+        self == Variant::GetMovesMismatchedTag
+    }
+
+    /// Why an alternative makes this variant's wrong answer right, where it does: it removes or
+    /// replaces what the variant gets wrong, so that served together the bug is not on the wire
+    /// (or only in part). None: the bug stays on the wire beside the alternative.
+    pub fn masked_by(self, alternative: Alternative) -> Option<&'static str> {
+        match (self, alternative) {
+            (Variant::MediaTypeAlwaysDockerV2, Alternative::NoMediaTypeField) => Some(
+                "no-media-type-field removes imageManifestMediaType, the field media-type-always-docker-v2 gets wrong",
+            ),
+            _ => None,
+        }
     }
 
     /// Answers some requests before the model sees them.
@@ -279,7 +311,7 @@ impl Variant {
             }
             Variant::MalformedDigestNotFound => {
                 for x in &mut a.ids {
-                    if let Outcome::Failure { code, reason } = &mut x.outcome
+                    if let Outcome::Failure { code, reason, .. } = &mut x.outcome
                         && *code == crate::wire::ImageFailureCode::InvalidImageDigest
                     {
                         *code = crate::wire::ImageFailureCode::ImageNotFound;
@@ -411,7 +443,13 @@ impl Variant {
 
     /// Status and error-body changes.
     pub(super) fn render(self, mut reply: Reply) -> Reply {
-        let error_type = reply.body.get("__type").and_then(Value::as_str).map(str::to_string);
+        // The shape's name, whatever form an alternative wrote `__type` in (`ns#Name:uri`): the
+        // bug is the status or the body, not the form.
+        let error_type = reply
+            .body
+            .get("__type")
+            .and_then(Value::as_str)
+            .map(|t| crate::wire::normalise_error_type(t).to_string());
         match (self, error_type.as_deref()) {
             (Variant::RepositoryNotFoundIs404, Some("RepositoryNotFoundException")) => reply.status = 404,
             (Variant::ValidationIs500, Some("InvalidParameterException")) => reply.status = 500,
@@ -435,6 +473,141 @@ impl Variant {
             Variant::PrettyJsonReorderedKeys => pretty_reordered(body),
             _ => body.to_string(),
         }
+    }
+}
+
+/// The variants one server serves together (`--variant A,B`; `reference` alone is none): each
+/// one's bugs, applied in the table's order, so that `A,B` and `B,A` are the same server. A
+/// broken variant with `advisory-mix` is a bug among the answers the reference allows; two broken
+/// ones are two bugs side by side: what the harness finds of each must not depend on the other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Variants(Vec<Variant>);
+
+impl From<Variant> for Variants {
+    fn from(v: Variant) -> Self {
+        match v {
+            Variant::Reference => Variants::default(),
+            v => Variants(vec![v]),
+        }
+    }
+}
+
+/// A `--variant` list that names no variant, or names `reference` beside others.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VariantsError {
+    #[error("unknown variant {name:?}; one of: {}", Variant::all().map(Variant::name).collect::<Vec<_>>().join(", "))]
+    Unknown { name: String },
+    #[error("`reference` is the server without any variant: it cannot be combined with {others}")]
+    ReferenceCombined { others: String },
+}
+
+impl Variants {
+    /// `NAME` or `NAME,NAME,...`; `reference` (alone) is the reference.
+    pub fn parse(list: &str) -> Result<Variants, VariantsError> {
+        let mut out: Vec<Variant> = Vec::new();
+        let mut reference = false;
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match Variant::parse(name) {
+                Some(Variant::Reference) => reference = true,
+                Some(v) => out.push(v),
+                None => return Err(VariantsError::Unknown { name: name.to_string() }),
+            }
+        }
+        out.sort();
+        out.dedup();
+        if reference && !out.is_empty() {
+            let others = Variants(out).name();
+            return Err(VariantsError::ReferenceCombined { others });
+        }
+        Ok(Variants(out))
+    }
+
+    /// The list as `--variant` takes it: `reference`, or the names joined by commas.
+    pub fn name(&self) -> String {
+        if self.0.is_empty() {
+            return Variant::Reference.name().to_string();
+        }
+        self.0.iter().map(|v| v.name()).collect::<Vec<_>>().join(",")
+    }
+
+    pub fn is_reference(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, v: Variant) -> bool {
+        self.0.contains(&v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Variant> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The alternatives these variants serve to a repository (`advisory-mix`'s draw).
+    pub fn alternatives_for(&self, repository_name: &str) -> Alternatives {
+        self.iter()
+            .fold(Alternatives::NONE, |all, v| all.union(v.alternatives_for(repository_name)))
+    }
+
+    /// The first variant's answer to a request it answers before the model sees it.
+    pub(super) fn intercept(&self, state: &RegistryState, r: &BatchGetImageRequest) -> Option<Reply> {
+        self.iter().find_map(|v| v.intercept(state, r))
+    }
+
+    pub(super) fn rewrite_request(&self, state: &RegistryState, r: BatchGetImageRequest) -> BatchGetImageRequest {
+        self.iter().fold(r, |r, v| v.rewrite_request(state, r))
+    }
+
+    pub(super) fn adjust_expected(&self, state: &RegistryState, r: &BatchGetImageRequest, e: &mut Expected) {
+        for v in self.iter() {
+            v.adjust_expected(state, r, e);
+        }
+    }
+
+    pub(super) fn adjust_answer(&self, state: &RegistryState, r: &BatchGetImageRequest, reply: &mut Reply) {
+        for v in self.iter() {
+            v.adjust_answer(state, r, reply);
+        }
+    }
+
+    pub(super) fn side_effect(&self, state: &mut RegistryState, r: &BatchGetImageRequest) {
+        for v in self.iter() {
+            v.side_effect(state, r);
+        }
+    }
+
+    pub(super) fn assigned_digest(&self, manifest: &str) -> String {
+        // Only one variant changes the digest; the others give the reference's.
+        let reference = syntax::sha256_digest(manifest.as_bytes());
+        self.iter()
+            .map(|v| v.assigned_digest(manifest))
+            .find(|d| d != &reference)
+            .unwrap_or(reference)
+    }
+
+    pub(super) fn render(&self, reply: Reply) -> Reply {
+        self.iter().fold(reply, |reply, v| v.render(reply))
+    }
+
+    pub(super) fn serialise(&self, body: &Value) -> String {
+        if self.contains(Variant::PrettyJsonReorderedKeys) {
+            Variant::PrettyJsonReorderedKeys.serialise(body)
+        } else {
+            body.to_string()
+        }
+    }
+}
+
+impl fmt::Display for Variants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl std::str::FromStr for Variants {
+    type Err = VariantsError;
+
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        Variants::parse(list)
     }
 }
 

@@ -3,16 +3,17 @@
 
 use super::SessionError;
 use crate::credentials::Env;
-use crate::server::{self, Alternatives, ServerConfig, Variant};
+use crate::server::{self, Alternatives, ServerConfig, Variants};
 use crate::target::{self, TargetOptions};
 use std::net::SocketAddr;
 
 /// The embedded server's target name: `embedded`, `embedded-<variant>`, and `+<alternative>` for
 /// each alternative switched on by hand, so that their snapshots never mix with the reference's.
-pub(crate) fn embedded_name(variant: Variant, alternatives: Alternatives) -> String {
-    let mut name = match variant {
-        Variant::Reference => "embedded".to_string(),
-        v => format!("embedded-{}", v.name()),
+pub(crate) fn embedded_name(variant: &Variants, alternatives: Alternatives) -> String {
+    let mut name = if variant.is_reference() {
+        "embedded".to_string()
+    } else {
+        format!("embedded-{variant}")
     };
     for a in alternatives.iter() {
         name.push('+');
@@ -34,7 +35,7 @@ pub async fn serve(port: u16, config: ServerConfig) -> Result<server::RunningSer
 pub(crate) async fn endpoint_or_embedded(
     endpoint: &Option<String>,
     target: &TargetOptions,
-    variant: Variant,
+    variant: &Variants,
     alternatives: Alternatives,
     env: &dyn Env,
 ) -> Result<(Option<server::RunningServer>, String), SessionError> {
@@ -42,7 +43,7 @@ pub(crate) async fn endpoint_or_embedded(
         return Ok((None, e.clone()));
     }
     let config = ServerConfig {
-        variant,
+        variant: variant.clone(),
         alternatives,
         region: target::region_from(target, env),
         ..ServerConfig::default()

@@ -29,7 +29,7 @@ use crate::outcome::TrialId;
 use crate::redact;
 use crate::report::{Report, RunContext};
 use crate::run;
-use crate::server::{Alternatives, Variant};
+use crate::server::{Alternatives, Variants};
 use crate::target::{self, ConfigError, TargetOptions};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -50,7 +50,7 @@ pub struct RunOptions {
     /// default folder may be absent (a checkout without `cases/`, an installed binary).
     pub require_cases_dir: bool,
     /// The embedded server's behaviour (a broken variant, to see the harness catch it).
-    pub variant: Variant,
+    pub variant: Variants,
     /// Alternative answers of the embedded server, switched on by hand (beside the variant's).
     pub alternatives: Alternatives,
     pub shrink_budget: Duration,
@@ -97,7 +97,7 @@ impl Default for RunOptions {
             strict: false,
             cases_dir: Some(PathBuf::from(defaults::CASES_DIR)),
             require_cases_dir: false,
-            variant: Variant::Reference,
+            variant: Variants::default(),
             alternatives: Alternatives::NONE,
             shrink_budget: defaults::shrink_budget(),
             progress: false,
@@ -268,14 +268,14 @@ async fn run_checked(
     let endpoint = target::endpoint_from(&options.target, env);
     // The embedded reference server lives as long as this run.
     let (embedded, url) =
-        endpoint_or_embedded(&endpoint, &options.target, options.variant, options.alternatives, env).await?;
+        endpoint_or_embedded(&endpoint, &options.target, &options.variant, options.alternatives, env).await?;
     let mut target_options = options.target.clone();
     target_options.read_only |= options.read_only.is_some();
     let (client, credentials) = target::client_for(&url, &target_options, env)?;
     let name = options
         .target_name
         .clone()
-        .unwrap_or_else(|| match (&endpoint, options.variant) {
+        .unwrap_or_else(|| match (&endpoint, &options.variant) {
             (None, v) => embedded_name(v, options.alternatives),
             (Some(e), _) => target::target_name(Some(e)),
         });
