@@ -25,6 +25,9 @@ struct Entry {
     id: &'static str,
     level: Level,
     text_level: Level,
+    /// What a gate rule's evidence covers (id shape / stored type / accepted list, `;` between
+    /// blocks); outside it a deviation is advisory. An advisory rule's: `advisory everywhere`.
+    covers: String,
     source: &'static str,
     summary: &'static str,
 }
@@ -35,16 +38,31 @@ impl From<&Rule> for Entry {
             id: r.id,
             level: r.level,
             text_level: r.text_level,
+            covers: covers(r),
             source: r.source,
             summary: r.summary,
         }
     }
 }
 
-const HEADERS: [&str; 5] = ["id", "level", "text level", "source", "summary"];
+const HEADERS: [&str; 6] = ["id", "level", "text level", "covers", "source", "summary"];
 
-fn cells(r: &Rule) -> [&'static str; 5] {
-    [r.id, r.level.as_str(), r.text_level.as_str(), r.source, r.summary]
+fn covers(r: &Rule) -> String {
+    match r.level {
+        Level::Gate => r.covers.to_string(),
+        Level::Advisory => "advisory everywhere".to_string(),
+    }
+}
+
+fn cells(r: &Rule) -> [String; 6] {
+    [
+        r.id.to_string(),
+        r.level.as_str().to_string(),
+        r.text_level.as_str().to_string(),
+        covers(r),
+        r.source.to_string(),
+        r.summary.to_string(),
+    ]
 }
 
 /// The catalogue in `format`, ending with a newline.
@@ -74,7 +92,7 @@ fn text(rules: &[Rule]) -> String {
         }
     }
     let mut s = String::new();
-    let mut line = |row: [&str; 5]| {
+    let mut line = |row: [&str; 6]| {
         let mut l = String::new();
         for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
             if i + 1 == row.len() {
@@ -89,7 +107,8 @@ fn text(rules: &[Rule]) -> String {
     };
     line(HEADERS);
     for r in rules {
-        line(cells(r));
+        let c = cells(r);
+        line(c.each_ref().map(String::as_str));
     }
     s
 }
@@ -100,12 +119,13 @@ fn markdown(rules: &[Rule]) -> String {
     let esc = |c: &str| c.replace('|', "\\|");
     let mut s = format!("| {} |\n|{}\n", HEADERS.join(" | "), "---|".repeat(HEADERS.len()));
     for r in rules {
-        let [id, level, text_level, source, summary] = cells(r);
+        let [id, level, text_level, covers, source, summary] = cells(r);
         let _ = writeln!(
             s,
-            "| `{id}` | {level} | {text_level} | {} | {} |",
-            esc(source),
-            esc(summary)
+            "| `{id}` | {level} | {text_level} | {} | {} | {} |",
+            esc(&covers),
+            esc(&source),
+            esc(&summary)
         );
     }
     s
@@ -121,6 +141,7 @@ mod tests {
         text_level: Level::Advisory,
         source: "DOC | OBS",
         summary: "a | b",
+        covers: crate::rules::Covers::Requests,
     };
 
     #[test]
@@ -143,12 +164,15 @@ mod tests {
     }
 
     #[test]
-    fn markdown_escapes_pipes_so_every_row_has_five_cells() {
+    fn markdown_escapes_pipes_so_every_row_has_six_cells() {
         let t = render_rules(&[PIPE], Format::Markdown);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "| id | level | text level | source | summary |");
-        assert_eq!(lines[1], "|---|---|---|---|---|");
-        assert_eq!(lines[2], "| `X-PIPE` | gate | advisory | DOC \\| OBS | a \\| b |");
+        assert_eq!(lines[0], "| id | level | text level | covers | source | summary |");
+        assert_eq!(lines[1], "|---|---|---|---|---|---|");
+        assert_eq!(
+            lines[2],
+            "| `X-PIPE` | gate | advisory | every request | DOC \\| OBS | a \\| b |"
+        );
     }
 
     #[test]
@@ -162,6 +186,16 @@ mod tests {
             assert_eq!(entry["textLevel"], rule.text_level.as_str());
             assert_eq!(entry["source"], rule.source);
             assert_eq!(entry["summary"], rule.summary);
+            assert_eq!(entry["covers"], covers(rule));
         }
+    }
+
+    #[test]
+    fn a_gate_rule_prints_what_its_evidence_covers() {
+        let t = render(Format::Text);
+        let line = t.lines().find(|l| l.starts_with("M-BY-DIGEST ")).expect("M-BY-DIGEST");
+        assert!(line.contains("digest / docker-v2 / schema1-only"), "{line}");
+        let line = t.lines().find(|l| l.starts_with("I-DUP-ONCE ")).expect("I-DUP-ONCE");
+        assert!(line.contains("advisory everywhere"), "{line}");
     }
 }

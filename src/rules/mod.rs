@@ -4,6 +4,9 @@
 //! Rules are data. The model names the rule that decides each expected answer, the comparer names
 //! it on each deviation, and the reports print the evidence from here.
 
+pub mod covers;
+
+pub use covers::{Accepted, Context, Covers, Shape, Stored};
 use serde::{Deserialize, Serialize};
 
 /// Whether a deviation from a rule fails the conformance gate.
@@ -36,6 +39,8 @@ pub struct Rule {
     pub text_level: Level,
     pub source: &'static str,
     pub summary: &'static str,
+    /// What the evidence of a gate rule covers: outside it, a deviation is advisory (rev 3).
+    pub covers: Covers,
 }
 
 const fn rule(id: &'static str, level: Level, text_level: Level, source: &'static str, summary: &'static str) -> Rule {
@@ -45,6 +50,24 @@ const fn rule(id: &'static str, level: Level, text_level: Level, source: &'stati
         text_level,
         source,
         summary,
+        covers: Covers::Requests,
+    }
+}
+
+impl Rule {
+    const fn covering(mut self, covers: Covers) -> Rule {
+        self.covers = covers;
+        self
+    }
+
+    const fn ids(self, cells: &'static [covers::Cell]) -> Rule {
+        self.covering(Covers::Ids(cells))
+    }
+
+    /// The level of a deviation of this rule about an id in `context` whose own rule stands at
+    /// `id_level` there (a deviation of `level`, which is never raised).
+    pub fn level_for(&self, level: Level, context: &Context, id_level: Level) -> Level {
+        self.covers.level(level, context, id_level)
     }
 }
 
@@ -122,8 +145,8 @@ pub const RULES: &[Rule] = &[
         "R-REPO-NAME-NEW-ONLY",
         A,
         A,
-        "DOC vs OBS disagree",
-        "a name valid only under the newer pattern (a__b, a--b) is accepted",
+        "DOC (service model) vs OBS (server messages quoting the older pattern through 2024)",
+        "a name valid only under the newer pattern (a__b, a--b): looked up as any other, or refused naming repositoryName (either accepted)",
     ),
     rule(
         "R-REGISTRY-INVALID",
@@ -166,22 +189,25 @@ pub const RULES: &[Rule] = &[
         G,
         G,
         "TEST; OBS for ImageNotFound",
-        "a failure's imageId echoes exactly the members that were sent",
-    ),
+        "a failure's imageId echoes exactly the members that were sent (judged at the level of the id's own rule, rev 3)",
+    )
+    .covering(Covers::TheIdsOwn),
     rule(
         "I-TAG",
         G,
         G,
-        "DOC example (boto3, CLI); TEST",
+        "DOC example (boto3, CLI); OBS (CLI example 1 is a capture); TEST",
         "an existing tag yields one image with the requested tag and the stored manifest",
-    ),
+    )
+    .ids(covers::BY_TAG),
     rule(
         "I-DIGEST",
         G,
         G,
         "TEST",
         "an existing digest yields at least one image with that digest, tags only of that digest",
-    ),
+    )
+    .ids(covers::BY_DIGEST),
     rule(
         "I-DIGEST-TAGS",
         A,
@@ -195,35 +221,40 @@ pub const RULES: &[Rule] = &[
         G,
         "TEST; AWS-CODE (amazon-ecr-containerd-resolver)",
         "a matching tag and digest yield one image with both",
-    ),
+    )
+    .ids(covers::BY_BOTH),
     rule(
         "I-MISMATCH",
         G,
         A,
         "TEST; AWS-CODE (the resolver handles this code)",
         "a tag pointing at another digest is ImageTagDoesNotMatchDigest",
-    ),
+    )
+    .ids(covers::BOTH),
     rule(
         "I-NOT-FOUND",
         G,
         A,
         "OBS; TEST",
-        "a well-formed tag or digest the repository lacks is ImageNotFound",
-    ),
+        "a well-formed tag or digest the repository lacks is ImageNotFound (a sha256 digest of other than 64 hex digits: ImageNotFound or InvalidImageDigest, rev 3)",
+    )
+    .ids(covers::NAMING),
     rule(
         "I-NEITHER",
         G,
         A,
         "TEST; code DOC",
         "an id with neither tag nor digest is MissingDigestAndTag",
-    ),
+    )
+    .ids(covers::NEITHER),
     rule(
         "I-BAD-DIGEST",
         G,
         A,
         "TEST; AWS-CODE (the containerd resolver handles a per-id InvalidImageDigest)",
         "a malformed digest is InvalidImageDigest; the other ids are still answered (gate only for digests with no match of the pattern anywhere)",
-    ),
+    )
+    .ids(covers::DIGEST_ONLY),
     rule(
         "I-BAD-DIGEST-WITH-TAG",
         A,
@@ -235,8 +266,8 @@ pub const RULES: &[Rule] = &[
         "I-BAD-TAG",
         A,
         A,
-        "INF (constraint)",
-        "a tag of 0 or more than 300 characters is 400 InvalidParameterException",
+        "DOC (constraint); AWS-CODE (the containerd resolver handles a per-id InvalidImageTag)",
+        "a tag of more than 300 characters is a request-level 400 naming imageTag, or a per-id InvalidImageTag (either accepted)",
     ),
     rule(
         "I-TAG-CHARSET",
@@ -257,7 +288,15 @@ pub const RULES: &[Rule] = &[
         G,
         A,
         "DOC (OCI/Docker tag grammar)",
-        "tags are case-sensitive; digests are matched exactly",
+        "tags are case-sensitive (rev 3: tags only)",
+    )
+    .ids(covers::WITH_TAG),
+    rule(
+        "I-DIGEST-CASE",
+        A,
+        A,
+        "INF; the service model puts no pattern on ImageDigest (rev 3)",
+        "a digest in upper-case hex is ImageNotFound, or the image it names in lower case is found (both accepted)",
     ),
     rule(
         "I-SCOPE",
@@ -265,14 +304,16 @@ pub const RULES: &[Rule] = &[
         A,
         "DOC (images belong to a repository)",
         "lookups never cross repositories",
-    ),
+    )
+    .ids(covers::NAMING),
     rule(
         "I-DUP-CONSISTENT",
         G,
         G,
         "INF (anything else contradicts itself)",
         "an id repeated in one request gets the same answer each time",
-    ),
+    )
+    .ids(covers::ANY_ID),
     rule(
         "I-DUP-ONCE",
         A,
@@ -284,8 +325,8 @@ pub const RULES: &[Rule] = &[
         "I-SAME-DIGEST-TAGS",
         A,
         A,
-        "INF; CLI example 2 shows it, but it is illustrative, not a capture (rev 2)",
-        "two tags of one digest yield two images, each with its own tag",
+        "INF; CLI example 2 shows it, but it is illustrative, not a capture (rev 2); LocalStack answers one entry for a tag and a digest of one image (BatchDeleteImage)",
+        "ids naming one image (tags, a digest, both) each get their own entry; one entry shared among them is accepted too (rev 3)",
     ),
     rule(
         "I-ORDER",
@@ -301,21 +342,24 @@ pub const RULES: &[Rule] = &[
         G,
         "OBS (CLI retag procedure)",
         "without acceptedMediaTypes the stored manifest and type come back (advisory for lists and indexes)",
-    ),
+    )
+    .ids(covers::M_DEFAULT),
     rule(
         "M-ACCEPTED",
         G,
         G,
         "DOC",
         "an accepted stored type comes back as pushed",
-    ),
+    )
+    .ids(covers::M_ACCEPTED),
     rule(
         "M-BY-DIGEST",
         G,
         G,
         "DOC (no translation by digest); OBS (containers-roadmap 1075)",
-        "by digest, no translation: the stored manifest as pushed",
-    ),
+        "by digest, stored docker v2 and only schema 1 accepted: the stored manifest as pushed (elsewhere the stored manifest, a translation or a failure, advisory: rev 3)",
+    )
+    .ids(covers::M_BY_DIGEST),
     rule(
         "M-TRANSLATE",
         A,
@@ -341,8 +385,8 @@ pub const RULES: &[Rule] = &[
         "M-UNACCEPTABLE",
         A,
         A,
-        "INF",
-        "by tag, stored type not accepted and no translation applies: the stored manifest as pushed",
+        "INF; DOC (\"client falls back\")",
+        "by tag, stored type not accepted and no translation applies: the stored manifest, a failure, or for a list a child (rev 3)",
     ),
     rule(
         "M-TYPE-FIELD",
@@ -357,7 +401,8 @@ pub const RULES: &[Rule] = &[
         G,
         "DOC (the digest is the sha256 of the manifest)",
         "every untranslated manifest hashes to its imageDigest (advisory for schema 1)",
-    ),
+    )
+    .ids(covers::HASHED),
     // 6. Metamorphic properties
     rule(
         "P-ACCOUNTED",
@@ -365,7 +410,8 @@ pub const RULES: &[Rule] = &[
         G,
         "property",
         "every requested id is answered; nothing is answered that was not asked",
-    ),
+    )
+    .covering(Covers::TheIdsOwn),
     rule(
         "P-PERMUTE",
         G,
@@ -416,7 +462,7 @@ pub const RULES: &[Rule] = &[
         A,
         A,
         "reference section 9: real registries give answers no generated state provokes",
-        "pull-through-cache, KMS, quota and server errors, and the failure codes of archived or inaccessible images, are reported as what they are, never as a deviation of another rule",
+        "pull-through-cache, KMS, quota and server errors, the failure codes of archived or inaccessible images, and failure codes this build does not know, are reported as what they are, never as a deviation of another rule",
     ),
 ];
 
@@ -429,6 +475,7 @@ pub fn rule_by_id(id: &str) -> Rule {
         text_level: Level::Advisory,
         source: "not in the catalogue",
         summary: "a rule id this build does not know",
+        covers: Covers::Requests,
     })
 }
 
@@ -449,7 +496,8 @@ pub mod id {
         I_BOTH = "I-BOTH", I_MISMATCH = "I-MISMATCH", I_NOT_FOUND = "I-NOT-FOUND",
         I_NEITHER = "I-NEITHER", I_BAD_DIGEST = "I-BAD-DIGEST",
         I_BAD_DIGEST_WITH_TAG = "I-BAD-DIGEST-WITH-TAG", I_BAD_TAG = "I-BAD-TAG",
-        I_TAG_CHARSET = "I-TAG-CHARSET", I_EMPTY = "I-EMPTY", I_TAG_CASE = "I-TAG-CASE", I_SCOPE = "I-SCOPE", I_DUP_CONSISTENT = "I-DUP-CONSISTENT",
+        I_TAG_CHARSET = "I-TAG-CHARSET", I_EMPTY = "I-EMPTY", I_TAG_CASE = "I-TAG-CASE",
+        I_DIGEST_CASE = "I-DIGEST-CASE", I_SCOPE = "I-SCOPE", I_DUP_CONSISTENT = "I-DUP-CONSISTENT",
         I_DUP_ONCE = "I-DUP-ONCE", I_SAME_DIGEST_TAGS = "I-SAME-DIGEST-TAGS", I_ORDER = "I-ORDER",
         M_DEFAULT = "M-DEFAULT", M_ACCEPTED = "M-ACCEPTED", M_BY_DIGEST = "M-BY-DIGEST",
         M_TRANSLATE = "M-TRANSLATE", M_TRANSLATE_OCI = "M-TRANSLATE-OCI", M_TRANSLATE_V2 = "M-TRANSLATE-V2",
@@ -509,6 +557,7 @@ mod tests {
             "I-TAG-CHARSET",
             "I-EMPTY",
             "I-TAG-CASE",
+            "I-DIGEST-CASE",
             "I-SCOPE",
             "I-DUP-CONSISTENT",
             "I-DUP-ONCE",
