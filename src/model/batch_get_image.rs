@@ -3,11 +3,11 @@
 //! (section 5). Each branch cites the rule it implements.
 
 use super::expected::*;
-use super::manifest;
-use super::state::{ImageRecord, RegistryState, Repository};
+use super::media;
+use super::state::{RegistryState, Repository};
 use super::syntax::{self, RepoNameValidity};
-use crate::rules::{Level, id, rule_by_id};
-use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier, media_type};
+use crate::rules::{Level, Shape, id, rule_by_id};
+use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier};
 
 pub const REASON_NOT_FOUND: &str = "Requested image not found";
 pub const REASON_MISMATCH: &str = "Invalid request parameters: given tag does not map to the given digest";
@@ -50,11 +50,14 @@ fn evaluate(state: &RegistryState, request: &BatchGetImageRequest, tags: Tags) -
             seen.times += 1;
             continue;
         }
+        let context = media::context(repo, requested, request.accepted_media_types.as_deref());
         let (rule, outcome) = outcome_for(state, repo_name, repo, requested, request);
+        let r = rule_by_id(rule);
         let level = match (rule, requested.image_digest.as_deref()) {
             // I-BAD-DIGEST gates only digests with no match of the pattern anywhere (rev 2).
             (id::I_BAD_DIGEST, Some(d)) if syntax::digest_matches_somewhere(d) => Level::Advisory,
-            _ => rule_by_id(rule).level,
+            // Outside what its evidence covers, a gate rule is advisory for the id (rev 3).
+            _ => r.level_for(r.level, &context, r.level),
         };
         ids.push(IdExpectation {
             id: requested.clone(),
@@ -62,8 +65,10 @@ fn evaluate(state: &RegistryState, request: &BatchGetImageRequest, tags: Tags) -
             rule,
             level,
             outcome,
+            context,
         });
     }
+    let shares = shares(&ids);
     // An id whose channel is unknown lets a refusal of the whole request pass too (advisory).
     let or_refused = ids.iter().find_map(|e| match (e.rule, &e.id) {
         (id::I_TAG_CHARSET, _) => Some(invalid_parameter(
@@ -90,7 +95,20 @@ fn evaluate(state: &RegistryState, request: &BatchGetImageRequest, tags: Tags) -
         or_refused,
         accepted_media_types: request.accepted_media_types.clone(),
         held: repo.images.clone(),
+        shares,
     })
+}
+
+/// The groups of two ids or more that name one image (its tags, its digest, a tag with its
+/// digest): each may be answered by its own entries or by entries shared among the group (F7).
+pub fn shares(ids: &[IdExpectation]) -> Vec<Vec<usize>> {
+    let mut by_digest: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, e) in ids.iter().enumerate() {
+        if let Some(d) = e.images().first().and_then(|x| x.image_id.image_digest.as_deref()) {
+            by_digest.entry(d).or_default().push(i);
+        }
+    }
+    by_digest.into_values().filter(|g| g.len() > 1).collect()
 }
 
 fn invalid_parameter(rule: &'static str, parameter: &str, constraint: &str) -> ExpectedError {
@@ -261,13 +279,7 @@ fn parameter_error(
 }
 
 fn failure(rule: &'static str, code: ImageFailureCode, reason: &str) -> (&'static str, Outcome) {
-    (
-        rule,
-        Outcome::Failure {
-            code,
-            reason: reason.to_string(),
-        },
-    )
+    (rule, Outcome::failure(code, reason))
 }
 
 /// Why a well-formed tag or digest is not found: the rule that a sloppy matcher would break.
@@ -279,14 +291,7 @@ fn not_found_rule(
 ) -> &'static str {
     let tag = requested.image_tag.as_deref();
     let digest = requested.image_digest.as_deref();
-    let case_twin = tag.is_some_and(|t| repo.tags().any(|x| x != t && x.eq_ignore_ascii_case(t)))
-        || (tag.is_none()
-            && digest.is_some_and(|d| {
-                repo.images
-                    .iter()
-                    .any(|i| i.digest != d && i.digest.eq_ignore_ascii_case(d))
-            }));
-    if case_twin {
+    if tag.is_some_and(|t| repo.tags().any(|x| x != t && x.eq_ignore_ascii_case(t))) {
         return id::I_TAG_CASE; // I-TAG-CASE
     }
     let elsewhere = state
@@ -301,6 +306,19 @@ fn not_found_rule(
     if elsewhere { id::I_SCOPE } else { id::I_NOT_FOUND }
 }
 
+/// The answers a lookup by digest gives for an image: one entry per tag, or one untagged entry.
+fn by_digest(repo_name: &str, repo: &Repository, image: &super::ImageRecord, request: &BatchGetImageRequest) -> Vec<ExpectedImage> {
+    if image.tags.is_empty() {
+        vec![media::expected_image(repo_name, repo, image, None, Shape::Digest, request)]
+    } else {
+        image
+            .tags
+            .iter()
+            .map(|t| media::expected_image(repo_name, repo, image, Some(t), Shape::Digest, request))
+            .collect()
+    }
+}
+
 fn outcome_for(
     state: &RegistryState,
     repo_name: &str,
@@ -310,11 +328,22 @@ fn outcome_for(
 ) -> (&'static str, Outcome) {
     let tag = requested.image_tag.as_deref();
     let digest = requested.image_digest.as_deref();
-    match (tag, digest) {
+    // I-DIGEST-CASE (rev 3): upper-case hex may be read in either case; the image it names in
+    // lower case, if any, is accepted beside the model's answer.
+    let lower_case_image = digest
+        .filter(|d| d.bytes().any(|b| b.is_ascii_uppercase()) && syntax::is_well_formed_digest(d))
+        .and_then(|d| repo.image_by_digest(&d.to_ascii_lowercase()));
+    let (rule, mut outcome) = match (tag, digest) {
         // I-NEITHER
         (None, None) => failure(id::I_NEITHER, ImageFailureCode::MissingDigestAndTag, REASON_NEITHER),
         // I-EMPTY: an empty digest; InvalidImageDigest, MissingDigestAndTag or a 400 (advisory).
-        (_, Some("")) => failure(id::I_EMPTY, ImageFailureCode::InvalidImageDigest, REASON_BAD_DIGEST),
+        (_, Some("")) => {
+            let mut o = Outcome::failure(ImageFailureCode::InvalidImageDigest, REASON_BAD_DIGEST);
+            if let Outcome::Failure { also, .. } = &mut o {
+                also.push(ImageFailureCode::MissingDigestAndTag);
+            }
+            (id::I_EMPTY, o)
+        }
         // I-BAD-DIGEST, I-BAD-DIGEST-WITH-TAG: the digest's form is checked before any lookup.
         (t, Some(d)) if !syntax::is_well_formed_digest(d) => {
             let rule = if t.is_some() {
@@ -343,168 +372,64 @@ fn outcome_for(
                 ImageFailureCode::ImageNotFound,
                 REASON_NOT_FOUND,
             ),
-            // I-MISMATCH (I-TAG-CASE when the digest differs from the right one only in case)
+            // I-MISMATCH (I-DIGEST-CASE when the digest differs from the right one only in case)
             Some(image) if d.is_some_and(|d| d != image.digest) => {
                 let rule = if d.is_some_and(|d| d.eq_ignore_ascii_case(&image.digest)) {
-                    id::I_TAG_CASE
+                    id::I_DIGEST_CASE
                 } else {
                     id::I_MISMATCH
                 };
-                failure(rule, ImageFailureCode::ImageTagDoesNotMatchDigest, REASON_MISMATCH)
+                let mut o = Outcome::failure(ImageFailureCode::ImageTagDoesNotMatchDigest, REASON_MISMATCH);
+                if rule == id::I_DIGEST_CASE
+                    && let Outcome::Failure { or_found, .. } = &mut o
+                {
+                    or_found.push(media::expected_image(repo_name, repo, image, Some(t), Shape::Both, request));
+                }
+                (rule, o)
             }
             Some(image) => {
-                let rule = if d.is_some() {
-                    id::I_BOTH
-                } else if shares_digest_with_another_requested_tag(request, repo, t, &image.digest) {
-                    id::I_SAME_DIGEST_TAGS
+                let (rule, shape) = if d.is_some() {
+                    (id::I_BOTH, Shape::Both)
                 } else {
-                    id::I_TAG
+                    (id::I_TAG, Shape::Tag)
                 };
-                let by_digest = d.is_some();
                 (
                     rule,
-                    Outcome::Image(expected_image(repo_name, image, Some(t), by_digest, request)),
+                    Outcome::Image(media::expected_image(repo_name, repo, image, Some(t), shape, request)),
                 )
             }
         },
         (None, Some(d)) => match repo.image_by_digest(d) {
+            None if lower_case_image.is_some() => {
+                let mut o = Outcome::failure(ImageFailureCode::ImageNotFound, REASON_NOT_FOUND);
+                if let (Outcome::Failure { or_found, .. }, Some(image)) = (&mut o, lower_case_image) {
+                    *or_found = by_digest(repo_name, repo, image, request);
+                }
+                (id::I_DIGEST_CASE, o)
+            }
             None => failure(
                 not_found_rule(state, repo_name, repo, requested),
                 ImageFailureCode::ImageNotFound,
                 REASON_NOT_FOUND,
             ),
-            Some(image) => {
-                // I-DIGEST, I-DIGEST-TAGS: one entry per tag, or one untagged entry.
-                let images = if image.tags.is_empty() {
-                    vec![expected_image(repo_name, image, None, true, request)]
-                } else {
-                    image
-                        .tags
-                        .iter()
-                        .map(|t| expected_image(repo_name, image, Some(t), true, request))
-                        .collect()
-                };
-                (id::I_DIGEST, Outcome::ImagesByDigest { images })
-            }
+            // I-DIGEST, I-DIGEST-TAGS: one entry per tag, or one untagged entry.
+            Some(image) => (
+                id::I_DIGEST,
+                Outcome::ImagesByDigest {
+                    images: by_digest(repo_name, repo, image, request),
+                },
+            ),
         },
+    };
+    // A sha256 digest of other than 64 hex digits is well formed by ECR's pattern, but a registry
+    // that checks the algorithm's length refuses it (rev 3 F8), as one that follows the OCI
+    // grammar refuses upper-case hex (F6): either failure is accepted.
+    if let (Outcome::Failure { code, also, .. }, Some(d)) = (&mut outcome, digest)
+        && syntax::is_well_formed_digest(d)
+        && (!syntax::is_sha256_length(d) || d.bytes().any(|b| b.is_ascii_uppercase()))
+        && *code != ImageFailureCode::InvalidImageDigest
+    {
+        also.push(ImageFailureCode::InvalidImageDigest);
     }
-}
-
-fn shares_digest_with_another_requested_tag(
-    request: &BatchGetImageRequest,
-    repo: &Repository,
-    tag: &str,
-    digest: &str,
-) -> bool {
-    request.image_ids.iter().any(|other| {
-        other.image_digest.is_none()
-            && other.image_tag.as_deref().is_some_and(|t| t != tag)
-            && other
-                .image_tag
-                .as_deref()
-                .and_then(|t| repo.image_by_tag(t))
-                .is_some_and(|i| i.digest == digest)
-    })
-}
-
-/// The image entry for `image`, with the manifest that `acceptedMediaTypes` selects (section 5).
-fn expected_image(
-    repo_name: &str,
-    image: &ImageRecord,
-    tag: Option<&str>,
-    by_digest: bool,
-    request: &BatchGetImageRequest,
-) -> ExpectedImage {
-    let image_id = ImageIdentifier {
-        image_digest: Some(image.digest.clone()),
-        image_tag: tag.map(str::to_string),
-    };
-    let stored = |rule: &'static str, level: Level| ExpectedImage {
-        image_id: image_id.clone(),
-        manifest: ExpectedManifest::Stored(image.manifest.clone()),
-        media_type: image.media_type.clone(),
-        manifest_rule: rule,
-        manifest_level: level,
-        also: Vec::new(),
-    };
-    let Some(accepted) = &request.accepted_media_types else {
-        // M-DEFAULT: gate for image manifests, advisory for lists and indexes.
-        let level = if media_type::is_list(&image.media_type) {
-            Level::Advisory
-        } else {
-            Level::Gate
-        };
-        return stored(id::M_DEFAULT, level);
-    };
-    if accepted.iter().any(|t| t == &image.media_type) {
-        return stored(id::M_ACCEPTED, Level::Gate);
-    }
-    if by_digest {
-        // M-BY-DIGEST: no translation by digest (gate, rev 2).
-        return stored(id::M_BY_DIGEST, Level::Gate);
-    }
-    let accepts = |t: &str| accepted.iter().any(|a| a == t);
-    let accepts_v1 = accepts(media_type::DOCKER_V1) || accepts(media_type::DOCKER_V1_SIGNED);
-    let schema1 = |tag: &str| ManifestChoice {
-        manifest: ExpectedManifest::Schema1 {
-            name: repo_name.to_string(),
-            tag: tag.to_string(),
-            layers: manifest::references(&image.manifest, &image.media_type)
-                .blobs
-                .into_iter()
-                .skip(1)
-                .collect(),
-        },
-        media_type: media_type::DOCKER_V1.to_string(),
-    };
-    // Only an image manifest that can be read as one is translated; anything else comes back as
-    // stored (M-UNACCEPTABLE).
-    let translated = |to: &str| {
-        manifest::translation(&image.manifest, to).map(|_| ManifestChoice {
-            manifest: ExpectedManifest::Translated {
-                to: to.to_string(),
-                stored: image.manifest.clone(),
-            },
-            media_type: to.to_string(),
-        })
-    };
-    let choose = |rule: &'static str, first: ManifestChoice, also: Vec<ManifestChoice>| ExpectedImage {
-        image_id: image_id.clone(),
-        manifest: first.manifest,
-        media_type: first.media_type,
-        manifest_rule: rule,
-        manifest_level: Level::Advisory,
-        also,
-    };
-    let Some(tag) = tag else {
-        return stored(id::M_UNACCEPTABLE, Level::Advisory);
-    };
-    match image.media_type.as_str() {
-        // Stored docker v2 to an OCI client: "Translated to OCI" (M-TRANSLATE-OCI); a schema 1
-        // translation too where v1 is accepted beside OCI (both apply, each is accepted).
-        media_type::DOCKER_V2 if accepts(media_type::OCI_MANIFEST) => {
-            if let Some(oci) = translated(media_type::OCI_MANIFEST) {
-                let also = if accepts_v1 { vec![schema1(tag)] } else { Vec::new() };
-                return choose(id::M_TRANSLATE_OCI, oci, also);
-            }
-        }
-        media_type::DOCKER_V2 if accepts_v1 => return choose(id::M_TRANSLATE, schema1(tag), Vec::new()),
-        // Stored OCI to a docker v2 client: "Translated to V2, schema 2" (M-TRANSLATE-V2).
-        media_type::OCI_MANIFEST if accepts(media_type::DOCKER_V2) => {
-            if let Some(v2) = translated(media_type::DOCKER_V2) {
-                return choose(id::M_TRANSLATE_V2, v2, Vec::new());
-            }
-        }
-        // Stored OCI to a v1-only client: the guide's versions disagree; the stored manifest or a
-        // schema 1 translation (M-UNACCEPTABLE).
-        media_type::OCI_MANIFEST if accepts_v1 => {
-            let first = ManifestChoice {
-                manifest: ExpectedManifest::Stored(image.manifest.clone()),
-                media_type: image.media_type.clone(),
-            };
-            return choose(id::M_UNACCEPTABLE, first, vec![schema1(tag)]);
-        }
-        _ => {}
-    }
-    stored(id::M_UNACCEPTABLE, Level::Advisory)
+    (rule, outcome)
 }

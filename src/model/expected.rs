@@ -2,7 +2,7 @@
 //! a failure. Each part names the rule that decides it, so that a deviation can cite its evidence.
 
 use super::state::ImageRecord;
-use crate::rules::Level;
+use crate::rules::{Context, Level};
 use crate::wire::{ImageFailureCode, ImageIdentifier};
 use serde::Serialize;
 
@@ -77,6 +77,29 @@ pub struct ExpectedAnswers {
     /// manifest when the endpoint's echo of the id cannot be trusted.
     #[serde(skip)]
     pub held: Vec<ImageRecord>,
+    /// Groups of ids (indexes into `ids`) that name one image: tags of it, its digest, a tag with
+    /// its digest. Whether ECR answers such a group with an entry per id or with entries shared
+    /// among them is not known (I-SAME-DIGEST-TAGS, rev 3 F7): both are accepted.
+    #[serde(skip)]
+    pub shares: Vec<Vec<usize>>,
+}
+
+impl ExpectedAnswers {
+    /// The same expectation for the ids `keep` keeps (the groups of ids naming one image renumbered).
+    pub fn only(&self, keep: impl Fn(&IdExpectation) -> bool) -> ExpectedAnswers {
+        let kept: Vec<usize> = (0..self.ids.len()).filter(|&i| keep(&self.ids[i])).collect();
+        let shares = self
+            .shares
+            .iter()
+            .map(|g| g.iter().filter_map(|i| kept.iter().position(|k| k == i)).collect::<Vec<_>>())
+            .filter(|g| g.len() > 1)
+            .collect();
+        ExpectedAnswers {
+            ids: kept.iter().map(|&i| self.ids[i].clone()).collect(),
+            shares,
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,10 +111,15 @@ pub struct IdExpectation {
     pub times: usize,
     /// The rule that decides this id's outcome.
     pub rule: &'static str,
-    /// That rule's level for this id: the rule's own, or lower where the reference gates only
-    /// part of a rule (I-BAD-DIGEST for a digest that contains a match of the pattern).
+    /// That rule's level for this id: the rule's own where its evidence covers the id's context,
+    /// advisory elsewhere (rev 3), or lower where the reference gates only part of a rule
+    /// (I-BAD-DIGEST for a digest that contains a match of the pattern).
     pub level: Level,
     pub outcome: Outcome,
+    /// The id's shape, the type it names and what the request accepts: where the gate's
+    /// evidence covers it ([`crate::rules::covers`]).
+    #[serde(skip)]
+    pub context: Context,
 }
 
 impl IdExpectation {
@@ -114,7 +142,29 @@ pub enum Outcome {
     /// the image's tags; ECR answers one entry per tag, or one untagged entry (I-DIGEST-TAGS).
     ImagesByDigest { images: Vec<ExpectedImage> },
     /// One failure echoing the id (I-ECHO).
-    Failure { code: ImageFailureCode, reason: String },
+    Failure {
+        code: ImageFailureCode,
+        reason: String,
+        /// Other codes the reference accepts as well (an empty digest read as none: I-EMPTY; a
+        /// sha256 digest of other than 64 hex digits refused: I-NOT-FOUND, rev 3 F8).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        also: Vec<ImageFailureCode>,
+        /// The images a lookup that ignores the case of digest hex finds, which the reference
+        /// accepts instead (I-DIGEST-CASE, rev 3 F6); answered as by digest.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        or_found: Vec<ExpectedImage>,
+    },
+}
+
+impl Outcome {
+    pub fn failure(code: ImageFailureCode, reason: impl Into<String>) -> Outcome {
+        Outcome::Failure {
+            code,
+            reason: reason.into(),
+            also: Vec::new(),
+            or_found: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,7 +178,8 @@ pub struct ExpectedImage {
     pub manifest_rule: &'static str,
     pub manifest_level: Level,
     /// Other manifests the same rule accepts where several translations could apply (section 5:
-    /// "each is accepted"); the reference server answers `manifest`.
+    /// "each is accepted"), or where the choice is open (rev 3: a translation by digest, a list's
+    /// child); the reference server answers `manifest`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<ManifestChoice>,
 }
@@ -139,12 +190,40 @@ pub struct ExpectedImage {
 pub struct ManifestChoice {
     pub manifest: ExpectedManifest,
     pub media_type: String,
+    /// A digest it may come under instead of the image's: a list's child under its own (F4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl ExpectedImage {
     /// Whether a returned manifest is one the rule accepts: the first choice or one of `also`.
     pub fn manifest_fits(&self, got: Option<&str>) -> bool {
         got.is_some_and(|g| self.manifest.fits(g) || self.also.iter().any(|c| c.manifest.fits(g)))
+    }
+
+    /// Whether an answered image carries this image's identity: its tag (or none, as expected)
+    /// and its digest, or, where the manifest choice is open (rev 3 F1, F4), the digest of the
+    /// translated bytes it carries, or the digest of the child of a list it carries.
+    pub fn identity_fits(&self, img: &crate::wire::Image) -> bool {
+        if img.image_id.image_tag != self.image_id.image_tag {
+            return false;
+        }
+        if img.image_id == self.image_id {
+            return true;
+        }
+        if self.manifest_level == Level::Gate {
+            return false;
+        }
+        let (Some(got), Some(digest)) = (img.image_manifest.as_deref(), img.image_id.image_digest.as_deref()) else {
+            return false;
+        };
+        let translated = |c: &ExpectedManifest| !matches!(c, ExpectedManifest::Stored(_)) && c.fits(got);
+        let of_bytes = digest == super::syntax::sha256_digest(got.as_bytes());
+        (of_bytes && (translated(&self.manifest) || self.also.iter().any(|c| translated(&c.manifest))))
+            || self
+                .also
+                .iter()
+                .any(|c| c.digest.as_deref() == Some(digest) && c.manifest.fits(got))
     }
 
     /// This expectation with the accepted choice that `got` is in place of the first choice, so

@@ -12,6 +12,7 @@ pub mod batch_get_image;
 pub mod deviation;
 pub mod expected;
 pub mod manifest;
+mod media;
 pub mod state;
 pub mod syntax;
 
@@ -63,7 +64,7 @@ impl Expected {
                     match &e.outcome {
                         Outcome::Image(x) => images.push(image(x)),
                         Outcome::ImagesByDigest { images: xs } => images.extend(xs.iter().map(image)),
-                        Outcome::Failure { code, reason } => failures.push(ImageFailure {
+                        Outcome::Failure { code, reason, .. } => failures.push(ImageFailure {
                             image_id: e.id.clone(),
                             failure_code: Some(code.clone()),
                             failure_reason: Some(reason.clone()),

@@ -77,6 +77,14 @@ pub fn is_well_formed_digest(digest: &str) -> bool {
     DIGEST.is_match(digest)
 }
 
+/// Whether a digest is `sha256:` and 64 hex digits (of either case): the only digests the
+/// observations of `ImageNotFound` name (rev 3 F8).
+pub fn is_sha256_length(digest: &str) -> bool {
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Whether a malformed digest still contains a match of the digest pattern (`sha256:0123:abcd`):
 /// an unanchored check would take it, so its failure is only advisory (I-BAD-DIGEST, rev 2).
 pub fn digest_matches_somewhere(digest: &str) -> bool {
