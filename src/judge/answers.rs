@@ -3,9 +3,10 @@
 use super::attribution::{Attributed, Attribution, Attributor, Stray};
 use super::image_body::{check_integrity, judge_image_body};
 use super::per_id::judge_id;
+use super::acceptance::{Choice, Readings};
 use super::{acceptance, attribution};
 use crate::model::deviation::QUOTE_LIMIT;
-use crate::model::{Deviation, ExpectedAnswers, IdExpectation, Outcome};
+use crate::model::{Deviation, ExpectedAnswers, IdExpectation};
 use crate::rules::{Level, id, rule_by_id};
 use crate::wire::{self, BatchGetImageResponse, Image, ImageFailure, ImageFailureCode, ImageIdentifier};
 use serde_json::{Value, json};
@@ -53,15 +54,7 @@ pub(super) fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, o
                 .kinds("an answer the model decides", format!("failure {code}")),
             );
         }
-        let inside = ExpectedAnswers {
-            ids: a
-                .ids
-                .iter()
-                .filter(|e| !outside.iter().any(|f| f.image_id == e.id))
-                .cloned()
-                .collect(),
-            ..a.clone()
-        };
+        let inside = a.only(|e| !outside.iter().any(|f| f.image_id == e.id));
         let rest = BatchGetImageResponse {
             images: resp.images.clone(),
             failures: Some(
@@ -74,28 +67,34 @@ pub(super) fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, o
         };
         return judge_answers(&inside, &rest, out);
     }
-    // The whole answer first: what the reference allows breaks no rule of identity, and only its
-    // bodies and the alternatives it took remain to be noted.
-    let split = acceptance::accept(a, images, failures);
-    judge_accepted(a, &split, out);
-    if split.is_whole() {
-        return;
-    }
-    // What is left is explained by likeness, among the entries and ids that are left: the readings
-    // of it that can differ, and the one whose counts explain it better: fewer entries left
-    // unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity (I-DUP-ONCE,
-    // I-DIGEST-TAGS), then fewer in all; the first (per sending) on a tie.
-    let left = ExpectedAnswers {
-        ids: split.left_ids.iter().map(|&i| a.ids[i].clone()).collect(),
-        ..a.clone()
+    // Read by identity first, taking the alternatives the reference allows; where a reading took
+    // one, again with the model's own answers only. Of the two, the one that explains the answer
+    // with fewer gate deviations, then fewer in all, is kept (the alternatives on a tie): an
+    // alternative explains what it can, and never pulls an entry from the id it answers better.
+    let (allowed, took_alternatives) = judge_reading(a, images, failures, Readings::Allowed);
+    let found = if took_alternatives {
+        let (own, _) = judge_reading(a, images, failures, Readings::ModelsOwn);
+        let weight = |d: &[Deviation]| (d.iter().filter(|x| x.level == Level::Gate).count(), d.len());
+        if weight(&own) < weight(&allowed) { own } else { allowed }
+    } else {
+        allowed
     };
-    let left_images: Vec<Image> = split.left_images.iter().map(|&x| x.clone()).collect();
-    let left_failures: Vec<ImageFailure> = split.left_failures.iter().map(|&x| x.clone()).collect();
-    let attributor = Attributor::new(&left, &left_images, &left_failures);
+    out.extend(found);
+}
+
+/// One reading of a 200's entries: placed by identity (`acceptance`), the rest by likeness
+/// (`attribution`: every id, its placed entries fixed), then judged id by id. Whether it took an
+/// alternative of the reference.
+fn judge_reading(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFailure], readings: Readings) -> (Vec<Deviation>, bool) {
+    let split = acceptance::accept(a, images, failures, readings);
+    let attributor = Attributor::new(a, images, failures, &split.placed);
+    // The readings of what is left that can differ, and the one whose counts explain it better:
+    // fewer entries left unaccounted for (P-ACCOUNTED), then fewer deviations of multiplicity
+    // (I-DUP-ONCE, I-DIGEST-TAGS), then fewer in all; the first (per sending) on a tie.
     let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
     for &reading in attributor.readings() {
         let mut found = Vec::new();
-        judge_attribution(&left, &attributor.attribute(reading), a, (images, failures), &mut found);
+        judge_attribution(a, &split, &attributor.attribute(reading), (images, failures), &mut found);
         let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
         let score = (
             count(&[id::P_ACCOUNTED]),
@@ -106,18 +105,17 @@ pub(super) fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, o
             best = Some((score, found));
         }
     }
-    out.extend(best.map(|(_, found)| found).unwrap_or_default());
-    for img in &left_images {
-        check_integrity(a, img, None, out);
-    }
+    (best.map(|(_, found)| found).unwrap_or_default(), split.took_alternatives)
 }
 
 /// Per-id failure codes the model never decides (reference section 9): KMS, pull-through-cache
-/// upstreams, archived or inaccessible images, an image a manifest list references.
+/// upstreams, archived or inaccessible images, an image a manifest list references, and a code
+/// this build does not know (the service model's list grows: rev 3 F10).
 fn is_outside_failure(code: &ImageFailureCode) -> bool {
     matches!(
         code,
-        ImageFailureCode::KmsError
+        ImageFailureCode::Unknown(_)
+            | ImageFailureCode::KmsError
             | ImageFailureCode::UpstreamAccessDenied
             | ImageFailureCode::UpstreamTooManyRequests
             | ImageFailureCode::UpstreamUnavailable
@@ -126,67 +124,72 @@ fn is_outside_failure(code: &ImageFailureCode) -> bool {
     )
 }
 
-/// The notes on an answer the reference allows: the alternatives it took (advisory), and what its
-/// bodies and texts say.
-fn judge_accepted(a: &ExpectedAnswers, split: &acceptance::Split, out: &mut Vec<Deviation>) {
-    for ((e, got), choice) in a.ids.iter().zip(&split.slots).zip(&split.choices) {
-        let Some(got) = got else { continue };
-        if *choice == acceptance::Choice::Shared {
-            // I-SAME-DIGEST-TAGS: the entries of one image shared among its requested tags (noted
-            // on each tag that did not get its own entry once); each entry's body is still this
-            // image's.
-            let own = matches!(&e.outcome, Outcome::Image(x)
-                if got.images.len() == 1 && got.images[0].image_id == x.image_id && got.failures.is_empty());
-            if !own {
-                out.push(
-                    Deviation::new(
-                        id::I_SAME_DIGEST_TAGS,
-                        Level::Advisory,
-                        format!("{}: one image answered for several of its tags together", e.id),
-                        expected_value(e),
-                        actual_value(got),
-                    )
-                    .about(&e.id)
-                    .kinds("an entry per tag, with its own tag", "entries shared among the tags"),
-                );
-            }
-            if let Outcome::Image(x) = &e.outcome {
-                for img in &got.images {
-                    judge_image_body(a, e, x, img, out);
-                }
-            }
+/// The notes on an id whose entries are an answer the reference allows: the alternative it took
+/// (advisory), and what its bodies and texts say.
+fn judge_accepted(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, choice: Choice, out: &mut Vec<Deviation>) {
+    if choice != Choice::Shared {
+        judge_id(a, e, got, out);
+        return;
+    }
+    // I-SAME-DIGEST-TAGS: the entries of one image shared among the ids that name it (noted on
+    // each id that did not get its own entries); each entry's body is still this image's.
+    if !acceptance::is_own(e, got) {
+        out.push(
+            Deviation::new(
+                id::I_SAME_DIGEST_TAGS,
+                Level::Advisory,
+                format!("{}: one image answered for several of the ids that name it together", e.id),
+                expected_value(e),
+                actual_value(got),
+            )
+            .about(&e.id)
+            .kinds("an entry per id, with its own identity", "entries shared among the ids"),
+        );
+    }
+    for img in &got.images {
+        let images = e.images();
+        let x = images
+            .iter()
+            .find(|x| x.image_id.image_tag == img.image_id.image_tag)
+            .or(images.first());
+        if let Some(x) = x {
+            judge_image_body(a, e, x, img, out);
+        }
+    }
+}
+
+/// The deviations of an answer read: each id answered in full by an allowed answer (and nothing
+/// more) is noted as such; every other id by its entries (echoes, I-ECHO; an id left without an
+/// entry by what it shares with another); then the strays.
+fn judge_attribution(
+    a: &ExpectedAnswers,
+    split: &acceptance::Split,
+    at: &Attribution,
+    whole: (&[Image], &[ImageFailure]),
+    out: &mut Vec<Deviation>,
+) {
+    let all = a;
+    for (i, (e, got)) in a.ids.iter().zip(&at.slots).enumerate() {
+        let placed = split.placed.iter().filter(|(_, x)| *x == i).count();
+        if split.filled[i] && got.images.len() + got.failures.len() == placed {
+            judge_accepted(a, e, got, split.choices[i], out);
         } else {
+            // I-ECHO: a failure answers its id but does not echo it as sent.
+            for f in got.failures.iter().filter(|f| f.image_id != e.id) {
+                out.push(echo_deviation(e, f));
+            }
+            if got.images.is_empty()
+                && got.failures.is_empty()
+                && let Some(found) = judge_merged(a, e, whole)
+            {
+                out.extend(found);
+                continue;
+            }
             judge_id(a, e, got, out);
         }
         for img in &got.images {
             check_integrity(a, img, Some(&e.id), out);
         }
-    }
-}
-
-/// The deviations of an answer attributed to its ids: echoes (I-ECHO), each id's entries, strays.
-fn judge_attribution(
-    a: &ExpectedAnswers,
-    at: &Attribution,
-    all: &ExpectedAnswers,
-    whole: (&[Image], &[ImageFailure]),
-    out: &mut Vec<Deviation>,
-) {
-    // I-ECHO: a failure answers its id but does not echo it as sent.
-    for (e, got) in a.ids.iter().zip(&at.slots) {
-        for f in got.failures.iter().filter(|f| f.image_id != e.id) {
-            out.push(echo_deviation(e, f));
-        }
-    }
-    for (e, got) in a.ids.iter().zip(&at.slots) {
-        if got.images.is_empty()
-            && got.failures.is_empty()
-            && let Some(found) = judge_merged(a, e, whole)
-        {
-            out.extend(found);
-            continue;
-        }
-        judge_id(a, e, got, out);
     }
     for stray in &at.strays {
         let (kind, entry, stray_id) = match stray {
@@ -223,6 +226,9 @@ fn judge_attribution(
             .about(stray_id)
             .kinds("no other entry", kind),
         });
+        if let Stray::Image(img) = stray {
+            check_integrity(a, img, None, out);
+        }
     }
 }
 

@@ -59,23 +59,18 @@ pub(super) fn judge_image_body(
             .find(|h| Some(&h.digest) == x.image_id.image_digest.as_ref())
             .map(|h| h.manifest.as_str()),
     };
+    // (A list's child is another image too, and one the reference accepts where it is open.)
     let other_image = a
         .held
         .iter()
-        .find(|h| Some(h.manifest.as_str()) != own && got == Some(h.manifest.as_str()));
+        .find(|h| Some(h.manifest.as_str()) != own && got == Some(h.manifest.as_str()) && !x.manifest_fits(got));
     if let Some(h) = other_image {
         // Another image of the repository, as it was pushed: the id is answered with the wrong
-        // image (its rule, or I-TAG where that rule allows other imageIds only), not with a
-        // wrongly rendered manifest.
-        let rule = if e.rule == id::I_SAME_DIGEST_TAGS {
-            id::I_TAG
-        } else {
-            e.rule
-        };
+        // image (its rule, at its level), not with a wrongly rendered manifest.
         out.push(
             dev(
-                rule,
-                rule_by_id(rule).level,
+                e.rule,
+                e.level,
                 format!(
                     "{}: the manifest of another image ({}) where ECR answers its own",
                     e.id, h.digest

@@ -22,6 +22,8 @@ mod per_id;
 // The per-rule tests judge the model's answers through the comparer, so they live above both.
 #[cfg(test)]
 mod rule_tests;
+#[cfg(test)]
+mod revision3_tests;
 
 pub use crate::model::{Answers, Deviation};
 pub use parse::{ParsedReply, UnreadableReply, parse_reply};
@@ -83,6 +85,35 @@ pub fn judge(expected: &Expected, reply: &HttpReply) -> Judgement {
 /// the endpoint refused the request: the culprit's rule is the one broken, whatever else the
 /// request carried (another invalid parameter that ECR would have named instead, other ids).
 pub fn judge_with_culprit(expected: &Expected, reply: &HttpReply, culprit: Option<&IdExpectation>) -> Judgement {
+    match judge_unbounded(expected, reply, culprit) {
+        Judgement::Answer(mut d) => {
+            bound_by_evidence(expected, culprit, &mut d);
+            Judgement::Answer(d)
+        }
+        fault => fault,
+    }
+}
+
+/// Every deviation about an id at the level the evidence gives its rule there: outside what a gate
+/// rule's evidence covers (the id's shape, the type it names, the accepted list), advisory; a rule
+/// of the id's answer as a whole (its echo, whether it is answered) at the level of the id's own
+/// rule (reference revision 3). The one place where the gate meets the evidence, for every
+/// deviation the judge finds ([`crate::rules::covers`]).
+fn bound_by_evidence(expected: &Expected, culprit: Option<&IdExpectation>, deviations: &mut [Deviation]) {
+    let ids: &[IdExpectation] = match expected {
+        Expected::Answers(a) => &a.ids,
+        Expected::Error(ExpectedError { per_id: Some(a), .. }) => &a.ids,
+        Expected::Error(_) => &[],
+    };
+    for d in deviations {
+        let Some(about) = &d.image_id else { continue };
+        if let Some(e) = ids.iter().chain(culprit).find(|e| &e.id == about) {
+            d.level = rule_by_id(&d.rule).level_for(d.level, &e.context, e.level);
+        }
+    }
+}
+
+fn judge_unbounded(expected: &Expected, reply: &HttpReply, culprit: Option<&IdExpectation>) -> Judgement {
     let parsed = match parse_reply(reply) {
         Ok(p) => p,
         Err(fault) => return Judgement::Fault(fault.to_string()),

@@ -52,7 +52,14 @@ pub(super) struct Attributor<'a> {
 }
 
 impl<'a> Attributor<'a> {
-    pub(super) fn new(a: &'a ExpectedAnswers, images: &'a [Image], failures: &'a [ImageFailure]) -> Self {
+    /// `fixed`: entries (rows: the images, then the failures) that belong to one id already, by
+    /// the identity they carry: they are placed there and nowhere else.
+    pub(super) fn new(
+        a: &'a ExpectedAnswers,
+        images: &'a [Image],
+        failures: &'a [ImageFailure],
+        fixed: &[(usize, usize)],
+    ) -> Self {
         let held_of = |img: &Image| -> Option<&ImageRecord> {
             let m = img.image_manifest.as_deref()?;
             a.held.iter().find(|h| h.manifest == m)
@@ -87,6 +94,13 @@ impl<'a> Attributor<'a> {
             {
                 for row in &mut affinities {
                     row[i] = row[i].filter(|x| *x != Affinity::Elimination);
+                }
+            }
+        }
+        for &(row, i) in fixed {
+            if let Some(r) = affinities.get_mut(row) {
+                for (k, x) in r.iter_mut().enumerate() {
+                    *x = (k == i).then_some(Affinity::Exact);
                 }
             }
         }
@@ -390,7 +404,7 @@ fn expected_digests(e: &IdExpectation) -> impl Iterator<Item = &str> {
 /// How plausibly an answered id answers a requested one it does not equal, 4 (best) to 1: the same
 /// tag (with another digest or none), a tag that differs only in case, a digest that differs in
 /// case or one character, a well-formed digest that is a prefix of the other. None: unrelated.
-/// Malformed requested digests relate to nothing.
+/// A malformed requested digest relates only to itself.
 pub(super) fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifier) -> Option<u8> {
     if let (Some(r), Some(x)) = (&requested.image_tag, &answered.image_tag) {
         if r == x {
@@ -403,6 +417,10 @@ pub(super) fn loose_score(requested: &ImageIdentifier, answered: &ImageIdentifie
     let (Some(r), Some(x)) = (&requested.image_digest, &answered.image_digest) else {
         return None;
     };
+    // The very digest sent (malformed or not), with other members: a member dropped.
+    if r == x {
+        return Some(2);
+    }
     if !syntax::is_well_formed_digest(r) {
         return None;
     }
