@@ -10,7 +10,7 @@ mod translate;
 mod variants;
 
 pub use alternatives::{Alternative, Alternatives, UnknownAlternative};
-pub use variants::Variant;
+pub use variants::{Variant, Variants, VariantsError};
 
 use crate::model::RegistryState;
 use crate::wire::{self, ErrorBody};
@@ -31,6 +31,37 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// `ecr-conformance variants --format json`: every variant with its group and the rule it breaks,
+/// every alternative with the rule that allows it and the variants whose bug it masks.
+pub fn listing_json() -> Value {
+    let variants: Vec<Value> = Variant::all()
+        .map(|v| {
+            serde_json::json!({
+                "name": v.name(),
+                "group": v.group(),
+                "rule": v.expected_rule(),
+                "description": v.description(),
+                "changesStateOnReads": v.changes_state_on_reads(),
+            })
+        })
+        .collect();
+    let alternatives: Vec<Value> = Alternative::ALL
+        .iter()
+        .map(|&a| {
+            let masks: Vec<Value> = Variant::all()
+                .filter_map(|v| v.masked_by(a).map(|reason| serde_json::json!({"variant": v.name(), "reason": reason})))
+                .collect();
+            serde_json::json!({
+                "name": a.name(),
+                "rule": a.rule(),
+                "description": a.description(),
+                "masks": masks,
+            })
+        })
+        .collect();
+    serde_json::json!({"variants": variants, "alternatives": alternatives})
+}
+
 /// The account id the embedded server answers with (the moto convention).
 pub const REGISTRY_ID: &str = "123456789012";
 
@@ -38,7 +69,8 @@ pub const REGISTRY_ID: &str = "123456789012";
 pub struct ServerConfig {
     pub registry_id: String,
     pub region: String,
-    pub variant: Variant,
+    /// The variants served (none: the reference).
+    pub variant: Variants,
     /// Alternative answers switched on for every repository, beside those the variant draws.
     pub alternatives: Alternatives,
     /// Every answer waits this long before it goes out (`serve --latency-ms`): a remote
@@ -51,7 +83,7 @@ impl Default for ServerConfig {
         ServerConfig {
             registry_id: REGISTRY_ID.into(),
             region: "us-east-1".into(),
-            variant: Variant::Reference,
+            variant: Variants::default(),
             alternatives: Alternatives::NONE,
             latency: std::time::Duration::ZERO,
         }
@@ -67,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) state: RegistryState,
     uploads: HashMap<String, Upload>,
     next_upload: u64,
+    /// How many times each `BatchGetImage` request came (for `schema1-signed-afresh`).
+    sends: HashMap<String, u64>,
 }
 
 /// How many calls of each operation the server answered: what tests read to prove, for example,
@@ -151,6 +185,7 @@ fn router_with_log(config: ServerConfig, log: OperationLog) -> Router {
         state: RegistryState::new(&config.registry_id),
         uploads: HashMap::new(),
         next_upload: 0,
+        sends: HashMap::new(),
     };
     let shared = Shared {
         config: Arc::new(config),

@@ -31,7 +31,7 @@ fn repository_json(shared: &Shared, name: &str) -> Value {
 
 pub(super) fn batch_get_image(shared: &Shared, request: BatchGetImageRequest) -> Reply {
     let mut inner = shared.lock();
-    let variant = shared.config.variant;
+    let variant = &shared.config.variant;
     if let Some(reply) = variant.intercept(&inner.state, &request) {
         return reply;
     }
@@ -51,7 +51,21 @@ pub(super) fn batch_get_image(shared: &Shared, request: BatchGetImageRequest) ->
         }
     };
     variant.adjust_answer(&inner.state, &request, &mut reply);
-    alternatives::adjust_reply(alternatives, &request.repository_name, &mut reply);
+    let repeat = if alternatives.contains(alternatives::Alternative::Schema1SignedAfresh) {
+        // How many times this very request came before: a signature made afresh differs from
+        // the first one only on a second send, so that the first answer is the same in every run.
+        let key = serde_json::to_string(&request).unwrap_or_default();
+        let seen = inner.sends.entry(key).or_insert(0);
+        *seen += 1;
+        *seen - 1
+    } else {
+        0
+    };
+    let held: &[model::ImageRecord] = inner
+        .state
+        .repository(&request.repository_name)
+        .map_or(&[], |r| &r.images);
+    alternatives::adjust_reply_of(alternatives, &request.repository_name, held, repeat, &mut reply);
     variant.side_effect(&mut inner.state, &request);
     reply
 }

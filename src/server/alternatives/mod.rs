@@ -13,7 +13,7 @@ use super::{Reply, translate, variants};
 use crate::model::batch_get_image::REASON_BAD_TAG;
 use crate::model::syntax::{self, RepoNameValidity};
 use crate::model::{Expected, ExpectedAnswers, ExpectedError, ExpectedManifest, MessageExpectation, Outcome};
-use crate::model::{IdExpectation, RegistryState};
+use crate::model::{IdExpectation, ImageRecord, RegistryState};
 use crate::rules::id;
 use crate::wire::{BatchGetImageRequest, ImageFailureCode, ImageIdentifier};
 use serde_json::{Value, json};
@@ -82,6 +82,17 @@ alternatives! {
     EmptyMediaListAccepted => ("empty-media-list-accepted", "R-MEDIA-EMPTY", "acceptedMediaTypes: [] is answered as if omitted"),
     LookupFirst => ("lookup-first", "R-ORDER", "invalid parameters and a missing repository (R-ORDER) are RepositoryNotFoundException"),
     SameImageOnce => ("same-image-once", "I-SAME-DIGEST-TAGS", "tag-only ids naming one image are answered by one entry, with the smallest of their tags"),
+    // Revision 3: the answers the evidence leaves open (F1 to F10).
+    TranslatedDigest => ("translated-digest", "M-TRANSLATE*", "a translated manifest comes under the digest of its own bytes, not the stored image's (F1)"),
+    RefuseUnaccepted => ("refuse-unaccepted", "M-UNACCEPTABLE", "an image whose stored type the list does not accept, where no gate rule decides the manifest, is ImageNotFound (F2, F3)"),
+    TranslateByDigest => ("translate-by-digest", "M-BY-DIGEST", "by digest, or by tag and digest, outside the observed case: the translation a lookup by tag gives (F3; no-translation wins)"),
+    ListChild => ("list-child", "M-UNACCEPTABLE", "a list asked by tag without list types: its first child, under the child's digest or the list's (by repository) (F4)"),
+    EchoDigestOnly => ("echo-digest-only", "I-ECHO", "a failure for a tag with an open digest (malformed: the digest alone; empty: the tag alone) echoes one member (F5)"),
+    DigestCaseInsensitive => ("digest-case-insensitive", "I-DIGEST-CASE", "a digest in upper-case hex finds the image it names in lower case (F6)"),
+    ImageOnce => ("image-once", "I-SAME-DIGEST-TAGS", "ids naming one image (tags, its digest, a tag with its digest) are answered by one entry (F7)"),
+    StrictDigestForm => ("strict-digest-form", "I-NOT-FOUND", "a digest other than sha256: and 64 lower-case hex digits is InvalidImageDigest (F6, F8)"),
+    Schema1SignedAfresh => ("schema1-signed-afresh", "P-IDEMPOTENT", "a schema 1 translation is signed afresh each time a request is sent again (F9)"),
+    UnknownFailureCode => ("unknown-failure-code", "X-OUTSIDE", "an eighth of the ImageNotFound failures (by repository and id) carry a code this build does not know (F10)"),
 }
 
 impl Alternative {
@@ -335,13 +346,11 @@ fn adjust_answers(alts: Alternatives, prepared: &Prepared, a: &mut ExpectedAnswe
         if let Some(original) = prepared.stand_ins.get(&e.id) {
             e.id = original.clone();
             e.rule = id::I_BAD_TAG;
-            e.outcome = Outcome::Failure {
-                code: ImageFailureCode::InvalidImageTag,
-                reason: REASON_BAD_TAG.into(),
-            };
+            e.outcome = Outcome::failure(ImageFailureCode::InvalidImageTag, REASON_BAD_TAG);
         }
     }
     translate_manifests(alts, a);
+    open::images(alts, a);
     if alts.contains(Alternative::DigestUntaggedEntry) || alts.contains(Alternative::DigestOneEntry) {
         let untagged = alts.contains(Alternative::DigestUntaggedEntry);
         for e in &mut a.ids {
@@ -371,13 +380,23 @@ fn adjust_answers(alts: Alternatives, prepared: &Prepared, a: &mut ExpectedAnswe
         }
         a.ids = each;
     }
+    open::failures(alts, a);
     if alts.contains(Alternative::OtherTexts) {
         for e in &mut a.ids {
-            if let Outcome::Failure { code, reason } = &mut e.outcome {
+            if let Outcome::Failure { code, reason, .. } = &mut e.outcome {
                 *reason = other_reason(code);
             }
         }
     }
+}
+
+/// The wire-form alternatives of a rendered `BatchGetImage` answer, with the repository's images
+/// (to tell a translation) and how many times the server saw the same request before.
+pub(super) fn adjust_reply_of(alts: Alternatives, repository: &str, held: &[ImageRecord], repeat: u64, reply: &mut Reply) {
+    if reply.status == 200 {
+        open::reply(alts, held, repeat, reply);
+    }
+    adjust_reply(alts, repository, reply);
 }
 
 /// same-image-once: the tag-only ids that name one image, two distinct tags or more, are answered
@@ -503,3 +522,5 @@ pub(super) fn adjust_reply(alts: Alternatives, repository: &str, reply: &mut Rep
 
 #[cfg(test)]
 mod tests;
+
+mod open;

@@ -287,17 +287,50 @@ proptest! {
             .as_array()
             .map(|l| l.iter().filter_map(|i| serde_json::from_value(i["imageId"].clone()).ok()).collect())
             .unwrap_or_default();
+        // echo-digest-only echoes one member of an id with a tag and an open digest.
+        let member_of = |f: &ImageIdentifier, i: &ImageIdentifier| {
+            alts.contains(Alternative::EchoDigestOnly)
+                && i.image_tag.is_some()
+                && i.image_digest.is_some()
+                && (f.image_tag.is_none() && f.image_digest == i.image_digest
+                    || f.image_digest.is_none() && f.image_tag == i.image_tag)
+        };
         for f in &failures {
-            prop_assert!(request.image_ids.contains(f), "{f} echoes no requested id");
+            prop_assert!(
+                request.image_ids.iter().any(|i| i == f || member_of(f, i)),
+                "{f} echoes no requested id"
+            );
         }
+        let refused = |e: &IdExpectation| {
+            alts.contains(Alternative::RefuseUnaccepted) && failures.iter().any(|f| f == &e.id || member_of(f, &e.id))
+        };
+        // Translations and children may come under another digest, one entry may answer every
+        // id of its image.
+        let under_its_tag = |x: &crate::model::ExpectedImage| {
+            images.iter().any(|i| {
+                i.image_tag == x.image_id.image_tag
+                    && (alts.contains(Alternative::TranslatedDigest) || alts.contains(Alternative::ListChild))
+            }) || alts.contains(Alternative::ImageOnce)
+                && images.iter().any(|i| i.image_digest == x.image_id.image_digest)
+        };
         for e in &model.ids {
             let answered = match &e.outcome {
-                Outcome::Failure { .. } => failures.contains(&e.id),
+                Outcome::Failure { or_found, .. } => {
+                    failures.iter().any(|f| f == &e.id || member_of(f, &e.id))
+                        || alts.contains(Alternative::DigestCaseInsensitive)
+                            && or_found
+                                .iter()
+                                .any(|x| images.iter().any(|i| i.image_digest == x.image_id.image_digest))
+                }
                 Outcome::ImagesByDigest { images: xs } => {
                     images.iter().any(|i| i.image_digest == xs[0].image_id.image_digest)
+                        || refused(e)
+                        || under_its_tag(&xs[0])
                 }
                 Outcome::Image(x) => {
                     images.contains(&x.image_id)
+                        || refused(e)
+                        || under_its_tag(x)
                         || (alts.contains(Alternative::SameImageOnce)
                             && e.id.image_digest.is_none()
                             && images.iter().any(|i| {
