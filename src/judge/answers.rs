@@ -1,9 +1,9 @@
 //! A 200's entries against the ids ECR answers: which entry answers which id, and what is left.
 
+use super::acceptance::{Choice, Readings};
 use super::attribution::{Attributed, Attribution, Attributor, Stray};
 use super::image_body::{check_integrity, judge_image_body};
 use super::per_id::judge_id;
-use super::acceptance::{Choice, Readings};
 use super::{acceptance, attribution};
 use crate::model::deviation::QUOTE_LIMIT;
 use crate::model::{Deviation, ExpectedAnswers, IdExpectation};
@@ -85,7 +85,12 @@ pub(super) fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, o
 /// One reading of a 200's entries: placed by identity (`acceptance`), the rest by likeness
 /// (`attribution`: every id, its placed entries fixed), then judged id by id. Whether it took an
 /// alternative of the reference.
-fn judge_reading(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFailure], readings: Readings) -> (Vec<Deviation>, bool) {
+fn judge_reading(
+    a: &ExpectedAnswers,
+    images: &[Image],
+    failures: &[ImageFailure],
+    readings: Readings,
+) -> (Vec<Deviation>, bool) {
     let split = acceptance::accept(a, images, failures, readings);
     let attributor = Attributor::new(a, images, failures, &split.placed);
     // The readings of what is left that can differ, and the one whose counts explain it better:
@@ -94,7 +99,13 @@ fn judge_reading(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFailure
     let mut best: Option<((usize, usize, usize), Vec<Deviation>)> = None;
     for &reading in attributor.readings() {
         let mut found = Vec::new();
-        judge_attribution(a, &split, &attributor.attribute(reading), (images, failures), &mut found);
+        judge_attribution(
+            a,
+            &split,
+            &attributor.attribute(reading),
+            (images, failures),
+            &mut found,
+        );
         let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
         let score = (
             count(&[id::P_ACCOUNTED]),
@@ -105,7 +116,10 @@ fn judge_reading(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFailure
             best = Some((score, found));
         }
     }
-    (best.map(|(_, found)| found).unwrap_or_default(), split.took_alternatives)
+    (
+        best.map(|(_, found)| found).unwrap_or_default(),
+        split.took_alternatives,
+    )
 }
 
 /// Per-id failure codes the model never decides (reference section 9): KMS, pull-through-cache
@@ -138,7 +152,10 @@ fn judge_accepted(a: &ExpectedAnswers, e: &IdExpectation, got: &Attributed, choi
             Deviation::new(
                 id::I_SAME_DIGEST_TAGS,
                 Level::Advisory,
-                format!("{}: one image answered for several of the ids that name it together", e.id),
+                format!(
+                    "{}: one image answered for several of the ids that name it together",
+                    e.id
+                ),
                 expected_value(e),
                 actual_value(got),
             )
@@ -171,13 +188,14 @@ fn judge_attribution(
     let all = a;
     for (i, (e, got)) in a.ids.iter().zip(&at.slots).enumerate() {
         let placed = split.placed.iter().filter(|(_, x)| *x == i).count();
+        // I-ECHO: a failure answers its id but does not echo it as sent (an id whose answer is
+        // open may be echoed by one member: noted at its level).
+        for f in got.failures.iter().filter(|f| f.image_id != e.id) {
+            out.push(echo_deviation(e, f));
+        }
         if split.filled[i] && got.images.len() + got.failures.len() == placed {
             judge_accepted(a, e, got, split.choices[i], out);
         } else {
-            // I-ECHO: a failure answers its id but does not echo it as sent.
-            for f in got.failures.iter().filter(|f| f.image_id != e.id) {
-                out.push(echo_deviation(e, f));
-            }
             if got.images.is_empty()
                 && got.failures.is_empty()
                 && let Some(found) = judge_merged(a, e, whole)

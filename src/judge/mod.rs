@@ -21,9 +21,9 @@ mod parse;
 mod per_id;
 // The per-rule tests judge the model's answers through the comparer, so they live above both.
 #[cfg(test)]
-mod rule_tests;
-#[cfg(test)]
 mod revision3_tests;
+#[cfg(test)]
+mod rule_tests;
 
 pub use crate::model::{Answers, Deviation};
 pub use parse::{ParsedReply, UnreadableReply, parse_reply};

@@ -31,9 +31,14 @@ struct Fixture {
 fn fixture() -> Fixture {
     let mut s = RegistryState::new(REGISTRY);
     s.create_repository(REPO).expect("repo");
-    let v2 = s.push(REPO, &manifest(DOCKER_V2, 1), DOCKER_V2, Some("tag-1")).expect("v2");
-    s.push(REPO, &manifest(DOCKER_V2, 1), DOCKER_V2, Some("latest")).expect("v2 again");
-    let oci = s.push(REPO, &manifest(OCI_MANIFEST, 3), OCI_MANIFEST, Some("o")).expect("oci");
+    let v2 = s
+        .push(REPO, &manifest(DOCKER_V2, 1), DOCKER_V2, Some("tag-1"))
+        .expect("v2");
+    s.push(REPO, &manifest(DOCKER_V2, 1), DOCKER_V2, Some("latest"))
+        .expect("v2 again");
+    let oci = s
+        .push(REPO, &manifest(OCI_MANIFEST, 3), OCI_MANIFEST, Some("o"))
+        .expect("oci");
     let list_manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"{DOCKER_LIST}","manifests":[{{"mediaType":"{DOCKER_V2}","digest":"{v2}"}},{{"mediaType":"{OCI_MANIFEST}","digest":"{oci}"}}]}}"#
     );
@@ -92,18 +97,32 @@ fn f1_a_translation_may_come_under_the_digest_of_its_own_bytes() {
     let own = syntax::sha256_digest(schema1.as_bytes());
     let d = judged(
         &e,
-        vec![image(&schema1, DOCKER_V1, json!({"imageDigest": own, "imageTag": "tag-1"}))],
+        vec![image(
+            &schema1,
+            DOCKER_V1,
+            json!({"imageDigest": own, "imageTag": "tag-1"}),
+        )],
         vec![],
     );
     // No deviation of the id's identity at all: the digest of the bytes is its digest.
-    assert!(d.iter().all(|x| x.rule != id::I_TAG && x.rule != id::M_INTEGRITY), "{d:?}");
+    assert!(
+        d.iter().all(|x| x.rule != id::I_TAG && x.rule != id::M_INTEGRITY),
+        "{d:?}"
+    );
     // Another digest still is one, at the translation's level.
     let d = judged(
         &e,
-        vec![image(&schema1, DOCKER_V1, json!({"imageDigest": f.oci, "imageTag": "tag-1"}))],
+        vec![image(
+            &schema1,
+            DOCKER_V1,
+            json!({"imageDigest": f.oci, "imageTag": "tag-1"}),
+        )],
         vec![],
     );
-    assert!(d.iter().any(|x| x.rule == id::I_TAG && x.level == Level::Advisory), "{d:?}");
+    assert!(
+        d.iter().any(|x| x.rule == id::I_TAG && x.level == Level::Advisory),
+        "{d:?}"
+    );
     assert!(gate(&d).is_empty(), "{d:?}");
 }
 
@@ -129,7 +148,13 @@ fn f3_by_digest_only_the_observed_case_gates_the_stored_manifest() {
     let oci_translation = manifest::translation(&manifest(DOCKER_V2, 1), OCI_MANIFEST).expect("translates");
     // Stored docker v2 by digest, only OCI accepted: a translation is accepted.
     let e = expect(&f, vec![Id::digest(&f.v2)], Some(&[OCI_MANIFEST]));
-    let entry = |t: &str| image(&oci_translation, OCI_MANIFEST, json!({"imageDigest": f.v2, "imageTag": t}));
+    let entry = |t: &str| {
+        image(
+            &oci_translation,
+            OCI_MANIFEST,
+            json!({"imageDigest": f.v2, "imageTag": t}),
+        )
+    };
     let d = judged(&e, vec![entry("tag-1"), entry("latest")], vec![]);
     assert!(gate(&d).is_empty(), "{d:?}");
     // A tag with its digest, only schema 1 accepted: the translation a lookup by tag gives.
@@ -137,7 +162,11 @@ fn f3_by_digest_only_the_observed_case_gates_the_stored_manifest() {
     let schema1 = manifest::schema1_translation(&manifest(DOCKER_V2, 1), REPO, "tag-1");
     let d = judged(
         &e,
-        vec![image(&schema1, DOCKER_V1, json!({"imageDigest": f.v2, "imageTag": "tag-1"}))],
+        vec![image(
+            &schema1,
+            DOCKER_V1,
+            json!({"imageDigest": f.v2, "imageTag": "tag-1"}),
+        )],
         vec![],
     );
     assert!(gate(&d).is_empty(), "{d:?}");
@@ -162,7 +191,11 @@ fn f4_a_list_asked_by_tag_without_list_types_may_be_answered_with_a_child() {
     for digest in [&f.v2, &f.list] {
         let d = judged(
             &e,
-            vec![image(&child, DOCKER_V2, json!({"imageDigest": digest, "imageTag": "multi"}))],
+            vec![image(
+                &child,
+                DOCKER_V2,
+                json!({"imageDigest": digest, "imageTag": "multi"}),
+            )],
             vec![],
         );
         assert!(gate(&d).is_empty(), "under {digest}: {d:?}");
@@ -174,20 +207,32 @@ fn f4_a_list_asked_by_tag_without_list_types_may_be_answered_with_a_child() {
 fn f5_an_echo_is_judged_at_the_level_of_the_ids_own_rule() {
     let f = fixture();
     let e = expect(&f, vec![Id::both("tag-1", "sha256:xyz")], None);
-    let d = judged(&e, vec![], vec![failure(json!({"imageDigest": "sha256:xyz"}), "InvalidImageDigest")]);
+    let d = judged(
+        &e,
+        vec![],
+        vec![failure(json!({"imageDigest": "sha256:xyz"}), "InvalidImageDigest")],
+    );
     assert!(d.iter().any(|x| x.rule == id::I_ECHO), "{d:?}");
     assert!(gate(&d).is_empty(), "{d:?}");
     // The echo of an id whose rule gates keeps the gate.
     let missing = format!("sha256:{:064x}", 99);
     let e = expect(&f, vec![Id::both("gone", &missing)], None);
-    let d = judged(&e, vec![], vec![failure(json!({"imageDigest": missing}), "ImageNotFound")]);
+    let d = judged(
+        &e,
+        vec![],
+        vec![failure(json!({"imageDigest": missing}), "ImageNotFound")],
+    );
     assert!(gate(&d).iter().any(|(r, _)| *r == id::I_ECHO), "{d:?}");
 }
 
 #[test]
 fn f7_any_ids_that_name_one_image_may_share_one_entry() {
     let f = fixture();
-    let one = image(&manifest(DOCKER_V2, 1), DOCKER_V2, json!({"imageDigest": f.v2, "imageTag": "tag-1"}));
+    let one = image(
+        &manifest(DOCKER_V2, 1),
+        DOCKER_V2,
+        json!({"imageDigest": f.v2, "imageTag": "tag-1"}),
+    );
     for ids in [
         vec![Id::digest(&f.v2), Id::tag("tag-1")],
         vec![Id::both("tag-1", &f.v2), Id::tag("tag-1")],
@@ -222,7 +267,11 @@ fn f8_a_short_sha256_digest_may_be_refused_as_invalid_but_never_found() {
 fn f10_an_unknown_failure_code_is_outside_the_model() {
     let f = fixture();
     let e = expect(&f, vec![Id::tag("missing")], None);
-    let d = judged(&e, vec![], vec![failure(json!({"imageTag": "missing"}), "ImageArchivedNow")]);
+    let d = judged(
+        &e,
+        vec![],
+        vec![failure(json!({"imageTag": "missing"}), "ImageArchivedNow")],
+    );
     assert_eq!(
         d.iter().map(|x| (x.rule.as_str(), x.level)).collect::<Vec<_>>(),
         [(id::X_OUTSIDE, Level::Advisory)]
@@ -235,7 +284,11 @@ fn issue_26_a_repetition_answered_each_time_beside_a_mismatch_keeps_its_answers(
     // repetition is answered each time (I-DUP-ONCE, advisory) and the mismatched id with the
     // wrong code (I-MISMATCH); its failure is not taken from the repetition (no I-ECHO).
     let f = fixture();
-    let e = expect(&f, vec![Id::tag("TAG-1"), Id::tag("TAG-1"), Id::both("tag-1", &f.oci)], None);
+    let e = expect(
+        &f,
+        vec![Id::tag("TAG-1"), Id::tag("TAG-1"), Id::both("tag-1", &f.oci)],
+        None,
+    );
     let nf = |echo: Value| failure(echo, "ImageNotFound");
     let d = judged(
         &e,
@@ -254,7 +307,11 @@ fn issue_26_a_repetition_answered_each_time_beside_a_mismatch_keeps_its_answers(
     // digest): the image is its finding, the repetition keeps its two failures.
     let d = judged(
         &e,
-        vec![image(&manifest(DOCKER_V2, 1), DOCKER_V2, json!({"imageDigest": f.v2, "imageTag": "tag-1"}))],
+        vec![image(
+            &manifest(DOCKER_V2, 1),
+            DOCKER_V2,
+            json!({"imageDigest": f.v2, "imageTag": "tag-1"}),
+        )],
         vec![nf(json!({"imageTag": "TAG-1"})), nf(json!({"imageTag": "TAG-1"}))],
     );
     assert_eq!(
@@ -269,7 +326,11 @@ fn issue_26_a_digest_answered_untagged_beside_a_mismatch_answered_with_the_tags_
     // `[{tag-1}, {tag-1, D-other}, {D}]`: the tag's image once (for the tag and, wrongly, the
     // mismatched id), the digest untagged (I-DIGEST-TAGS): the mismatch is the only finding.
     let f = fixture();
-    let e = expect(&f, vec![Id::tag("tag-1"), Id::both("tag-1", &f.oci), Id::digest(&f.v2)], None);
+    let e = expect(
+        &f,
+        vec![Id::tag("tag-1"), Id::both("tag-1", &f.oci), Id::digest(&f.v2)],
+        None,
+    );
     let m = manifest(DOCKER_V2, 1);
     let d = judged(
         &e,
@@ -296,7 +357,11 @@ fn f7_an_entry_shared_by_ids_that_expect_other_manifests_is_judged_as_the_answer
     let schema1 = manifest::schema1_translation(&manifest(DOCKER_V2, 1), REPO, "latest");
     let d = judged(
         &e,
-        vec![image(&schema1, DOCKER_V1, json!({"imageDigest": f.v2, "imageTag": "latest"}))],
+        vec![image(
+            &schema1,
+            DOCKER_V1,
+            json!({"imageDigest": f.v2, "imageTag": "latest"}),
+        )],
         vec![],
     );
     assert!(gate(&d).is_empty(), "{d:?}");

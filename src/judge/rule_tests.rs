@@ -761,7 +761,10 @@ fn i_tag_case_tags_match_exactly() {
     let e = one(&f, vec![Id::tag("LATEST")]);
     let found = one(&f, vec![Id::tag("latest")]);
     let d = deviations(&e, &reference_reply(&found));
-    assert!(d.iter().any(|x| x.rule == id::I_TAG_CASE && x.level == Level::Gate), "{d:?}");
+    assert!(
+        d.iter().any(|x| x.rule == id::I_TAG_CASE && x.level == Level::Gate),
+        "{d:?}"
+    );
     // Both tags exist when they differ only in case: each answers its own image.
     let mut s = f.state.clone();
     s.push(REPO, "{\"other\":1}", DOCKER_V2, Some("Latest")).expect("push");

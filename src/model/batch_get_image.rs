@@ -104,7 +104,7 @@ fn evaluate(state: &RegistryState, request: &BatchGetImageRequest, tags: Tags) -
 pub fn shares(ids: &[IdExpectation]) -> Vec<Vec<usize>> {
     let mut by_digest: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, e) in ids.iter().enumerate() {
-        if let Some(d) = e.images().first().and_then(|x| x.image_id.image_digest.as_deref()) {
+        if let Some(d) = e.named_digest() {
             by_digest.entry(d).or_default().push(i);
         }
     }
@@ -307,9 +307,21 @@ fn not_found_rule(
 }
 
 /// The answers a lookup by digest gives for an image: one entry per tag, or one untagged entry.
-fn by_digest(repo_name: &str, repo: &Repository, image: &super::ImageRecord, request: &BatchGetImageRequest) -> Vec<ExpectedImage> {
+fn by_digest(
+    repo_name: &str,
+    repo: &Repository,
+    image: &super::ImageRecord,
+    request: &BatchGetImageRequest,
+) -> Vec<ExpectedImage> {
     if image.tags.is_empty() {
-        vec![media::expected_image(repo_name, repo, image, None, Shape::Digest, request)]
+        vec![media::expected_image(
+            repo_name,
+            repo,
+            image,
+            None,
+            Shape::Digest,
+            request,
+        )]
     } else {
         image
             .tags
@@ -383,7 +395,14 @@ fn outcome_for(
                 if rule == id::I_DIGEST_CASE
                     && let Outcome::Failure { or_found, .. } = &mut o
                 {
-                    or_found.push(media::expected_image(repo_name, repo, image, Some(t), Shape::Both, request));
+                    or_found.push(media::expected_image(
+                        repo_name,
+                        repo,
+                        image,
+                        Some(t),
+                        Shape::Both,
+                        request,
+                    ));
                 }
                 (rule, o)
             }

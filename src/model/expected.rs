@@ -91,7 +91,11 @@ impl ExpectedAnswers {
         let shares = self
             .shares
             .iter()
-            .map(|g| g.iter().filter_map(|i| kept.iter().position(|k| k == i)).collect::<Vec<_>>())
+            .map(|g| {
+                g.iter()
+                    .filter_map(|i| kept.iter().position(|k| k == i))
+                    .collect::<Vec<_>>()
+            })
             .filter(|g| g.len() > 1)
             .collect();
         ExpectedAnswers {
@@ -130,6 +134,16 @@ impl IdExpectation {
             Outcome::ImagesByDigest { images } => images,
             Outcome::Failure { .. } => &[],
         }
+    }
+
+    /// The digest of the image the id names: the one ECR answers, or for an id ECR may answer
+    /// with a failure or with the image (I-DIGEST-CASE), the image found.
+    pub fn named_digest(&self) -> Option<&str> {
+        let first = match &self.outcome {
+            Outcome::Failure { or_found, .. } => or_found.first(),
+            _ => self.images().first(),
+        };
+        first.and_then(|x| x.image_id.image_digest.as_deref())
     }
 }
 

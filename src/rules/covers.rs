@@ -140,7 +140,12 @@ impl fmt::Display for Covers {
             }
             items
                 .iter()
-                .map(|x| serde_json::to_value(x).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+                .map(|x| {
+                    serde_json::to_value(x)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
                 .collect::<Vec<_>>()
                 .join(",")
         }
@@ -314,7 +319,11 @@ mod tests {
             ctx(Tag, Oci, Accepted::Without),
             ctx(Tag, Stored::DockerList, Omitted),
         ] {
-            assert_eq!(by_tag.level(Level::Gate, &open, Level::Gate), Level::Advisory, "{open:?}");
+            assert_eq!(
+                by_tag.level(Level::Gate, &open, Level::Gate),
+                Level::Advisory,
+                "{open:?}"
+            );
         }
         // M-BY-DIGEST: the observed case only (F3).
         let by_digest = Covers::Ids(M_BY_DIGEST);
@@ -330,11 +339,17 @@ mod tests {
     #[test]
     fn a_rule_of_the_ids_own_follows_the_id_and_a_request_rule_every_request() {
         let any = ctx(Tag, DockerV2, Omitted);
-        assert_eq!(Covers::TheIdsOwn.level(Level::Gate, &any, Level::Advisory), Level::Advisory);
+        assert_eq!(
+            Covers::TheIdsOwn.level(Level::Gate, &any, Level::Advisory),
+            Level::Advisory
+        );
         assert_eq!(Covers::TheIdsOwn.level(Level::Gate, &any, Level::Gate), Level::Gate);
         assert_eq!(Covers::Requests.level(Level::Gate, &any, Level::Advisory), Level::Gate);
         // Never raised.
-        assert_eq!(Covers::Requests.level(Level::Advisory, &any, Level::Gate), Level::Advisory);
+        assert_eq!(
+            Covers::Requests.level(Level::Advisory, &any, Level::Gate),
+            Level::Advisory
+        );
     }
 
     #[test]

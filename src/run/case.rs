@@ -61,8 +61,12 @@ fn normalise(reply: &HttpReply) -> Option<Normalised> {
 /// properties compare one by what it says, without its signatures (and a digest of its own bytes
 /// as the digest of what it says).
 fn unsigned(img: &mut Image) {
-    let Some(text) = img.image_manifest.as_deref() else { return };
-    let Ok(mut v) = serde_json::from_str::<Value>(text) else { return };
+    let Some(text) = img.image_manifest.as_deref() else {
+        return;
+    };
+    let Ok(mut v) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
     if v.get("schemaVersion").and_then(Value::as_i64) != Some(1) {
         return;
     }

@@ -49,7 +49,10 @@ pub fn listing_json() -> Value {
         .iter()
         .map(|&a| {
             let masks: Vec<Value> = Variant::all()
-                .filter_map(|v| v.masked_by(a).map(|reason| serde_json::json!({"variant": v.name(), "reason": reason})))
+                .filter_map(|v| {
+                    v.masked_by(a)
+                        .map(|reason| serde_json::json!({"variant": v.name(), "reason": reason}))
+                })
                 .collect();
             serde_json::json!({
                 "name": a.name(),

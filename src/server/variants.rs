@@ -544,8 +544,9 @@ impl Variants {
 
     /// The alternatives these variants serve to a repository (`advisory-mix`'s draw).
     pub fn alternatives_for(&self, repository_name: &str) -> Alternatives {
-        self.iter()
-            .fold(Alternatives::NONE, |all, v| all.union(v.alternatives_for(repository_name)))
+        self.iter().fold(Alternatives::NONE, |all, v| {
+            all.union(v.alternatives_for(repository_name))
+        })
     }
 
     /// The first variant's answer to a request it answers before the model sees it.

@@ -1,35 +1,31 @@
 //! What each id, alone or with the ids that name its image, allows as answers.
 
 use super::cost::NOTE;
-use super::{Accepts, Allowed, COMBINATIONS_MAX, Choice, Demand};
+use super::{Accepts, Allowed, COMBINATIONS_MAX, Choice, Demand, Entry};
 use crate::model::{ExpectedAnswers, Outcome};
 use crate::rules::Level;
 
 /// The allowed answers of every requested id: the ids that name one image (`shares`: its tags, its
 /// digest, a tag with its digest) form one demand, every other id its own.
-pub(super) fn demands(a: &ExpectedAnswers) -> Vec<Demand> {
+pub(super) fn demands(a: &ExpectedAnswers, entries: &[Entry]) -> Vec<Demand> {
     let mut out = Vec::new();
     let mut grouped = vec![false; a.ids.len()];
     for group in &a.shares {
-        let Some(digest) = a.ids[group[0]]
-            .images()
-            .first()
-            .and_then(|x| x.image_id.image_digest.clone())
-        else {
+        let Some(digest) = a.ids[group[0]].named_digest().map(str::to_string) else {
             continue;
         };
         for &k in group {
             grouped[k] = true;
         }
         out.push(Demand {
-            options: together(a, group, &digest),
+            options: together(a, group, &digest, entries),
             ids: group.clone(),
         });
     }
     for i in (0..a.ids.len()).filter(|&i| !grouped[i]) {
         out.push(Demand {
             ids: vec![i],
-            options: alone(a, i),
+            options: alone(a, i, entries),
         });
     }
     out.sort_by_key(|d| d.ids[0]);
@@ -68,7 +64,7 @@ fn by_digest(
 /// it (an answer per repetition, one entry by digest), and where the id's answer is open (its
 /// level advisory: the evidence does not cover its context) any failure, or the image a lookup
 /// in other letters finds.
-fn alone(a: &ExpectedAnswers, i: usize) -> Vec<Allowed> {
+fn alone(a: &ExpectedAnswers, i: usize, entries: &[Entry]) -> Vec<Allowed> {
     let e = &a.ids[i];
     let counts: Vec<(usize, Choice, u32)> = if e.times > 1 {
         vec![(1, Choice::Reference, 0), (e.times, Choice::PerRepetition, NOTE as u32)]
@@ -79,7 +75,9 @@ fn alone(a: &ExpectedAnswers, i: usize) -> Vec<Allowed> {
     // The shapes of one sending's answer: places, the choice they stand for, their cost.
     let mut shapes: Vec<(Vec<Accepts>, Choice, u32)> = Vec::new();
     match &e.outcome {
-        Outcome::Failure { .. } if open => shapes.push((vec![Accepts::AnyAnswerTo(e.id.clone())], Choice::Reference, 0)),
+        Outcome::Failure { .. } if open => {
+            shapes.push((vec![Accepts::AnyAnswerTo(e.id.clone())], Choice::Reference, 0))
+        }
         Outcome::Failure { code, also, .. } => {
             let mut codes = vec![code.clone()];
             codes.extend(also.iter().cloned());
@@ -123,22 +121,128 @@ fn alone(a: &ExpectedAnswers, i: usize) -> Vec<Allowed> {
             });
         }
     }
+    useful(a, options, entries)
+}
+
+/// Of an id's allowed answers (the model's own first), those that can make a difference to this
+/// answer: the model's own, and each alternative that can take an entry the model's own cannot,
+/// more of them, or all it asks for where the model's own cannot. The others place no more and
+/// cost more, and would only multiply the readings of a request with many ids of one image.
+fn useful(a: &ExpectedAnswers, options: Vec<Allowed>, entries: &[Entry]) -> Vec<Allowed> {
+    let reach = |o: &Allowed| {
+        let taken: std::collections::BTreeSet<usize> = (0..entries.len())
+            .filter(|&j| o.places.iter().any(|(_, p)| p.takes(a, entries[j])))
+            .collect();
+        let n = taken.len().min(o.places.len());
+        (taken, n)
+    };
+    let Some(own) = options.first() else {
+        return options;
+    };
+    let (own_taken, own_n) = reach(own);
+    let own_fills = own_n == own.places.len();
     options
+        .into_iter()
+        .enumerate()
+        .filter(|(k, o)| {
+            let (taken, n) = reach(o);
+            *k == 0 || n > own_n || !taken.is_subset(&own_taken) || (n == o.places.len() && !own_fills)
+        })
+        .map(|(_, o)| o)
+        .collect()
 }
 
 /// The allowed answers of ids that name one image: each its own answer (as alone), or entries of
 /// that image under any of its tags or none, from one for all of them to as many as they would
-/// get apart (I-SAME-DIGEST-TAGS, advisory, rev 3 F7).
-pub(super) fn together(a: &ExpectedAnswers, members: &[usize], digest: &str) -> Vec<Allowed> {
+/// get apart (I-SAME-DIGEST-TAGS, advisory, rev 3 F7). An id ECR answers with a failure, or with
+/// the image (I-DIGEST-CASE), may take part in the share or keep its own answer.
+pub(super) fn together(a: &ExpectedAnswers, members: &[usize], digest: &str, entries: &[Entry]) -> Vec<Allowed> {
+    let mut options = each_alone(a, members, entries);
+    let mut tags: Vec<Option<String>> = a
+        .held
+        .iter()
+        .find(|h| h.digest == digest)
+        .map(|h| h.tags.iter().cloned().map(Some).collect())
+        .unwrap_or_default();
+    tags.push(None);
+    let (failing, imaged): (Vec<usize>, Vec<usize>) = members
+        .iter()
+        .partition(|&&i| matches!(a.ids[i].outcome, Outcome::Failure { .. }));
+    // Past a few such ids, they share all together or none does.
+    let masks: Vec<u32> = if failing.len() <= SHARE_CHOICES_MAX {
+        (0..1u32 << failing.len()).collect()
+    } else {
+        vec![0, u32::MAX]
+    };
+    for mask in masks {
+        let (sharers, stayers): (Vec<usize>, Vec<usize>) = members.iter().partition(|&&i| {
+            imaged.contains(&i)
+                || failing
+                    .iter()
+                    .position(|&f| f == i)
+                    .is_some_and(|p| mask & (1u32 << p.min(31)) != 0)
+        });
+        if sharers.len() < 2 {
+            continue;
+        }
+        let stay = each_alone(a, &stayers, entries);
+        // As many shared entries as they would get apart, but no more than the answer has.
+        let most: usize = sharers
+            .iter()
+            .map(|&i| a.ids[i].times * a.ids[i].images().len().max(1))
+            .sum();
+        let share_place = Accepts::ImageOf {
+            digest: digest.to_string(),
+            tags: tags.clone(),
+            answering: sharers.clone(),
+        };
+        let present = entries.iter().filter(|&&e| share_place.takes(a, e)).count();
+        for k in 1..=most.min(present.max(1)) {
+            let share = Allowed {
+                choices: sharers.iter().map(|&i| (i, Choice::Shared)).collect(),
+                // Each id without an entry of its own, or with more than one, is a note (at
+                // least one), and the share one more.
+                cost: NOTE as u32 * u32::try_from(sharers.len().abs_diff(k).max(1)).unwrap_or(u32::MAX / 4) + 1,
+                places: (0..k)
+                    .map(|n| {
+                        (
+                            sharers[n % sharers.len()],
+                            Accepts::ImageOf {
+                                digest: digest.to_string(),
+                                tags: tags.clone(),
+                                answering: sharers.clone(),
+                            },
+                        )
+                    })
+                    .collect(),
+            };
+            for s in &stay {
+                let mut o = share.clone();
+                o.choices.extend(s.choices.iter().copied());
+                o.cost += s.cost;
+                o.places.extend(s.places.iter().cloned());
+                options.push(o);
+            }
+        }
+    }
+    options
+}
+
+/// How many ids of a group that ECR answers with failures choose apart whether they share.
+const SHARE_CHOICES_MAX: usize = 3;
+
+/// Every combination of the ids' own allowed answers (at most [`COMBINATIONS_MAX`]; past it, the
+/// first).
+fn each_alone(a: &ExpectedAnswers, ids: &[usize], entries: &[Entry]) -> Vec<Allowed> {
     let mut options = vec![Allowed {
         choices: Vec::new(),
         cost: 0,
         places: Vec::new(),
     }];
-    for &i in members {
+    for &i in ids {
         let mut next = Vec::new();
         for o in &options {
-            for alt in alone(a, i) {
+            for alt in alone(a, i, entries) {
                 let mut o = o.clone();
                 o.choices.extend(alt.choices);
                 o.cost += alt.cost;
@@ -150,34 +254,6 @@ pub(super) fn together(a: &ExpectedAnswers, members: &[usize], digest: &str) -> 
         if options.len() > COMBINATIONS_MAX {
             options.truncate(1);
         }
-    }
-    let mut tags: Vec<Option<String>> = a
-        .held
-        .iter()
-        .find(|h| h.digest == digest)
-        .map(|h| h.tags.iter().cloned().map(Some).collect())
-        .unwrap_or_default();
-    tags.push(None);
-    let most: usize = members.iter().map(|&i| a.ids[i].times * a.ids[i].images().len().max(1)).sum();
-    for k in 1..=most {
-        options.push(Allowed {
-            choices: members.iter().map(|&i| (i, Choice::Shared)).collect(),
-            // Each id without an entry of its own, or with more than one, is a note (at least
-            // one), and the share one more.
-            cost: NOTE as u32 * u32::try_from(members.len().abs_diff(k).max(1)).unwrap_or(u32::MAX / 4) + 1,
-            places: (0..k)
-                .map(|n| {
-                    (
-                        members[n % members.len()],
-                        Accepts::ImageOf {
-                            digest: digest.to_string(),
-                            tags: tags.clone(),
-                            answering: members.to_vec(),
-                        },
-                    )
-                })
-                .collect(),
-        });
     }
     options
 }

@@ -105,10 +105,20 @@ impl Accepts {
             (Accepts::ImageOf { digest, tags, .. }, Entry::Image(img)) => {
                 img.image_id.image_digest.as_deref() == Some(digest.as_str()) && tags.contains(&img.image_id.image_tag)
             }
-            (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x,
+            (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x || echoes_one_member(&f.image_id, x),
             _ => false,
         }
     }
+}
+
+/// Whether a failure's echo is one member of an id sent with both (its tag alone, or its digest
+/// alone): for an id whose answer is open, as plausible an echo as the whole id (rev 3 F5).
+fn echoes_one_member(echo: &ImageIdentifier, sent: &ImageIdentifier) -> bool {
+    let both = sent.image_tag.is_some() && sent.image_digest.is_some();
+    let tag_alone = echo.image_digest.is_none() && echo.image_tag.is_some() && echo.image_tag == sent.image_tag;
+    let digest_alone =
+        echo.image_tag.is_none() && echo.image_digest.is_some() && echo.image_digest == sent.image_digest;
+    both && (tag_alone || digest_alone)
 }
 
 /// One allowed answer of a demand: its places, each for one id, and what it costs (the
@@ -136,7 +146,7 @@ pub(super) fn accept(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFai
         .map(Entry::Image)
         .chain(failures.iter().map(Entry::Failure))
         .collect();
-    let demands = demands(a);
+    let demands = demands(a, &entries);
     // The demands an entry belongs to: those whose answers can take it, and for a failure the one
     // whose id it echoes, whatever its code.
     let owners: Vec<Vec<usize>> = entries
@@ -144,7 +154,8 @@ pub(super) fn accept(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFai
         .map(|&entry| {
             (0..demands.len())
                 .filter(|&d| {
-                    let echoes = matches!(entry, Entry::Failure(f) if demands[d].ids.iter().any(|&i| a.ids[i].id == f.image_id));
+                    let echoes =
+                        matches!(entry, Entry::Failure(f) if demands[d].ids.iter().any(|&i| a.ids[i].id == f.image_id));
                     echoes
                         || demands[d]
                             .options

@@ -245,7 +245,8 @@ fn a_failure_echoing_only_a_digest_answers_the_tag_and_digest_it_dropped_the_tag
     let echoes: Vec<_> = f.iter().filter(|(rule, ..)| rule == "I-ECHO").collect();
     assert_eq!(echoes.len(), 2, "{f:#?}");
     assert!(
-        f.iter().all(|(rule, ..)| rule == "I-ECHO" || rule == "I-BAD-DIGEST-WITH-TAG"),
+        f.iter()
+            .all(|(rule, ..)| rule == "I-ECHO" || rule == "I-BAD-DIGEST-WITH-TAG"),
         "{f:#?}"
     );
     // Each echo at the level of its id's own rule (rev 3 F5): the missing tag's (I-NOT-FOUND)

@@ -392,7 +392,13 @@ fn adjust_answers(alts: Alternatives, prepared: &Prepared, a: &mut ExpectedAnswe
 
 /// The wire-form alternatives of a rendered `BatchGetImage` answer, with the repository's images
 /// (to tell a translation) and how many times the server saw the same request before.
-pub(super) fn adjust_reply_of(alts: Alternatives, repository: &str, held: &[ImageRecord], repeat: u64, reply: &mut Reply) {
+pub(super) fn adjust_reply_of(
+    alts: Alternatives,
+    repository: &str,
+    held: &[ImageRecord],
+    repeat: u64,
+    reply: &mut Reply,
+) {
     if reply.status == 200 {
         open::reply(alts, held, repeat, reply);
     }

@@ -26,7 +26,8 @@ pub(super) fn images(alts: Alternatives, a: &mut ExpectedAnswers) {
                 Outcome::ImagesByDigest { images: found }
             };
         }
-        let open_type = e.level == Level::Advisory && matches!(e.context.accepted, Accepted::Schema1Only | Accepted::Without);
+        let open_type =
+            e.level == Level::Advisory && matches!(e.context.accepted, Accepted::Schema1Only | Accepted::Without);
         if alts.contains(Alternative::RefuseUnaccepted) && open_type && !matches!(e.outcome, Outcome::Failure { .. }) {
             e.outcome = Outcome::failure(ImageFailureCode::ImageNotFound, REASON_NOT_FOUND);
             continue;
@@ -86,7 +87,10 @@ fn image_once(a: &mut ExpectedAnswers) {
         let Some(one) = members
             .iter()
             .flat_map(|&i| a.ids[i].images().iter().cloned())
-            .min_by(|x, y| (&x.image_id.image_tag, &x.image_id.image_digest).cmp(&(&y.image_id.image_tag, &y.image_id.image_digest)))
+            .min_by(|x, y| {
+                (&x.image_id.image_tag, &x.image_id.image_digest)
+                    .cmp(&(&y.image_id.image_tag, &y.image_id.image_digest))
+            })
         else {
             continue;
         };
