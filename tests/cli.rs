@@ -400,9 +400,14 @@ fn rules_prints_the_catalogue_as_text_markdown_and_json() {
     let lines: Vec<&str> = m.lines().collect();
     assert_eq!(
         lines.first().copied(),
-        Some("| id | level | text level | source | summary |")
+        Some("| id | level | text level | covers | source | summary |")
     );
-    assert_eq!(lines.get(1).copied(), Some("|---|---|---|---|---|"));
+    assert_eq!(lines.get(1).copied(), Some("|---|---|---|---|---|---|"));
+    // A gate rule says what its evidence covers (rev 3): M-BY-DIGEST only the observed case.
+    assert!(
+        m.contains("| `M-BY-DIGEST` | gate | gate | digest / docker-v2 / schema1-only |"),
+        "{m}"
+    );
     assert!(m.contains("| `I-TAG-CASE` | gate | advisory |"), "{m}");
 
     let json = run(&["rules", "--format", "json"]);
@@ -415,7 +420,7 @@ fn rules_prints_the_catalogue_as_text_markdown_and_json() {
         for field in ["level", "textLevel"] {
             assert!(r[field] == "gate" || r[field] == "advisory", "{field}: {r}");
         }
-        for field in ["source", "summary"] {
+        for field in ["covers", "source", "summary"] {
             assert!(r[field].as_str().is_some_and(|s| !s.is_empty()), "{field}: {r}");
         }
     }

@@ -7,6 +7,7 @@
 use ecr_conformance::exit::Exit;
 use ecr_conformance::outcome::FaultKind;
 use ecr_conformance::report::Verdict;
+use ecr_conformance::rules::Level;
 use ecr_conformance::server::{self, RunningServer, ServerConfig};
 use ecr_conformance::session::{self, RunOptions};
 use ecr_conformance::target::TargetOptions;
@@ -534,7 +535,15 @@ async fn a_deviation_seen_once_and_not_on_a_resend_is_flaky_not_gated() {
         "{:?}",
         report.deviations.first()
     );
-    assert_eq!(report.counts.deviations, 0, "{:?}", report.deviations.first());
+    // Only a gate deviation is looked at twice (an advisory one never fails the gate, so it is
+    // not worth a request): a spoiled echo of an id whose own rule is advisory (rev 3 F5) may
+    // stay an advisory note; no spoiled answer is ever a gate finding.
+    assert_eq!(report.counts.gate_deviations, 0, "{:?}", report.deviations.first());
+    assert!(
+        report.deviations.iter().all(|d| d.deviation.level == Level::Advisory),
+        "{:?}",
+        report.deviations
+    );
     assert!(report.counts.unconfirmed > 0, "{:?}", report.counts);
     assert_eq!(report.counts.unconfirmed, report.unconfirmed.len());
     assert!(report.counts.flaky > 0);

@@ -46,6 +46,10 @@ fn every_category_failure_code_and_model_rule_occurs() {
                     error_types.insert(e.error_types[0]);
                 }
                 Expected::Answers(a) => {
+                    // Ids naming one image together decide I-SAME-DIGEST-TAGS (rev 3 F7).
+                    if !a.shares.is_empty() {
+                        rules.insert(id::I_SAME_DIGEST_TAGS);
+                    }
                     for x in a.ids {
                         rules.insert(x.rule);
                         match x.outcome {

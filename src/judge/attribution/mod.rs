@@ -129,7 +129,35 @@ impl<'a> Attributor<'a> {
         let mut slots: Vec<Attributed> = a.ids.iter().map(|_| Attributed::default()).collect();
         let mut strays: Vec<Stray> = Vec::new();
         let mut assigned = vec![false; affinities.len()];
-        for (j, i) in assign(affinities, &self.places, reading) {
+        let mut pairs = assign(affinities, &self.places, reading);
+        let mut exact = vec![false; a.ids.len()];
+        for &(j, i) in &pairs {
+            exact[i] |= affinities[j][i] == Some(Affinity::Exact);
+        }
+        // A copy of an entry that another id holds exactly is that id's answer repeated: it is not
+        // the answer of a repetition of an id already answered exactly, which it only partly
+        // matches (one bug's entry never becomes a neighbour's deviation).
+        let entry_eq = |x: usize, y: usize| match (x.checked_sub(images.len()), y.checked_sub(images.len())) {
+            (None, None) => images[x] == images[y],
+            (Some(k), Some(l)) => failures[k] == failures[l],
+            _ => false,
+        };
+        let moves: Vec<(usize, usize)> = pairs
+            .iter()
+            .filter(|&&(j, i)| exact[i] && affinities[j][i] != Some(Affinity::Exact))
+            .filter_map(|&(j, _)| {
+                pairs
+                    .iter()
+                    .find(|&&(j2, i2)| j2 != j && entry_eq(j, j2) && affinities[j][i2] == Some(Affinity::Exact))
+                    .map(|&(_, i2)| (j, i2))
+            })
+            .collect();
+        for (j, to) in moves {
+            if let Some(p) = pairs.iter_mut().find(|p| p.0 == j) {
+                p.1 = to;
+            }
+        }
+        for (j, i) in pairs {
             assigned[j] = true;
             match j.checked_sub(images.len()) {
                 None => slots[i].images.push(&images[j]),
@@ -149,6 +177,10 @@ impl<'a> Attributor<'a> {
                 None => slots[i].images.iter().any(|x| **x == images[j]),
                 Some(k) => slots[i].failures.iter().any(|x| **x == failures[k]),
             };
+            // An id already answered exactly as ECR answers it (its failure echoed as sent, or its
+            // image) is not the likelier home of one more entry: an entry repeated beside a
+            // neighbour's exact answer stays a repetition, never a deviation of the neighbour.
+            let open = |i: usize| !holds(i) && !exact[i];
             let best = (0..a.ids.len())
                 .filter_map(|i| {
                     row[i].filter(|x| x.answers_more_than_once()).map(|x| {
@@ -158,8 +190,8 @@ impl<'a> Attributor<'a> {
                         let both = id.image_tag.is_some() && id.image_digest.is_some();
                         (
                             sure,
-                            sure && !holds(i),
-                            sure && both,
+                            sure && open(i),
+                            sure && both && open(i),
                             x,
                             specificity(id),
                             std::cmp::Reverse(i),
