@@ -312,6 +312,13 @@ proptest! {
                     && (alts.contains(Alternative::TranslatedDigest) || alts.contains(Alternative::ListChild))
             }) || alts.contains(Alternative::ImageOnce)
                 && images.iter().any(|i| i.image_digest == x.image_id.image_digest)
+                // A list's child under the child's own digest, which may be the entry of another
+                // id that names the child (image-once).
+                || alts.contains(Alternative::ListChild)
+                    && x.also
+                        .iter()
+                        .filter_map(|c| c.digest.as_deref())
+                        .any(|d| images.iter().any(|i| i.image_digest.as_deref() == Some(d)))
         };
         for e in &model.ids {
             let answered = match &e.outcome {
@@ -325,7 +332,7 @@ proptest! {
                 Outcome::ImagesByDigest { images: xs } => {
                     images.iter().any(|i| i.image_digest == xs[0].image_id.image_digest)
                         || refused(e)
-                        || under_its_tag(&xs[0])
+                        || xs.iter().any(under_its_tag)
                 }
                 Outcome::Image(x) => {
                     images.contains(&x.image_id)
