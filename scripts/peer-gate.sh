@@ -2,7 +2,7 @@
 # peer-gate.sh: the conformance gate against the real peers (moto, MiniStack) installed by
 # scripts/install-peers.sh, each started by the tool itself (--spawn) and gated against its
 # committed baseline under snapshots/<peer>/ with --strict: a new deviation class fails, and so
-# does a known one that disappears. A second run with another seed must find the same classes
+# does a known one that disappears. A second run with another seed must find the same gate classes
 # (a class that depends on the seed is not one the gate can keep). Then the README's conformance
 # matrix must be the current one.
 #
@@ -34,8 +34,13 @@ for peer in moto ministack; do
         cat "reports/${peer}-seed2/run.log" >&2
         echo "peer-gate: ${peer}: the run with seed 2 did not complete (exit ${rc})" >&2; status=1
     else
-        "$BIN" classes "reports/${peer}/report.json" "reports/${peer}-seed2/report.json" \
-            || { echo "peer-gate: ${peer} shows other classes with another seed" >&2; status=1; }
+        # Gate classes must not depend on the seed; an advisory class that one seed's cases
+        # reach and another's do not (an upper-case digest of a stored image, say) is listed only.
+        out="$("$BIN" classes "reports/${peer}/report.json" "reports/${peer}-seed2/report.json" 2>&1)" || true
+        echo "$out"
+        if grep -qE -- '-gate-[a-z-]+: only in' <<<"$out"; then
+            echo "peer-gate: ${peer} shows other gate classes with another seed" >&2; status=1
+        fi
     fi
 done
 # The reference column: a run against the embedded reference server, made here so that the
