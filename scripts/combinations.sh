@@ -13,7 +13,7 @@
 #      deviates when, at some seed, it has a gate class that neither variant has alone.
 #
 # Exits 1 when a cell deviates (or a run does not complete). The full sweep takes a while (about
-# 10,000 runs of CASES cases at SEEDS=10); CI runs a sample:
+# 10,000 runs of CASES cases at SEEDS=10); CI does not run it yet:
 #
 #   scripts/combinations.sh                                   # both tables, seeds 1..10
 #   SEEDS=2 VARIANTS="mismatch-ignored echo-drops-tag" scripts/combinations.sh
