@@ -106,6 +106,7 @@ fn judge_reading(
             (images, failures),
             &mut found,
         );
+        super::bound_ids(&a.ids, None, &mut found);
         let count = |rules: &[&str]| found.iter().filter(|d| rules.contains(&d.rule.as_str())).count();
         let score = (
             count(&[id::P_ACCOUNTED]),
@@ -288,6 +289,7 @@ fn judge_merged(a: &ExpectedAnswers, e: &IdExpectation, whole: (&[Image], &[Imag
         found.push(echo_deviation(e, f));
     }
     judge_id(a, e, &borrowed, &mut found);
+    super::bound_ids(&a.ids, None, &mut found);
     if !found.iter().any(|d| d.level == Level::Gate) {
         return None;
     }

@@ -105,6 +105,13 @@ fn bound_by_evidence(expected: &Expected, culprit: Option<&IdExpectation>, devia
         Expected::Error(ExpectedError { per_id: Some(a), .. }) => &a.ids,
         Expected::Error(_) => &[],
     };
+    bound_ids(ids, culprit, deviations);
+}
+
+/// [`bound_by_evidence`] for the deviations about these ids: also where the judge weighs two
+/// readings of one answer against each other, so that a deviation the evidence does not gate
+/// never makes a reading look worse than one with a real gate deviation.
+pub(crate) fn bound_ids(ids: &[IdExpectation], culprit: Option<&IdExpectation>, deviations: &mut [Deviation]) {
     for d in deviations {
         let Some(about) = &d.image_id else { continue };
         if let Some(e) = ids.iter().chain(culprit).find(|e| &e.id == about) {

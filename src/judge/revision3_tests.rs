@@ -367,3 +367,24 @@ fn f7_an_entry_shared_by_ids_that_expect_other_manifests_is_judged_as_the_answer
     assert!(gate(&d).is_empty(), "{d:?}");
     assert!(d.iter().all(|x| x.rule == id::I_SAME_DIGEST_TAGS), "{d:?}");
 }
+
+/// Two readings are weighed by their gate deviations as the evidence bounds them: the id sent with
+/// both, whose answer is open here (only schema 1 accepted), refused and echoed by its digest
+/// alone (advisory), must not make the reading that gives the digest-only id its image look as
+/// bad as the one that gives that id the failure (a false I-DIGEST at gate).
+#[test]
+fn an_open_ids_refusal_echoed_by_its_digest_stays_its_own_beside_the_digest_only_id() {
+    let f = fixture();
+    let e = expect(
+        &f,
+        vec![Id::digest(&f.v2), Id::both("tag-1", &f.v2)],
+        Some(&[DOCKER_V1]),
+    );
+    let v2 = manifest(DOCKER_V2, 1);
+    let d = judged(
+        &e,
+        vec![image(&v2, DOCKER_V2, json!({"imageDigest": f.v2}))],
+        vec![failure(json!({"imageDigest": f.v2}), "ImageNotFound")],
+    );
+    assert!(gate(&d).is_empty(), "{d:#?}");
+}
