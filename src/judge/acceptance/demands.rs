@@ -1,7 +1,8 @@
 //! What each id, alone or with the ids that name its image, allows as answers.
 
+use super::combine::{product, trim};
 use super::cost::NOTE;
-use super::{Accepts, Allowed, COMBINATIONS_MAX, Choice, Demand, Entry};
+use super::{Accepts, Allowed, Choice, Demand, Entry};
 use crate::model::{ExpectedAnswers, Outcome};
 use crate::rules::Level;
 
@@ -114,11 +115,13 @@ fn alone(a: &ExpectedAnswers, i: usize, entries: &[Entry]) -> Vec<Allowed> {
             } else {
                 *choice
             };
-            options.push(Allowed {
-                choices: vec![(i, choice)],
-                cost: count_cost + cost,
-                places: (0..n).flat_map(|_| places.iter().map(|p| (i, p.clone()))).collect(),
-            });
+            options.push(Allowed::new(
+                a,
+                entries,
+                vec![(i, choice)],
+                count_cost + cost,
+                (0..n).flat_map(|_| places.iter().map(|p| (i, p.clone()))).collect(),
+            ));
         }
     }
     useful(a, options, entries)
@@ -198,62 +201,34 @@ pub(super) fn together(a: &ExpectedAnswers, members: &[usize], digest: &str, ent
         };
         let present = entries.iter().filter(|&&e| share_place.takes(a, e)).count();
         for k in 1..=most.min(present.max(1)) {
-            let share = Allowed {
-                choices: sharers.iter().map(|&i| (i, Choice::Shared)).collect(),
+            let share = Allowed::new(
+                a,
+                entries,
+                sharers.iter().map(|&i| (i, Choice::Shared)).collect(),
                 // Each id without an entry of its own, or with more than one, is a note (at
                 // least one), and the share one more.
-                cost: NOTE as u32 * u32::try_from(sharers.len().abs_diff(k).max(1)).unwrap_or(u32::MAX / 4) + 1,
-                places: (0..k)
-                    .map(|n| {
-                        (
-                            sharers[n % sharers.len()],
-                            Accepts::ImageOf {
-                                digest: digest.to_string(),
-                                tags: tags.clone(),
-                                answering: sharers.clone(),
-                            },
-                        )
-                    })
+                NOTE as u32 * u32::try_from(sharers.len().abs_diff(k).max(1)).unwrap_or(u32::MAX / 4) + 1,
+                (0..k)
+                    .map(|n| (sharers[n % sharers.len()], share_place.clone()))
                     .collect(),
-            };
+            );
             for s in &stay {
                 let mut o = share.clone();
-                o.choices.extend(s.choices.iter().copied());
-                o.cost += s.cost;
-                o.places.extend(s.places.iter().cloned());
+                o.join(s);
                 options.push(o);
             }
         }
     }
+    trim(&mut options);
     options
 }
 
 /// How many ids of a group that ECR answers with failures choose apart whether they share.
 const SHARE_CHOICES_MAX: usize = 3;
 
-/// Every combination of the ids' own allowed answers (at most [`COMBINATIONS_MAX`]; past it, the
-/// first).
+/// Every combination of the ids' own allowed answers (past [`super::combine::COMBINATIONS_MAX`],
+/// those that reach the most entries).
 fn each_alone(a: &ExpectedAnswers, ids: &[usize], entries: &[Entry]) -> Vec<Allowed> {
-    let mut options = vec![Allowed {
-        choices: Vec::new(),
-        cost: 0,
-        places: Vec::new(),
-    }];
-    for &i in ids {
-        let mut next = Vec::new();
-        for o in &options {
-            for alt in alone(a, i, entries) {
-                let mut o = o.clone();
-                o.choices.extend(alt.choices);
-                o.cost += alt.cost;
-                o.places.extend(alt.places);
-                next.push(o);
-            }
-        }
-        options = next;
-        if options.len() > COMBINATIONS_MAX {
-            options.truncate(1);
-        }
-    }
-    options
+    let parts: Vec<Vec<Allowed>> = ids.iter().map(|&i| alone(a, i, entries)).collect();
+    product(&parts)
 }

@@ -16,12 +16,14 @@
 //! depend on the allowed answers around it). Only the rest, the ids not answered in full and the
 //! entries no reading places, is explained by likeness (`attribution`).
 
+mod combine;
 mod cost;
 mod demands;
 
 use super::attribution::Attributed;
 use crate::model::{ExpectedAnswers, IdExpectation, Outcome};
 use crate::wire::{Image, ImageFailure, ImageFailureCode, ImageIdentifier};
+use combine::{Reach, combinations};
 use cost::{GATE_COST, NOTE, PLACEMENTS_MAX, body_cost, partial_assignment, place_cost};
 use demands::demands;
 
@@ -128,6 +130,8 @@ struct Allowed {
     choices: Vec<(usize, Choice)>,
     cost: u32,
     places: Vec<(usize, Accepts)>,
+    /// The entries its places can take.
+    reach: Reach,
 }
 
 /// The ids that answer together (one id, or the ids of one image), and their allowed answers.
@@ -135,9 +139,6 @@ struct Demand {
     ids: Vec<usize>,
     options: Vec<Allowed>,
 }
-
-/// Combinations of the demands' answers tried per group of entries; past it, each demand's own.
-const COMBINATIONS_MAX: usize = 4096;
 
 /// The answer's entries placed on the ids, group by group of ids whose identities they carry.
 pub(super) fn accept(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFailure], readings: Readings) -> Split {
@@ -237,9 +238,15 @@ fn read(
     if readings == Readings::ModelsOwn {
         combos.retain(|(c, _)| c.cost == 0);
     }
-    // The combinations whose number of places is nearest the entries' first (an exact answer
-    // has as many), the cheapest among those.
-    combos.sort_by_key(|(c, _)| (c.places.len().abs_diff(mine.len()), c.cost));
+    // The combinations that can place the most entries first, then those whose number of places
+    // is nearest the entries' (an exact answer has as many), the cheapest among those.
+    combos.sort_by_key(|(c, _)| {
+        (
+            std::cmp::Reverse(c.reach()),
+            c.places.len().abs_diff(mine.len()),
+            c.cost,
+        )
+    });
     let mut best: Option<((usize, usize, i64, i64), Reading)> = None;
     for (combo, owner) in combos.into_iter().take(PLACEMENTS_MAX) {
         let (columns, placed, body) = partial_assignment(mine.len(), combo.places.len(), |row, col| {
@@ -292,40 +299,6 @@ fn read(
         filled: Vec::new(),
         cost: 0,
     })
-}
-
-/// Every combination of one allowed answer per demand (at most [`COMBINATIONS_MAX`]; past it,
-/// each demand's own answer only), with the demand each place belongs to.
-fn combinations(demands: &[Demand], members: &[usize]) -> Vec<(Allowed, Vec<usize>)> {
-    let count = members
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(demands[d].options.len()))
-        .filter(|&n| n <= COMBINATIONS_MAX);
-    let mut all = Vec::with_capacity(count.unwrap_or(1));
-    for k in 0..count.unwrap_or(1) {
-        let mut rest = k;
-        let mut combo = Allowed {
-            choices: Vec::new(),
-            cost: 0,
-            places: Vec::new(),
-        };
-        let mut owner = Vec::new();
-        for &d in members {
-            let options = &demands[d].options;
-            let o = if count.is_some() {
-                &options[rest % options.len()]
-            } else {
-                &options[0]
-            };
-            rest /= options.len().max(1);
-            combo.choices.extend(o.choices.iter().copied());
-            combo.cost += o.cost;
-            combo.places.extend(o.places.iter().cloned());
-            owner.extend(std::iter::repeat_n(d, o.places.len()));
-        }
-        all.push((combo, owner));
-    }
-    all
 }
 
 /// The entries of ids of one image answered together, shared out again among those ids: each to
