@@ -349,8 +349,16 @@ fn adjust_answers(alts: Alternatives, prepared: &Prepared, a: &mut ExpectedAnswe
             e.outcome = Outcome::failure(ImageFailureCode::InvalidImageTag, REASON_BAD_TAG);
         }
     }
+    // The ids that name one image, as the variant left them and before any alternative changes
+    // what answers them (a list's child, a translation under its own digest): the groups the
+    // judge reads an answer of one entry per image by.
+    let named: Named = a
+        .ids
+        .iter()
+        .filter_map(|e| Some((e.id.clone(), e.named_digest()?.to_string())))
+        .collect();
     translate_manifests(alts, a);
-    open::images(alts, a);
+    open::images(alts, a, &named);
     if alts.contains(Alternative::DigestUntaggedEntry) || alts.contains(Alternative::DigestOneEntry) {
         let untagged = alts.contains(Alternative::DigestUntaggedEntry);
         for e in &mut a.ids {
@@ -369,7 +377,7 @@ fn adjust_answers(alts: Alternatives, prepared: &Prepared, a: &mut ExpectedAnswe
         }
     }
     if alts.contains(Alternative::SameImageOnce) {
-        same_image_once(a);
+        same_image_once(a, &named);
     }
     if alts.contains(Alternative::DupEach) {
         let mut each = Vec::with_capacity(a.ids.len());
@@ -405,14 +413,20 @@ pub(super) fn adjust_reply_of(
     adjust_reply(alts, repository, reply);
 }
 
+/// The digest of the image each id names, as the variant left the answers and before any
+/// alternative changes what answers them (a list's child, a translation under its own digest):
+/// what the judge groups the ids of one image by.
+pub(super) type Named = BTreeMap<ImageIdentifier, String>;
+
 /// same-image-once: the tag-only ids that name one image, two distinct tags or more, are answered
 /// by one entry: the smallest of their tags, once.
-fn same_image_once(a: &mut ExpectedAnswers) {
+fn same_image_once(a: &mut ExpectedAnswers, named: &Named) {
     let mut by_image: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
     for (i, e) in a.ids.iter().enumerate() {
-        if let (None, Some(tag), Outcome::Image(x)) = (&e.id.image_digest, &e.id.image_tag, &e.outcome) {
-            let digest = x.image_id.image_digest.clone().unwrap_or_default();
-            by_image.entry(digest).or_default().push((tag.clone(), i));
+        if let (None, Some(tag), Outcome::Image(_), Some(digest)) =
+            (&e.id.image_digest, &e.id.image_tag, &e.outcome, named.get(&e.id))
+        {
+            by_image.entry(digest.clone()).or_default().push((tag.clone(), i));
         }
     }
     let mut dropped = BTreeSet::new();

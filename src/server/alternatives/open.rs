@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 /// The alternatives that change which images answer an id, before tags and repetitions are
 /// shared out: the image found in other letters (F6), a refusal (F2, F3), a translation by digest
 /// (F3), a list's child (F4), one entry for the ids of one image (F7).
-pub(super) fn images(alts: Alternatives, a: &mut ExpectedAnswers) {
+pub(super) fn images(alts: Alternatives, a: &mut ExpectedAnswers, named: &super::Named) {
     for e in &mut a.ids {
         if alts.contains(Alternative::DigestCaseInsensitive)
             && e.rule == id::I_DIGEST_CASE
@@ -64,16 +64,21 @@ pub(super) fn images(alts: Alternatives, a: &mut ExpectedAnswers) {
         }
     }
     if alts.contains(Alternative::ImageOnce) {
-        image_once(a);
+        image_once(a, named);
     }
 }
 
-/// image-once: every group of ids that name one image is answered by one entry: the smallest of
+/// image-once: every group of ids that name one image (`named`) is answered by one entry: the smallest of
 /// the images they would get apart (by tag, then digest), on the group's first id.
-fn image_once(a: &mut ExpectedAnswers) {
+fn image_once(a: &mut ExpectedAnswers, named: &super::Named) {
     let mut dropped = std::collections::BTreeSet::new();
-    // The groups as the ids stand now (a variant may have answered some otherwise).
-    for group in crate::model::batch_get_image::shares(&a.ids) {
+    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, e) in a.ids.iter().enumerate() {
+        if let Some(d) = named.get(&e.id) {
+            groups.entry(d).or_default().push(i);
+        }
+    }
+    for group in groups.into_values() {
         // In the ids' own order (not the request's), so that a tie between two ids' images is
         // broken the same whatever the order they came in.
         let mut members: Vec<usize> = group
