@@ -26,60 +26,89 @@ pub(super) fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, o
     }
     let images: &[Image] = resp.images.as_deref().unwrap_or(&[]);
     let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
-    // Failures outside the model (section 9) answer their id as what they are; the rest of the
-    // answer is judged without them.
+    // Failures outside the model (section 9), echoing a requested id.
     let outside: Vec<&ImageFailure> = failures
         .iter()
         .filter(|f| f.failure_code.as_ref().is_some_and(is_outside_failure) && a.ids.iter().any(|e| e.id == f.image_id))
         .collect();
-    if !outside.is_empty() {
-        for f in &outside {
-            let code = f
-                .failure_code
-                .as_ref()
-                .map(ImageFailureCode::as_str)
-                .unwrap_or_default();
-            out.push(
-                Deviation::new(
-                    id::X_OUTSIDE,
-                    rule_by_id(id::X_OUTSIDE).level,
-                    format!(
-                        "{}: failure {code}, an answer outside the model (reference section 9)",
-                        f.image_id
-                    ),
-                    json!("an answer the model decides"),
-                    json!(f),
-                )
-                .about(&f.image_id)
-                .kinds("an answer the model decides", format!("failure {code}")),
-            );
-        }
-        let inside = a.only(|e| !outside.iter().any(|f| f.image_id == e.id));
-        let rest = BatchGetImageResponse {
-            images: resp.images.clone(),
-            failures: Some(
-                failures
-                    .iter()
-                    .filter(|f| !outside.iter().any(|o| std::ptr::eq(*o, *f)))
-                    .cloned()
-                    .collect(),
-            ),
-        };
-        return judge_answers(&inside, &rest, out);
+    if outside.is_empty() {
+        out.extend(judge_read(a, images, failures));
+        return;
     }
+    // Read with each such failure answering the id it echoes, and read as any failure (which an
+    // id whose answer is open may get, under any of its members): of the two, the one with fewer
+    // gate deviations, then fewer in all (the first on a tie). A failure outside the model that
+    // echoes one id exactly may still be the answer of another id sent with both.
+    let mut apart = judge_apart(a, resp, &outside);
+    let mut together = judge_read(a, images, failures);
+    super::bound_ids(&a.ids, None, &mut apart);
+    super::bound_ids(&a.ids, None, &mut together);
+    out.extend(if weight(&together) < weight(&apart) {
+        together
+    } else {
+        apart
+    });
+}
+
+/// The reading where each failure outside the model answers the id it echoes, as what it is
+/// (X-OUTSIDE), and the rest of the answer is judged without them.
+fn judge_apart(a: &ExpectedAnswers, resp: &BatchGetImageResponse, outside: &[&ImageFailure]) -> Vec<Deviation> {
+    let failures: &[ImageFailure] = resp.failures.as_deref().unwrap_or(&[]);
+    let mut out = Vec::new();
+    for f in outside {
+        let code = f
+            .failure_code
+            .as_ref()
+            .map(ImageFailureCode::as_str)
+            .unwrap_or_default();
+        out.push(
+            Deviation::new(
+                id::X_OUTSIDE,
+                rule_by_id(id::X_OUTSIDE).level,
+                format!(
+                    "{}: failure {code}, an answer outside the model (reference section 9)",
+                    f.image_id
+                ),
+                json!("an answer the model decides"),
+                json!(f),
+            )
+            .about(&f.image_id)
+            .kinds("an answer the model decides", format!("failure {code}")),
+        );
+    }
+    let inside = a.only(|e| !outside.iter().any(|f| f.image_id == e.id));
+    let rest = BatchGetImageResponse {
+        images: resp.images.clone(),
+        failures: Some(
+            failures
+                .iter()
+                .filter(|f| !outside.iter().any(|o| std::ptr::eq(*o, *f)))
+                .cloned()
+                .collect(),
+        ),
+    };
+    judge_answers(&inside, &rest, &mut out);
+    out
+}
+
+/// The deviations of a 200's entries read by identity, with the alternatives the reference allows
+/// and with the model's own answers only.
+fn judge_read(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFailure]) -> Vec<Deviation> {
     // Read by identity first, taking the alternatives the reference allows; where a reading took
     // one, again with the model's own answers only. Of the two, the one that explains the answer
     // with fewer gate deviations, then fewer in all, is kept (the alternatives on a tie): an
     // alternative explains what it can, and never pulls an entry from the id it answers better.
     let (allowed, took_alternatives) = judge_reading(a, images, failures, Readings::Allowed);
-    let found = if took_alternatives {
-        let (own, _) = judge_reading(a, images, failures, Readings::ModelsOwn);
-        let weight = |d: &[Deviation]| (d.iter().filter(|x| x.level == Level::Gate).count(), d.len());
-        if weight(&own) < weight(&allowed) { own } else { allowed }
-    } else {
-        allowed
-    };
-    out.extend(found);
+    if !took_alternatives {
+        return allowed;
+    }
+    let (own, _) = judge_reading(a, images, failures, Readings::ModelsOwn);
+    if weight(&own) < weight(&allowed) { own } else { allowed }
+}
+
+/// What a reading's deviations weigh against another's: gate ones first, then all.
+fn weight(d: &[Deviation]) -> (usize, usize) {
+    (d.iter().filter(|x| x.level == Level::Gate).count(), d.len())
 }
 
 /// One reading of a 200's entries: placed by identity (`acceptance`), the rest by likeness

@@ -388,3 +388,33 @@ fn an_open_ids_refusal_echoed_by_its_digest_stays_its_own_beside_the_digest_only
     );
     assert!(gate(&d).is_empty(), "{d:#?}");
 }
+
+/// A failure outside the model that echoes one id exactly may be another id's answer: here the
+/// code ECR may add (F10) for the id sent with both, echoed by its digest alone (F5), while the
+/// digest-only id got ImageNotFound at each repetition. No failure may move onto the third id.
+#[test]
+fn an_unknown_code_echoing_a_digest_may_answer_the_id_sent_with_both() {
+    let f = fixture();
+    let e = expect(
+        &f,
+        vec![
+            Id::digest(&f.oci),
+            Id::digest(&f.oci),
+            Id::both("o", &f.oci),
+            Id::both("nope", &f.oci),
+        ],
+        Some(&[DOCKER_V1]),
+    );
+    // The digest-only id answered at each repetition.
+    let d = judged(
+        &e,
+        vec![],
+        vec![
+            failure(json!({"imageDigest": f.oci}), "ImageNotAvailable"),
+            failure(json!({"imageDigest": f.oci}), "ImageNotFound"),
+            failure(json!({"imageDigest": f.oci}), "ImageNotFound"),
+            failure(json!({"imageDigest": f.oci, "imageTag": "nope"}), "ImageNotFound"),
+        ],
+    );
+    assert!(gate(&d).is_empty(), "{d:#?}");
+}
