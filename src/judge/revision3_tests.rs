@@ -418,3 +418,29 @@ fn an_unknown_code_echoing_a_digest_may_answer_the_id_sent_with_both() {
     );
     assert!(gate(&d).is_empty(), "{d:#?}");
 }
+
+/// A list's child answered for the list's tag and, as one untagged entry, for its digest (F4 with
+/// I-DIGEST-TAGS): both entries carry the child's digest, and neither is the answer of an id that
+/// names the child with a tag the repository lacks.
+#[test]
+fn a_lists_child_as_one_untagged_entry_answers_the_lists_digest() {
+    let f = fixture();
+    let e = expect(
+        &f,
+        vec![Id::digest(&f.list), Id::tag("multi"), Id::both("nope", &f.oci)],
+        Some(&[OCI_MANIFEST]),
+    );
+    let child = manifest(OCI_MANIFEST, 3);
+    let d = judged(
+        &e,
+        vec![
+            image(&child, OCI_MANIFEST, json!({"imageDigest": f.oci, "imageTag": "multi"})),
+            image(&child, OCI_MANIFEST, json!({"imageDigest": f.oci})),
+        ],
+        vec![failure(
+            json!({"imageDigest": f.oci, "imageTag": "nope"}),
+            "ImageNotFound",
+        )],
+    );
+    assert!(gate(&d).is_empty(), "{d:#?}");
+}

@@ -219,10 +219,14 @@ impl ExpectedImage {
     /// and its digest, or, where the manifest choice is open (rev 3 F1, F4), the digest of the
     /// translated bytes it carries, or the digest of the child of a list it carries.
     pub fn identity_fits(&self, img: &crate::wire::Image) -> bool {
-        if img.image_id.image_tag != self.image_id.image_tag {
-            return false;
-        }
-        if img.image_id == self.image_id {
+        img.image_id.image_tag == self.image_id.image_tag && self.digest_fits(img)
+    }
+
+    /// Whether an answered image carries this image's digest, whatever its tag: the digest
+    /// itself, or where the manifest choice is open that of the bytes it carries (see
+    /// [`Self::identity_fits`]).
+    pub fn digest_fits(&self, img: &crate::wire::Image) -> bool {
+        if img.image_id.image_digest == self.image_id.image_digest {
             return true;
         }
         if self.manifest_level == Level::Gate {

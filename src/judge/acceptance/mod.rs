@@ -104,8 +104,21 @@ impl Accepts {
             (Accepts::Failure(x, codes), Entry::Failure(f)) => {
                 &f.image_id == x && f.failure_code.as_ref().is_some_and(|c| codes.contains(c))
             }
-            (Accepts::ImageOf { digest, tags, .. }, Entry::Image(img)) => {
-                img.image_id.image_digest.as_deref() == Some(digest.as_str()) && tags.contains(&img.image_id.image_tag)
+            (
+                Accepts::ImageOf {
+                    digest,
+                    tags,
+                    answering,
+                },
+                Entry::Image(img),
+            ) => {
+                // The image's digest, or where an id's manifest choice is open the digest of
+                // what it carries instead (a list's child, a translation's own).
+                tags.contains(&img.image_id.image_tag)
+                    && (img.image_id.image_digest.as_deref() == Some(digest.as_str())
+                        || answering
+                            .iter()
+                            .any(|&i| a.ids[i].images().iter().any(|x| x.digest_fits(img))))
             }
             (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x || echoes_one_member(&f.image_id, x),
             _ => false,
