@@ -444,3 +444,19 @@ fn a_lists_child_as_one_untagged_entry_answers_the_lists_digest() {
     );
     assert!(gate(&d).is_empty(), "{d:#?}");
 }
+
+/// A digest in upper-case hex may find its image (F6), and that image's open manifest choice may
+/// be a list's child, answered as one untagged entry (F4, I-DIGEST-TAGS): all allowed together.
+#[test]
+fn a_digest_in_other_letters_may_find_a_lists_child_as_one_untagged_entry() {
+    let f = fixture();
+    let upper = format!("sha256:{}", f.list["sha256:".len()..].to_uppercase());
+    let e = expect(&f, vec![Id::digest(&upper)], Some(&[OCI_MANIFEST]));
+    let child = manifest(OCI_MANIFEST, 3);
+    let d = judged(
+        &e,
+        vec![image(&child, OCI_MANIFEST, json!({"imageDigest": f.oci}))],
+        vec![],
+    );
+    assert!(gate(&d).is_empty(), "{d:#?}");
+}

@@ -136,6 +136,15 @@ impl IdExpectation {
         }
     }
 
+    /// The images the id may be answered with: ECR's, or for an id ECR may answer with a failure
+    /// or with the image (I-DIGEST-CASE), the image found.
+    pub fn named_images(&self) -> &[ExpectedImage] {
+        match &self.outcome {
+            Outcome::Failure { or_found, .. } => or_found,
+            _ => self.images(),
+        }
+    }
+
     /// The digest of the image the id names: the one ECR answers, or for an id ECR may answer
     /// with a failure or with the image (I-DIGEST-CASE), the image found.
     pub fn named_digest(&self) -> Option<&str> {

@@ -604,21 +604,7 @@ async fn refused_alone(
 
 /// Whether two requested ids name the same image (so that the image may be answered once).
 fn two_ids_name_one_image(a: &model::ExpectedAnswers) -> bool {
-    let mut digests = BTreeSet::new();
-    for e in &a.ids {
-        let named: BTreeSet<&str> = match &e.outcome {
-            model::Outcome::Image(x) => x.image_id.image_digest.iter().map(String::as_str).collect(),
-            model::Outcome::ImagesByDigest { images } => images
-                .iter()
-                .filter_map(|x| x.image_id.image_digest.as_deref())
-                .collect(),
-            model::Outcome::Failure { .. } => BTreeSet::new(),
-        };
-        for d in named {
-            if !digests.insert(d) {
-                return true;
-            }
-        }
-    }
-    false
+    // The model's groups: an image a tag, a digest or a digest in other letters (I-DIGEST-CASE,
+    // rev 3) names, as the judge reads them.
+    !a.shares.is_empty()
 }

@@ -118,7 +118,7 @@ impl Accepts {
                     && (img.image_id.image_digest.as_deref() == Some(digest.as_str())
                         || answering
                             .iter()
-                            .any(|&i| a.ids[i].images().iter().any(|x| x.digest_fits(img))))
+                            .any(|&i| a.ids[i].named_images().iter().any(|x| x.digest_fits(img))))
             }
             (Accepts::AnyAnswerTo(x), Entry::Failure(f)) => &f.image_id == x || echoes_one_member(&f.image_id, x),
             _ => false,
