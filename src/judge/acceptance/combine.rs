@@ -12,32 +12,26 @@ pub(super) const COMBINATIONS_MAX: usize = 4096;
 /// Partial combinations kept at each step of the beam.
 const BEAM_WIDTH: usize = 256;
 
-/// Which of the answer's entries the places of an allowed answer can take, a bit per entry.
+/// Which of the answer's entries one place of an allowed answer can take, a bit per entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct Reach(Vec<u64>);
+pub(super) struct Fits(Vec<u64>);
 
-impl Reach {
-    pub(super) fn of(a: &ExpectedAnswers, places: &[(usize, Accepts)], entries: &[Entry]) -> Reach {
+impl Fits {
+    fn of(a: &ExpectedAnswers, place: &Accepts, entries: &[Entry]) -> Fits {
         let mut bits = vec![0u64; entries.len().div_ceil(64)];
         for (j, &entry) in entries.iter().enumerate() {
-            if places.iter().any(|(_, p)| p.takes(a, entry)) {
+            if place.takes(a, entry) {
                 bits[j / 64] |= 1 << (j % 64);
             }
         }
-        Reach(bits)
+        Fits(bits)
     }
 
-    fn union(&mut self, other: &Reach) {
-        if self.0.len() < other.0.len() {
-            self.0.resize(other.0.len(), 0);
-        }
-        for (x, y) in self.0.iter_mut().zip(&other.0) {
-            *x |= y;
-        }
-    }
-
-    fn count(&self) -> usize {
-        self.0.iter().map(|x| x.count_ones() as usize).sum()
+    fn entries(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .flat_map(|(w, &bits)| (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| w * 64 + b))
     }
 }
 
@@ -49,12 +43,12 @@ impl Allowed {
         cost: u32,
         places: Vec<(usize, Accepts)>,
     ) -> Allowed {
-        let reach = Reach::of(a, &places, entries);
+        let fits = places.iter().map(|(_, p)| Fits::of(a, p, entries)).collect();
         Allowed {
             choices,
             cost,
             places,
-            reach,
+            fits,
         }
     }
 
@@ -63,7 +57,7 @@ impl Allowed {
             choices: Vec::new(),
             cost: 0,
             places: Vec::new(),
-            reach: Reach::default(),
+            fits: Vec::new(),
         }
     }
 
@@ -72,12 +66,20 @@ impl Allowed {
         self.choices.extend(other.choices.iter().copied());
         self.cost += other.cost;
         self.places.extend(other.places.iter().cloned());
-        self.reach.union(&other.reach);
+        self.fits.extend(other.fits.iter().cloned());
     }
 
-    /// How many entries it could place at most: those its places can take, or its places.
+    /// How many entries it can place at once, each on a place of its own (whatever their
+    /// bodies cost): no reading with it places more.
     pub(super) fn reach(&self) -> usize {
-        self.reach.count().min(self.places.len())
+        let mut takers: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+        for (k, f) in self.fits.iter().enumerate() {
+            for j in f.entries() {
+                takers.entry(j).or_default().push(k);
+            }
+        }
+        let takers: Vec<Vec<usize>> = takers.into_values().collect();
+        matching(&takers, self.places.len())
     }
 }
 
@@ -88,7 +90,7 @@ fn keep_best<T>(combos: &mut Vec<T>, width: usize, allowed: impl Fn(&T) -> &Allo
         return;
     }
     let mut rest = combos.split_off(1);
-    rest.sort_by_key(|c| (std::cmp::Reverse(allowed(c).reach()), allowed(c).cost));
+    rest.sort_by_cached_key(|c| (std::cmp::Reverse(allowed(c).reach()), allowed(c).cost));
     rest.truncate(width - 1);
     combos.extend(rest);
 }
@@ -155,4 +157,48 @@ pub(super) fn combinations(demands: &[Demand], members: &[usize]) -> Vec<(Allowe
         }
     }
     combos
+}
+
+/// The size of a maximum matching of entries to places, `takers[j]` the places entry `j` fits
+/// (augmenting paths: the parts are small).
+fn matching(takers: &[Vec<usize>], places: usize) -> usize {
+    fn augment(j: usize, takers: &[Vec<usize>], seen: &mut [bool], holder: &mut [Option<usize>]) -> bool {
+        for &k in &takers[j] {
+            if seen[k] {
+                continue;
+            }
+            seen[k] = true;
+            if holder[k].is_none_or(|h| augment(h, takers, seen, holder)) {
+                holder[k] = Some(j);
+                return true;
+            }
+        }
+        false
+    }
+    let mut holder = vec![None; places];
+    let mut size = 0;
+    for j in 0..takers.len() {
+        if takers[j].is_empty() {
+            continue;
+        }
+        let mut seen = vec![false; places];
+        if augment(j, takers, &mut seen, &mut holder) {
+            size += 1;
+        }
+    }
+    size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matching;
+
+    #[test]
+    fn a_matching_places_each_entry_on_a_place_of_its_own() {
+        // Two entries that fit only the first place, one that fits both: two placed.
+        assert_eq!(matching(&[vec![0], vec![0], vec![0, 1]], 2), 2);
+        // An augmenting path moves the first entry to make room.
+        assert_eq!(matching(&[vec![0, 1], vec![0]], 2), 2);
+        assert_eq!(matching(&[vec![], vec![]], 3), 0);
+    }
 }

@@ -23,7 +23,7 @@ mod demands;
 use super::attribution::Attributed;
 use crate::model::{ExpectedAnswers, IdExpectation, Outcome};
 use crate::wire::{Image, ImageFailure, ImageFailureCode, ImageIdentifier};
-use combine::{Reach, combinations};
+use combine::{Fits, combinations};
 use cost::{GATE_COST, NOTE, PLACEMENTS_MAX, body_cost, partial_assignment, place_cost};
 use demands::demands;
 
@@ -143,8 +143,8 @@ struct Allowed {
     choices: Vec<(usize, Choice)>,
     cost: u32,
     places: Vec<(usize, Accepts)>,
-    /// The entries its places can take.
-    reach: Reach,
+    /// Per place, the entries it can take.
+    fits: Vec<Fits>,
 }
 
 /// The ids that answer together (one id, or the ids of one image), and their allowed answers.
@@ -253,7 +253,7 @@ fn read(
     }
     // The combinations that can place the most entries first, then those whose number of places
     // is nearest the entries' (an exact answer has as many), the cheapest among those.
-    combos.sort_by_key(|(c, _)| {
+    combos.sort_by_cached_key(|(c, _)| {
         (
             std::cmp::Reverse(c.reach()),
             c.places.len().abs_diff(mine.len()),

@@ -325,9 +325,10 @@ proptest! {
                 Outcome::Failure { or_found, .. } => {
                     failures.iter().any(|f| f == &e.id || member_of(f, &e.id))
                         || alts.contains(Alternative::DigestCaseInsensitive)
-                            && or_found
+                            && (or_found
                                 .iter()
                                 .any(|x| images.iter().any(|i| i.image_digest == x.image_id.image_digest))
+                                || or_found.iter().any(under_its_tag))
                 }
                 Outcome::ImagesByDigest { images: xs } => {
                     images.iter().any(|i| i.image_digest == xs[0].image_id.image_digest)
