@@ -27,6 +27,10 @@ impl Fits {
         Fits(bits)
     }
 
+    fn has(&self, j: usize) -> bool {
+        self.0.get(j / 64).is_some_and(|w| w & (1 << (j % 64)) != 0)
+    }
+
     fn entries(&self) -> impl Iterator<Item = usize> + '_ {
         self.0
             .iter()
@@ -67,6 +71,16 @@ impl Allowed {
         self.cost += other.cost;
         self.places.extend(other.places.iter().cloned());
         self.fits.extend(other.fits.iter().cloned());
+    }
+
+    /// Whether some place of it can take entry `j`.
+    pub(super) fn takes_entry(&self, j: usize) -> bool {
+        self.fits.iter().any(|f| f.has(j))
+    }
+
+    /// The entries some place of it can take.
+    pub(super) fn taken(&self) -> std::collections::BTreeSet<usize> {
+        self.fits.iter().flat_map(Fits::entries).collect()
     }
 
     /// How many entries it can place at once, each on a place of its own (whatever their

@@ -124,18 +124,16 @@ fn alone(a: &ExpectedAnswers, i: usize, entries: &[Entry]) -> Vec<Allowed> {
             ));
         }
     }
-    useful(a, options, entries)
+    useful(options)
 }
 
 /// Of an id's allowed answers (the model's own first), those that can make a difference to this
 /// answer: the model's own, and each alternative that can take an entry the model's own cannot,
 /// more of them, or all it asks for where the model's own cannot. The others place no more and
 /// cost more, and would only multiply the readings of a request with many ids of one image.
-fn useful(a: &ExpectedAnswers, options: Vec<Allowed>, entries: &[Entry]) -> Vec<Allowed> {
+fn useful(options: Vec<Allowed>) -> Vec<Allowed> {
     let reach = |o: &Allowed| {
-        let taken: std::collections::BTreeSet<usize> = (0..entries.len())
-            .filter(|&j| o.places.iter().any(|(_, p)| p.takes(a, entries[j])))
-            .collect();
+        let taken = o.taken();
         let n = taken.len().min(o.places.len());
         (taken, n)
     };

@@ -165,16 +165,13 @@ pub(super) fn accept(a: &ExpectedAnswers, images: &[Image], failures: &[ImageFai
     // whose id it echoes, whatever its code.
     let owners: Vec<Vec<usize>> = entries
         .iter()
-        .map(|&entry| {
+        .enumerate()
+        .map(|(j, &entry)| {
             (0..demands.len())
                 .filter(|&d| {
                     let echoes =
                         matches!(entry, Entry::Failure(f) if demands[d].ids.iter().any(|&i| a.ids[i].id == f.image_id));
-                    echoes
-                        || demands[d]
-                            .options
-                            .iter()
-                            .any(|o| o.places.iter().any(|(_, p)| p.takes(a, entry)))
+                    echoes || demands[d].options.iter().any(|o| o.takes_entry(j))
                 })
                 .collect()
         })
