@@ -39,10 +39,11 @@ pub(super) fn judge_answers(a: &ExpectedAnswers, resp: &BatchGetImageResponse, o
     // id whose answer is open may get, under any of its members): of the two, the one with fewer
     // gate deviations, then fewer in all (the first on a tie). A failure outside the model that
     // echoes one id exactly may still be the answer of another id sent with both.
+    // (A reading's deviations are bounded by the evidence as it is judged; the X-OUTSIDE ones
+    // of `apart` here.)
     let mut apart = judge_apart(a, resp, &outside);
-    let mut together = judge_read(a, images, failures);
+    let together = judge_read(a, images, failures);
     super::bound_ids(&a.ids, None, &mut apart);
-    super::bound_ids(&a.ids, None, &mut together);
     out.extend(if weight(&together) < weight(&apart) {
         together
     } else {
